@@ -1,0 +1,149 @@
+# dumpscout - build, test, run, install. The only entry point a user needs.
+#   make            build build/dumpscout and build/dumpscoutd
+#   make test       build and run every test (unit, golden, fuzz replay, end-to-end)
+#   make run        run the service in the foreground on ./var/
+#   make sanitize   ASan+UBSan build running the unit and golden tests
+#   make fuzz       run the libFuzzer targets (FUZZ_SECONDS each)
+#   make bench      benchmarks against peer tools
+#   make deps       install what the build and tests need (idempotent)
+#   make install    install binaries, config and the systemd unit under $(DESTDIR)$(PREFIX)
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libuv sqlite3 libcjson libcurl
+
+OPT ?= -O2
+CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -g $(OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-fno-strict-aliasing -MMD -MP
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) -I. $(CFLAGS) $(SAN_FLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
+LIBS = $(PKG_LIBS) -lm -lpthread
+
+# Source lists: every .c file of a part, minus the other OS's files and the program entry points.
+WIN_ONLY := core/plat_win.c $(wildcard service/*_win.c) $(wildcard cli/*_win.c)
+CORE_SRC := $(filter-out $(WIN_ONLY),$(wildcard core/*.c))
+ANALYZER_SRC := $(filter-out $(WIN_ONLY),$(wildcard analyzer/*.c))
+SERVICE_SRC := $(filter-out $(WIN_ONLY) service/main_posix.c,$(wildcard service/*.c))
+CLI_SRC := $(filter-out $(WIN_ONLY),$(wildcard cli/*.c))
+GEN_SRC := $(BUILD)/gen/schema_embed.c
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ := $(call obj,$(CORE_SRC)) $(call obj,$(GEN_SRC:$(BUILD)/%=%))
+ANALYZER_OBJ := $(call obj,$(ANALYZER_SRC))
+SERVICE_OBJ := $(call obj,$(SERVICE_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+
+LIBCORE := $(BUILD)/libdscore.a
+LIBANALYZER := $(BUILD)/libdsanalyzer.a
+LIBSERVICE := $(if $(SERVICE_SRC),$(BUILD)/libdsservice.a)
+CLI_BIN := $(BUILD)/dumpscout
+SERVICE_BIN := $(BUILD)/dumpscoutd
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+GOLDEN_SCRIPTS := $(wildcard tests/golden/test_*.sh)
+E2E_SCRIPTS := $(wildcard tests/e2e/test_*.sh)
+
+DEPS_STAMP := .tools/deps.stamp
+
+.PHONY: all deps test check test-unit test-golden test-fuzz-replay test-e2e test-update run demo sanitize \
+	fuzz bench install uninstall clean fixtures fixtures-windows windows
+
+all: $(CLI_BIN)
+
+# deps: the stamp is rebuilt when the dependency script changes; the script itself is idempotent.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): installer/deps.sh
+	bash installer/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/schema_embed.c: $(sort $(wildcard schema/*.sql)) installer/embed_schema.sh
+	@mkdir -p $(dir $@)
+	bash installer/embed_schema.sh $(sort $(wildcard schema/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(LIBCORE): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(LIBANALYZER): $(ANALYZER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libdsservice.a: $(SERVICE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CLI_BIN): $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+
+$(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+all: $(if $(wildcard service/main_posix.c),$(SERVICE_BIN))
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+
+# Fuzz targets built with a replay main (no libFuzzer runtime needed) replay tests/fuzz/corpus/NAME/.
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE) $(LIBS)
+
+test check: deps all $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
+	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(GOLDEN_SCRIPTS) $(E2E_SCRIPTS)
+
+test-unit: all $(UNIT_BIN)
+	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
+test-golden: all
+	@BUILD=$(BUILD) tests/run.sh $(GOLDEN_SCRIPTS)
+test-fuzz-replay: $(FUZZ_REPLAY_BIN)
+	@BUILD=$(BUILD) tests/run.sh $(FUZZ_REPLAY_BIN)
+test-e2e: all
+	@BUILD=$(BUILD) tests/run.sh $(E2E_SCRIPTS)
+# Rewrites the expected outputs of the golden tests; review the result with git diff.
+test-update: all
+	@BUILD=$(BUILD) UPDATE=1 tests/run.sh $(GOLDEN_SCRIPTS)
+
+sanitize:
+	$(MAKE) BUILD=build/san OPT=-O1 SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		deps all $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN))
+	@BUILD=build/san ASAN_OPTIONS=detect_leaks=1 tests/run.sh \
+		$(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN)) $(GOLDEN_SCRIPTS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash tests/fuzz/run_fuzz.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	bash bench/run.sh
+
+run: deps all
+	bash installer/run_local.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(CLI_BIN) $(SERVICE_BIN) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/dumpscout $(DESTDIR)$(PREFIX)/bin/dumpscoutd
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Feature fragments (fixtures, windows, fuzz, bench): each file in mk/ adds its own targets.
+-include $(sort $(wildcard mk/*.mk))

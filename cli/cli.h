@@ -1,0 +1,20 @@
+/* cli.h - the commands of the `dumpscout` tool. Each command lives in cli/cmd_NAME.c as
+ * `int cmd_NAME(int argc, char **argv)` (argv[0] is the command name) and returns an exit code
+ * (0 ok, 1 operational failure, 2 bad input or arguments). main.c only dispatches. */
+#ifndef DS_CLI_H
+#define DS_CLI_H
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int cmd_inspect(int argc, char **argv);
+
+/* Prints "dumpscout CMD: " + message to stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* 1 when colour may be used on fd: a terminal and NO_COLOR unset. */
+int cli_use_color(int fd);
+
+#endif

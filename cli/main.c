@@ -1,0 +1,70 @@
+/* main.c - the `dumpscout` command: finds the subcommand and hands it the arguments. The commands
+ * themselves are in cli/cmd_*.c; this file knows only their names. */
+#include "cli.h"
+#include "../core/ds.h"
+#include "../core/plat.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_command commands[] = {
+	{ "inspect", cmd_inspect, "read crash dumps natively: process, exception, modules, runtime, bucket" },
+};
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "dumpscout %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_use_color(int fd)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	return plat_isatty(fd) && (nc == NULL || nc[0] == '\0');
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: dumpscout COMMAND [ARGS...]\n\n"
+		   "Crash-dump collection and triage: reads Windows minidumps and Linux cores, finds what keeps\n"
+		   "a .NET AssemblyLoadContext alive, and answers questions about the dumps the service collected.\n\n"
+		   "Commands:\n");
+	for (i = 0; i < DS_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nRun 'dumpscout COMMAND --help' for a command's options and an example.\n"
+		   "Exit codes: 0 success, 1 operational failure, 2 bad input or arguments.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return DS_EXIT_BADINPUT;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return DS_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+		printf("dumpscout %s\n", DS_VERSION);
+		return DS_EXIT_OK;
+	}
+	for (i = 0; i < DS_ARRAY_LEN(commands); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "dumpscout: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return DS_EXIT_BADINPUT;
+}

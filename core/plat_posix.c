@@ -1,0 +1,259 @@
+/* plat_posix.c - the platform layer for Linux and other POSIX systems. Only OS calls live here;
+ * policy (what to read, when) belongs to the callers. */
+#define _GNU_SOURCE
+#include "plat.h"
+#include "ds.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct plat_file {
+	int fd;
+	uint64_t size;
+};
+
+static int plat_errno(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR: return DS_ENOENT;
+	case EACCES:
+	case EPERM: return DS_EPERM;
+	case ENOMEM: return DS_ENOMEM;
+	case EEXIST: return DS_EEXIST;
+	case EINVAL:
+	case EISDIR: return DS_EINVAL;
+	default: return DS_EIO;
+	}
+}
+
+int plat_file_open(const char *path, struct plat_file **out)
+{
+	struct plat_file *f = NULL;
+	struct stat st;
+	int fd, rc = DS_OK;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return plat_errno(errno);
+	if (fstat(fd, &st) != 0) {
+		rc = plat_errno(errno);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = DS_EINVAL;
+		goto out;
+	}
+	f = malloc(sizeof(*f));
+	if (f == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	f->fd = fd;
+	f->size = (uint64_t)st.st_size;
+	*out = f;
+	fd = -1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void plat_file_close(struct plat_file *f)
+{
+	if (f != NULL) {
+		close(f->fd);
+		free(f);
+	}
+}
+
+uint64_t plat_file_size(const struct plat_file *f)
+{
+	return f->size;
+}
+
+int plat_file_read_at(struct plat_file *f, uint64_t off, void *dst, size_t n)
+{
+	char *p = dst;
+	ssize_t r;
+
+	if (off > (uint64_t)INT64_MAX)
+		return DS_EIO;
+	while (n > 0) {
+		r = pread(f->fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return DS_EIO;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return DS_OK;
+}
+
+int plat_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	struct plat_file *f = NULL;
+	char *p = NULL;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	rc = plat_file_open(path, &f);
+	if (rc != DS_OK)
+		goto out;
+	if (f->size > max) {
+		rc = DS_ETOOBIG;
+		goto out;
+	}
+	p = malloc((size_t)f->size + 1);
+	if (p == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	rc = plat_file_read_at(f, 0, p, (size_t)f->size);
+	if (rc != DS_OK)
+		goto out;
+	p[f->size] = '\0';
+	*data = p;
+	*len = (size_t)f->size;
+	p = NULL;
+out:
+	free(p);
+	plat_file_close(f);
+	return rc;
+}
+
+int plat_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char tmp[PATH_MAX];
+	const char *p = data;
+	int fd = -1, rc = DS_OK, n;
+	ssize_t w;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return DS_EINVAL;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return plat_errno(errno);
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = DS_EIO;
+			goto out;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		rc = DS_EIO;
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		rc = DS_EIO;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0)
+		rc = plat_errno(errno);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != DS_OK)
+		unlink(tmp);
+	return rc;
+}
+
+int plat_lstat(const char *path, struct plat_stat *out)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return plat_errno(errno);
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	out->is_regular = S_ISREG(st.st_mode);
+	out->is_dir = S_ISDIR(st.st_mode);
+	out->is_symlink = S_ISLNK(st.st_mode);
+	return DS_OK;
+}
+
+int64_t plat_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+uint64_t plat_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int plat_mkdirs(const char *path, int mode)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return DS_EINVAL;
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+			return plat_errno(errno);
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return DS_OK;
+}
+
+int plat_isatty(int fd)
+{
+	return isatty(fd);
+}
+
+int plat_term_width(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
+char *plat_exe_dir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	slash = strrchr(buf, '/');
+	if (slash == NULL)
+		return NULL;
+	*slash = '\0';
+	return strdup(buf);
+}

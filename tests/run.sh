@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# run.sh - runs test programs and scripts, each with a time limit, and counts their PASS/FAIL/SKIP
+# lines. A program that exits non-zero without printing FAIL (a crash, a sanitizer report) counts as a
+# failure of its own. Prints "N passed, N failed, N skipped" last; exits 1 if anything failed.
+# Usage: tests/run.sh [-t SECONDS] CMD...   (each CMD is one executable path)
+set -u
+limit=600
+if [ "${1:-}" = "-t" ]; then limit=$2; shift 2; fi
+pass=0 fail=0 skip=0
+log_dir=${TEST_LOG_DIR:-build/test-logs}
+mkdir -p "$log_dir"
+for t in "$@"; do
+	name=$(basename "$t")
+	out="$log_dir/$name.log"
+	timeout -k 5 "$limit" "$t" >"$out" 2>&1
+	rc=$?
+	p=$(grep -c '^PASS ' "$out")
+	f=$(grep -c '^FAIL ' "$out")
+	s=$(grep -c '^SKIP ' "$out")
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	grep -E '^(FAIL|     also|SKIP) ' "$out"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		fail=$((fail + 1))
+		echo "FAIL $name: exited with status $rc without reporting a failure (see $out):"
+		tail -n 15 "$out" | sed 's/^/    /'
+	fi
+	printf '%-28s %3d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$s"
+done
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]
