@@ -63,13 +63,18 @@ $(DEPS_STAMP): installer/deps.sh
 	bash installer/deps.sh
 	@mkdir -p $(dir $@) && touch $@
 
+# V=1 shows the full compiler command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/gen/schema_embed.c: $(sort $(wildcard schema/*.sql)) installer/embed_schema.sh
 	@mkdir -p $(dir $@)
@@ -77,30 +82,34 @@ $(BUILD)/gen/schema_embed.c: $(sort $(wildcard schema/*.sql)) installer/embed_sc
 
 $(LIBCORE): $(CORE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(LIBANALYZER): $(ANALYZER_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 $(BUILD)/libdsservice.a: $(SERVICE_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(CLI_BIN): $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
 $(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 all: $(if $(wildcard service/main_posix.c),$(SERVICE_BIN))
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
 # Fuzz targets built with a replay main (no libFuzzer runtime needed) replay tests/fuzz/corpus/NAME/.
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	@$(if $(V),,echo "  LINK    $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
 test check: deps all $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(GOLDEN_SCRIPTS) $(E2E_SCRIPTS)

@@ -49,4 +49,36 @@ int plat_term_width(int fd);
 /* Folder of the running executable (malloc'd, caller frees), or NULL. */
 char *plat_exe_dir(void);
 
+/* 1 if path is a regular file the current user may execute. */
+int plat_is_executable(const char *path);
+/* Forcibly ends a process and, where the OS allows, the process group it leads (children it
+ * started). Used on engine timeouts. */
+void plat_kill_tree(int pid);
+/* Separator of the PATH variable: ':' or ';'. */
+char plat_path_list_sep(void);
+
+/* Lists the names in a folder (not "." or ".."), unsorted, without following or statting them.
+ * *names is a malloc'd array of *n malloc'd strings: free with plat_dir_list_free. At most max
+ * names (DS_ETOOBIG beyond). DS_ENOENT, DS_EPERM, DS_EINVAL (not a folder), DS_EIO. */
+int plat_dir_list(const char *path, size_t max, char ***names, size_t *n);
+void plat_dir_list_free(char **names, size_t n);
+/* Removes a file (never a folder), or an empty folder. DS_ENOENT if it is already gone. */
+int plat_unlink(const char *path);
+int plat_rmdir(const char *path);
+
+/* Mail helpers (service/mail.c). Fills *out with the local broken-down time of t (seconds since
+ * the Unix epoch) and *utc_offset_s with the local zone's offset east of UTC in seconds at that time.
+ * DS_EINVAL if t cannot be represented. */
+struct tm;
+int plat_localtime(int64_t t, struct tm *out, long *utc_offset_s);
+/* Seconds since the Unix epoch of a local broken-down time (tm_isdst -1 lets the OS decide);
+ * normalises out-of-range fields like mktime. DS_EINVAL (as a negative value is possible) is
+ * reported through *ok = 0. */
+int64_t plat_mktime_local(struct tm *tm, int *ok);
+/* Fills n bytes from the OS's cryptographic random source. DS_EIO if it is unavailable. */
+int plat_random_bytes(void *dst, size_t n);
+/* Permission bits of path (following symlinks), e.g. 0600, in *mode. On Windows, 0600 when only the
+ * owner (and administrators/SYSTEM) can read the file, 0644 otherwise. DS_ENOENT, DS_EPERM, DS_EIO. */
+int plat_file_mode(const char *path, int *mode);
+
 #endif

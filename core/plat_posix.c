@@ -4,13 +4,16 @@
 #include "plat.h"
 #include "ds.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,4 +259,145 @@ char *plat_exe_dir(void)
 		return NULL;
 	*slash = '\0';
 	return strdup(buf);
+}
+
+int plat_is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+void plat_kill_tree(int pid)
+{
+	if (pid <= 0)
+		return;
+	/* The engine is started as a group leader (setsid); end the group, then the process itself in
+	 * case it was not one. */
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+}
+
+char plat_path_list_sep(void)
+{
+	return ':';
+}
+
+int plat_dir_list(const char *path, size_t max, char ***names, size_t *n)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char **v = NULL, **nv;
+	size_t cnt = 0, cap = 0;
+	int rc = DS_OK;
+
+	*names = NULL;
+	*n = 0;
+	d = opendir(path);
+	if (d == NULL)
+		return errno == ENOTDIR ? DS_EINVAL : plat_errno(errno);
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0)
+				rc = DS_EIO;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (cnt >= max) {
+			rc = DS_ETOOBIG;
+			break;
+		}
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				rc = DS_ENOMEM;
+				break;
+			}
+			v = nv;
+		}
+		v[cnt] = strdup(de->d_name);
+		if (v[cnt] == NULL) {
+			rc = DS_ENOMEM;
+			break;
+		}
+		cnt++;
+	}
+	closedir(d);
+	if (rc != DS_OK) {
+		plat_dir_list_free(v, cnt);
+		return rc;
+	}
+	*names = v;
+	*n = cnt;
+	return rc;
+}
+
+void plat_dir_list_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; names != NULL && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int plat_unlink(const char *path)
+{
+	return unlink(path) == 0 ? DS_OK : plat_errno(errno);
+}
+
+int plat_rmdir(const char *path)
+{
+	return rmdir(path) == 0 ? DS_OK : plat_errno(errno);
+}
+
+int plat_localtime(int64_t t, struct tm *out, long *utc_offset_s)
+{
+	time_t tt = (time_t)t;
+
+	if ((int64_t)tt != t || localtime_r(&tt, out) == NULL)
+		return DS_EINVAL;
+	*utc_offset_s = out->tm_gmtoff;
+	return DS_OK;
+}
+
+int64_t plat_mktime_local(struct tm *tm, int *ok)
+{
+	time_t t;
+
+	errno = 0;
+	t = mktime(tm);
+	*ok = !(t == (time_t)-1 && errno != 0);
+	return (int64_t)t;
+}
+
+int plat_random_bytes(void *dst, size_t n)
+{
+	unsigned char *p = dst;
+	ssize_t r;
+
+	while (n > 0) {
+		r = getrandom(p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return DS_EIO;
+		p += r;
+		n -= (size_t)r;
+	}
+	return DS_OK;
+}
+
+int plat_file_mode(const char *path, int *mode)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return plat_errno(errno);
+	*mode = (int)(st.st_mode & 07777);
+	return DS_OK;
 }

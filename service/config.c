@@ -1,0 +1,554 @@
+/* config.c - reads the service's JSON configuration into struct config: a table of known keys with
+ * their types and ranges, defaults first, then the file on top. Every problem names the file and the
+ * dotted key. It does not touch the folders it names nor decide what the values mean. */
+#include "config.h"
+#include "createdump_posix.h"
+
+#include "../core/buf.h"
+#include "../core/plat.h"
+
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum config_type { CT_SECTION, CT_PATH, CT_STR, CT_U32, CT_U64, CT_PATHLIST, CT_UNITLIST, CT_LEVEL, CT_PASS };
+
+struct config_key {
+	const char *section; /* "" for the top level */
+	const char *name;
+	enum config_type type;
+	size_t off;          /* offset of the field in struct config */
+	size_t off_n;        /* lists: offset of the count */
+	uint64_t min, max;   /* integers */
+};
+
+#define F(x) offsetof(struct config, x)
+static const struct config_key config_keys[] = {
+	{ "", "data_dir", CT_PATH, F(data_dir), 0, 0, 0 },
+	{ "", "dump_dirs", CT_PATHLIST, F(dump_dirs), F(ndump_dirs), 1, CONFIG_MAX_DIRS },
+	{ "", "db", CT_PATH, F(db), 0, 0, 0 },
+	{ "", "log_level", CT_LEVEL, F(log_level), 0, 0, 0 },
+	{ "", "heartbeat_s", CT_U32, F(heartbeat_s), 0, 1, 86400 },
+	{ "", "watch", CT_SECTION, 0, 0, 0, 0 },
+	{ "", "analysis", CT_SECTION, 0, 0, 0, 0 },
+	{ "", "retries", CT_SECTION, 0, 0, 0, 0 },
+	{ "", "retention", CT_SECTION, 0, 0, 0, 0 },
+	{ "", "collection", CT_SECTION, 0, 0, 0, 0 },
+	{ "", "mail", CT_PASS, F(mail), 0, 0, 0 },
+	{ "watch", "stability_ms", CT_U32, F(stability_ms), 0, 0, 3600000 },
+	{ "watch", "rescan_s", CT_U32, F(rescan_s), 0, 0, 86400 },
+	{ "analysis", "concurrency", CT_U32, F(concurrency), 0, 1, 64 },
+	{ "analysis", "engine", CT_PATH, F(engine), 0, 0, 0 },
+	{ "analysis", "command_timeout_s", CT_U32, F(command_timeout_s), 0, 1, 86400 },
+	{ "analysis", "dump_timeout_s", CT_U32, F(dump_timeout_s), 0, 1, 7 * 86400 },
+	{ "analysis", "output_cap_bytes", CT_U64, F(output_cap_bytes), 0, 4096, (uint64_t)1 << 32 },
+	{ "analysis", "max_roots", CT_U32, F(max_roots), 0, 1, 100000 },
+	{ "retries", "max_attempts", CT_U32, F(max_attempts), 0, 1, 100 },
+	{ "retries", "backoff_base_s", CT_U32, F(backoff_base_s), 0, 0, 86400 },
+	{ "retention", "max_count", CT_U64, F(max_count), 0, 0, (uint64_t)1 << 40 },
+	{ "retention", "max_bytes", CT_U64, F(max_bytes), 0, 0, (uint64_t)1 << 60 },
+	{ "retention", "max_age_days", CT_U32, F(max_age_days), 0, 0, 36500 },
+	{ "retention", "interval_s", CT_U32, F(retention_interval_s), 0, 10, 7 * 86400 },
+	{ "collection", "units", CT_UNITLIST, F(units), F(nunits), 0, CONFIG_MAX_UNITS },
+};
+#undef F
+
+/* Where problems go: config_load keeps the first, config_check prints them all. */
+struct config_report {
+	const char *file;
+	struct ds_err *e;
+	FILE *out;
+	int count;
+};
+
+static void config_problem(struct config_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void config_problem(struct config_report *r, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->count == 0 && r->e != NULL)
+		ds_err_setn(r->e, DS_EINVAL, "%s: %s", r->file, msg);
+	if (r->out != NULL)
+		fprintf(r->out, "%s: %s\n", r->file, msg);
+	r->count++;
+}
+
+static char *config_join(const char *a, const char *b)
+{
+	struct buf o;
+
+	buf_init(&o, 8192);
+	if (buf_puts(&o, a) != DS_OK || (o.len > 0 && o.data[o.len - 1] != '/' && buf_puts(&o, "/") != DS_OK) ||
+	    buf_puts(&o, b) != DS_OK) {
+		buf_free(&o);
+		return NULL;
+	}
+	return buf_steal(&o);
+}
+
+int config_defaults(struct config *cfg)
+{
+	int rc = DS_ENOMEM;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_INFO;
+	cfg->heartbeat_s = 30;
+	cfg->stability_ms = 2000;
+	cfg->rescan_s = 300;
+	cfg->concurrency = 1;
+	cfg->command_timeout_s = 120;
+	cfg->dump_timeout_s = 600;
+	cfg->output_cap_bytes = 64u << 20;
+	cfg->max_roots = 64;
+	cfg->max_attempts = 3;
+	cfg->backoff_base_s = 60;
+	cfg->max_count = 1000;
+	cfg->max_bytes = (uint64_t)20 << 30;
+	cfg->max_age_days = 90;
+	cfg->retention_interval_s = 3600;
+	cfg->data_dir = strdup(CONFIG_DEFAULT_DATA_DIR);
+	cfg->engine = strdup("");
+	if (cfg->data_dir == NULL || cfg->engine == NULL)
+		goto out;
+	rc = DS_OK;
+out:
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	free(cfg->file);
+	free(cfg->data_dir);
+	for (i = 0; i < cfg->ndump_dirs; i++)
+		free(cfg->dump_dirs[i]);
+	free(cfg->dump_dirs);
+	free(cfg->db);
+	free(cfg->engine);
+	for (i = 0; i < cfg->nunits; i++)
+		free(cfg->units[i]);
+	free(cfg->units);
+	cJSON_Delete(cfg->mail);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* A path from the file: absolute as is, relative to the file's folder otherwise. Empty stays empty
+ * (the engine's "find it"). */
+static char *config_path(const char *base_dir, const char *v)
+{
+	if (v[0] == '/' || v[0] == '\0' || base_dir == NULL)
+		return strdup(v);
+	if (strncmp(v, "./", 2) == 0)
+		v += 2;
+	return config_join(base_dir, v);
+}
+
+static const char *config_type_name(const cJSON *v)
+{
+	if (cJSON_IsString(v)) return "a string";
+	if (cJSON_IsNumber(v)) return "a number";
+	if (cJSON_IsBool(v)) return "a boolean";
+	if (cJSON_IsNull(v)) return "null";
+	if (cJSON_IsArray(v)) return "a list";
+	if (cJSON_IsObject(v)) return "an object";
+	return "something else";
+}
+
+static int config_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* One string list ("dump_dirs", "collection.units"). Returns DS_ENOMEM or DS_OK (problems reported). */
+static int config_list(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
+		       struct config *cfg, struct config_report *r)
+{
+	char ***field = (char ***)((char *)cfg + k->off);
+	size_t *nfield = (size_t *)((char *)cfg + k->off_n), n, i = 0;
+	const cJSON *it;
+	char **vec = NULL;
+	int rc = DS_OK;
+
+	if (!cJSON_IsArray(v)) {
+		config_problem(r, "'%s' must be a list of strings, not %s", key, config_type_name(v));
+		goto out;
+	}
+	n = (size_t)cJSON_GetArraySize(v);
+	if (n < k->min || n > k->max) {
+		config_problem(r, "'%s' must have %llu to %llu entries (has %zu)", key,
+			       (unsigned long long)k->min, (unsigned long long)k->max, n);
+		goto out;
+	}
+	vec = calloc(n ? n : 1, sizeof(*vec));
+	if (vec == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it) || it->valuestring[0] == '\0' || config_has_ctl(it->valuestring)) {
+			config_problem(r, "'%s[%zu]' must be a non-empty string, not %s", key, i,
+				       cJSON_IsString(it) ? "an empty or control-character string" : config_type_name(it));
+			goto out;
+		}
+		if (k->type == CT_UNITLIST && !createdump_unit_valid(it->valuestring)) {
+			config_problem(r, "'%s[%zu]': '%s' is not a systemd service name (NAME.service)", key, i,
+				       it->valuestring);
+			goto out;
+		}
+		vec[i] = k->type == CT_PATHLIST ? config_path(base_dir, it->valuestring) : strdup(it->valuestring);
+		if (vec[i] == NULL) {
+			rc = DS_ENOMEM;
+			goto out;
+		}
+		i++;
+	}
+	n = i;
+	for (i = 0; i < *nfield; i++)
+		free((*field)[i]);
+	free(*field);
+	*field = vec;
+	*nfield = n;
+	vec = NULL;
+out:
+	if (vec != NULL) {
+		for (n = 0; n < i; n++)
+			free(vec[n]);
+		free(vec);
+	}
+	return rc;
+}
+
+static int config_value(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
+			struct config *cfg, struct config_report *r)
+{
+	char **sp = (char **)((char *)cfg + k->off);
+	double d;
+	char *s;
+	enum log_level lvl;
+
+	switch (k->type) {
+	case CT_PATH:
+	case CT_STR:
+		if (!cJSON_IsString(v)) {
+			config_problem(r, "'%s' must be a string, not %s", key, config_type_name(v));
+			return DS_OK;
+		}
+		if (config_has_ctl(v->valuestring)) {
+			config_problem(r, "'%s' contains control characters", key);
+			return DS_OK;
+		}
+		if (v->valuestring[0] == '\0' && strcmp(k->name, "engine") != 0) {
+			config_problem(r, "'%s' must not be empty", key);
+			return DS_OK;
+		}
+		s = k->type == CT_PATH ? config_path(base_dir, v->valuestring) : strdup(v->valuestring);
+		if (s == NULL)
+			return DS_ENOMEM;
+		free(*sp);
+		*sp = s;
+		return DS_OK;
+	case CT_U32:
+	case CT_U64:
+		if (!cJSON_IsNumber(v)) {
+			config_problem(r, "'%s' must be a number, not %s", key, config_type_name(v));
+			return DS_OK;
+		}
+		d = v->valuedouble;
+		if (d != (double)(int64_t)d || d < (double)k->min || d > (double)k->max) {
+			config_problem(r, "'%s' must be a whole number from %llu to %llu (got %g)", key,
+				       (unsigned long long)k->min, (unsigned long long)k->max, d);
+			return DS_OK;
+		}
+		if (k->type == CT_U32)
+			*(uint32_t *)((char *)cfg + k->off) = (uint32_t)d;
+		else
+			*(uint64_t *)((char *)cfg + k->off) = (uint64_t)d;
+		return DS_OK;
+	case CT_LEVEL:
+		if (!cJSON_IsString(v) || log_level_parse(v->valuestring, &lvl) != DS_OK) {
+			config_problem(r, "'%s' must be one of \"error\", \"warn\", \"info\", \"debug\"", key);
+			return DS_OK;
+		}
+		*(enum log_level *)((char *)cfg + k->off) = lvl;
+		return DS_OK;
+	case CT_PATHLIST:
+	case CT_UNITLIST:
+		return config_list(k, key, v, base_dir, cfg, r);
+	case CT_PASS:
+		if (!cJSON_IsObject(v)) {
+			config_problem(r, "'%s' must be an object, not %s", key, config_type_name(v));
+			return DS_OK;
+		}
+		cJSON_Delete(cfg->mail);
+		cfg->mail = cJSON_Duplicate(v, 1);
+		return cfg->mail == NULL ? DS_ENOMEM : DS_OK;
+	case CT_SECTION:
+		break;
+	}
+	return DS_OK;
+}
+
+/* Walks one object (the top level or a section): every member must be a known key of that section. */
+static int config_object(const char *section, const cJSON *obj, const char *base_dir, struct config *cfg,
+			 struct config_report *r)
+{
+	const struct config_key *k;
+	const cJSON *it, *dup;
+	char key[160];
+	size_t i;
+	int rc = DS_OK;
+
+	cJSON_ArrayForEach(it, obj) {
+		if (it->string == NULL)
+			continue;
+		if (section[0] != '\0')
+			snprintf(key, sizeof(key), "%s.%s", section, it->string);
+		else
+			snprintf(key, sizeof(key), "%s", it->string);
+		for (dup = obj->child; dup != it; dup = dup->next)
+			if (dup->string != NULL && strcmp(dup->string, it->string) == 0)
+				break;
+		if (dup != it) {
+			config_problem(r, "key '%s' appears twice", key);
+			continue;
+		}
+		k = NULL;
+		for (i = 0; i < DS_ARRAY_LEN(config_keys); i++)
+			if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, it->string) == 0)
+				k = &config_keys[i];
+		if (k == NULL) {
+			config_problem(r, "unknown key '%s'", key);
+			continue;
+		}
+		if (k->type == CT_SECTION) {
+			if (!cJSON_IsObject(it))
+				config_problem(r, "'%s' must be an object, not %s", key, config_type_name(it));
+			else
+				rc = config_object(k->name, it, base_dir, cfg, r);
+		} else {
+			rc = config_value(k, key, it, base_dir, cfg, r);
+		}
+		if (rc != DS_OK)
+			break;
+	}
+	return rc;
+}
+
+/* Derived defaults: what depends on data_dir when the file did not say. */
+static int config_finish(struct config *cfg)
+{
+	if (cfg->ndump_dirs == 0) {
+		cfg->dump_dirs = calloc(1, sizeof(*cfg->dump_dirs));
+		if (cfg->dump_dirs == NULL)
+			return DS_ENOMEM;
+		cfg->dump_dirs[0] = config_join(cfg->data_dir, "dumps");
+		if (cfg->dump_dirs[0] == NULL)
+			return DS_ENOMEM;
+		cfg->ndump_dirs = 1;
+	}
+	if (cfg->db == NULL) {
+		cfg->db = config_join(cfg->data_dir, "dumpscout.db");
+		if (cfg->db == NULL)
+			return DS_ENOMEM;
+	}
+	return DS_OK;
+}
+
+static int config_parse(const char *text, size_t len, const char *file, struct config *cfg,
+			struct config_report *r)
+{
+	cJSON *root = NULL;
+	const char *end = NULL;
+	char *base_dir = NULL, *slash;
+	size_t line = 1;
+	const char *p;
+	int rc;
+
+	rc = config_defaults(cfg);
+	if (rc != DS_OK)
+		goto out;
+	if (file != NULL) {
+		cfg->file = strdup(file);
+		base_dir = strdup(file);
+		if (cfg->file == NULL || base_dir == NULL) {
+			rc = DS_ENOMEM;
+			goto out;
+		}
+		slash = strrchr(base_dir, '/');
+		if (slash == NULL) {
+			free(base_dir);
+			base_dir = NULL; /* relative to the current folder, as given */
+		} else {
+			slash[slash == base_dir] = '\0';
+		}
+	}
+	if (text == NULL)
+		goto finish;
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root == NULL) {
+		for (p = text; end != NULL && p < end && p < text + len; p++)
+			if (*p == '\n')
+				line++;
+		if (r->e != NULL)
+			ds_err_setn(r->e, DS_EPARSE, "%s:%zu: not valid JSON", r->file, line);
+		if (r->out != NULL)
+			fprintf(r->out, "%s:%zu: not valid JSON\n", r->file, line);
+		r->count++;
+		rc = DS_EPARSE;
+		goto out;
+	}
+	if (!cJSON_IsObject(root)) {
+		config_problem(r, "the top level must be an object, not %s", config_type_name(root));
+		rc = DS_EINVAL;
+		goto out;
+	}
+	rc = config_object("", root, base_dir, cfg, r);
+	if (rc != DS_OK)
+		goto out;
+finish:
+	rc = config_finish(cfg);
+	if (rc == DS_OK && r->count > 0)
+		rc = DS_EINVAL;
+out:
+	if (rc == DS_ENOMEM && r->e != NULL)
+		ds_err_setn(r->e, DS_ENOMEM, "%s: out of memory", r->file);
+	cJSON_Delete(root);
+	free(base_dir);
+	return rc;
+}
+
+int config_load_text(const char *text, size_t len, const char *file, struct config *cfg, struct ds_err *e)
+{
+	struct config_report r = { file != NULL ? file : "(config)", e, NULL, 0 };
+
+	return config_parse(text, len, file, cfg, &r);
+}
+
+static int config_read(const char *path, char **text, size_t *len, struct ds_err *e)
+{
+	int rc = plat_read_file(path, CONFIG_MAX_FILE, text, len);
+
+	if (rc == DS_ETOOBIG)
+		ds_err_setn(e, rc, "%s: larger than %d bytes", path, CONFIG_MAX_FILE);
+	else if (rc != DS_OK)
+		ds_err_setn(e, rc, "%s: %s", path, ds_strerror(rc));
+	return rc;
+}
+
+int config_load(const char *path, struct config *cfg, struct ds_err *e)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (path == NULL)
+		return config_load_text(NULL, 0, NULL, cfg, e);
+	memset(cfg, 0, sizeof(*cfg));
+	rc = config_read(path, &text, &len, e);
+	if (rc != DS_OK)
+		goto out;
+	rc = config_load_text(text, len, path, cfg, e);
+out:
+	free(text);
+	return rc;
+}
+
+int config_check(const char *path, FILE *out)
+{
+	struct config cfg;
+	struct config_report r = { path, NULL, out, 0 };
+	struct ds_err e = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int rc, code;
+
+	memset(&cfg, 0, sizeof(cfg));
+	rc = config_read(path, &text, &len, &e);
+	if (rc != DS_OK) {
+		fprintf(out, "%s\n", e.msg);
+		code = DS_EXIT_FAIL;
+		goto out;
+	}
+	rc = config_parse(text, len, path, &cfg, &r);
+	if (rc == DS_ENOMEM) {
+		fprintf(out, "%s: out of memory\n", path);
+		code = DS_EXIT_FAIL;
+	} else if (r.count > 0) {
+		code = DS_EXIT_BADINPUT;
+	} else {
+		fprintf(out, "%s: ok\n", path);
+		code = DS_EXIT_OK;
+	}
+out:
+	config_free(&cfg);
+	free(text);
+	return code;
+}
+
+static cJSON *config_json_strv(char **v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		if (!cJSON_AddItemToArray(a, cJSON_CreateString(v[i]))) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+char *config_to_json(const struct config *cfg, int pretty)
+{
+	cJSON *root = cJSON_CreateObject(), *o;
+	char *s = NULL;
+
+	if (root == NULL)
+		return NULL;
+	if (cfg->file != NULL)
+		cJSON_AddStringToObject(root, "file", cfg->file);
+	cJSON_AddStringToObject(root, "data_dir", cfg->data_dir);
+	cJSON_AddItemToObject(root, "dump_dirs", config_json_strv(cfg->dump_dirs, cfg->ndump_dirs));
+	cJSON_AddStringToObject(root, "db", cfg->db);
+	cJSON_AddStringToObject(root, "log_level", log_level_name(cfg->log_level));
+	cJSON_AddNumberToObject(root, "heartbeat_s", cfg->heartbeat_s);
+	o = cJSON_AddObjectToObject(root, "watch");
+	cJSON_AddNumberToObject(o, "stability_ms", cfg->stability_ms);
+	cJSON_AddNumberToObject(o, "rescan_s", cfg->rescan_s);
+	o = cJSON_AddObjectToObject(root, "analysis");
+	cJSON_AddNumberToObject(o, "concurrency", cfg->concurrency);
+	cJSON_AddStringToObject(o, "engine", cfg->engine);
+	cJSON_AddNumberToObject(o, "command_timeout_s", cfg->command_timeout_s);
+	cJSON_AddNumberToObject(o, "dump_timeout_s", cfg->dump_timeout_s);
+	cJSON_AddNumberToObject(o, "output_cap_bytes", (double)cfg->output_cap_bytes);
+	cJSON_AddNumberToObject(o, "max_roots", cfg->max_roots);
+	o = cJSON_AddObjectToObject(root, "retries");
+	cJSON_AddNumberToObject(o, "max_attempts", cfg->max_attempts);
+	cJSON_AddNumberToObject(o, "backoff_base_s", cfg->backoff_base_s);
+	o = cJSON_AddObjectToObject(root, "retention");
+	cJSON_AddNumberToObject(o, "max_count", (double)cfg->max_count);
+	cJSON_AddNumberToObject(o, "max_bytes", (double)cfg->max_bytes);
+	cJSON_AddNumberToObject(o, "max_age_days", cfg->max_age_days);
+	cJSON_AddNumberToObject(o, "interval_s", cfg->retention_interval_s);
+	o = cJSON_AddObjectToObject(root, "collection");
+	cJSON_AddItemToObject(o, "units", config_json_strv(cfg->units, cfg->nunits));
+	/* The mail section may hold a password: report only whether it is there. */
+	cJSON_AddBoolToObject(root, "mail_configured", cfg->mail != NULL);
+	s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return s;
+}

@@ -1,0 +1,137 @@
+/* test_core.c - the capped buffer, the text cursor and the error helpers. */
+#include "t.h"
+#include "../../core/buf.h"
+#include "../../core/cursor.h"
+#include "../../core/ds.h"
+
+TEST(buf_respects_ceiling)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	CHECK_INT(buf_puts(&b, "12345678"), DS_OK);
+	CHECK_INT(buf_puts(&b, "9"), DS_ETOOBIG);
+	CHECK_INT(b.len, 8);
+	CHECK_STR(b.data, "12345678");
+	CHECK_INT(buf_printf(&b, "%d", 1), DS_ETOOBIG);
+	buf_free(&b);
+}
+
+TEST(buf_printf_grows_and_steal_empties)
+{
+	struct buf b;
+	char *s;
+	int i;
+
+	buf_init(&b, 1 << 20);
+	for (i = 0; i < 1000; i++)
+		CHECK_INT(buf_printf(&b, "%04d,", i), DS_OK);
+	CHECK_INT(b.len, 5000);
+	CHECK(memcmp(b.data + 4995, "0999,", 5) == 0);
+	s = buf_steal(&b);
+	CHECK(s != NULL && strlen(s) == 5000);
+	CHECK(b.data == NULL && b.len == 0);
+	free(s);
+	s = buf_steal(&b);
+	CHECK_STR(s, "");
+	free(s);
+}
+
+TEST(cursor_lines_strip_crlf)
+{
+	const char text[] = "one\r\ntwo\nthree";
+	struct cursor c;
+	struct span l;
+
+	cursor_init(&c, text, sizeof(text) - 1);
+	CHECK_INT(cursor_line(&c, &l), 0);
+	CHECK(span_eq(l, "one"));
+	CHECK_INT(cursor_line(&c, &l), 0);
+	CHECK(span_eq(l, "two"));
+	CHECK_INT(cursor_line(&c, &l), 0);
+	CHECK(span_eq(l, "three"));
+	CHECK_INT(cursor_line(&c, &l), -1);
+}
+
+TEST(cursor_hex_forms)
+{
+	struct cursor c;
+	uint64_t v = 0;
+	size_t nd = 0;
+
+	cursor_init(&c, "0x1F ", 5);
+	CHECK_INT(cursor_hex(&c, &v, &nd), 0);
+	CHECK_U64(v, 0x1f);
+	cursor_init(&c, "00000001`7ff8ab00 x", 19);
+	CHECK_INT(cursor_hex(&c, &v, &nd), 0);
+	CHECK_U64(v, 0x17ff8ab00ULL);
+	CHECK_INT(nd, 16);
+	CHECK_INT(*c.p, ' ');
+	cursor_init(&c, "ffffffffffffffff0", 17);
+	CHECK_INT(cursor_hex(&c, &v, &nd), -1); /* 65 bits overflow */
+	cursor_init(&c, "zz", 2);
+	CHECK_INT(cursor_hex(&c, &v, &nd), -1);
+	CHECK(c.p[0] == 'z');
+}
+
+TEST(cursor_dec_groups_and_overflow)
+{
+	struct cursor c;
+	uint64_t v = 0;
+
+	cursor_init(&c, "1,234,567 bytes", 15);
+	CHECK_INT(cursor_dec(&c, &v), 0);
+	CHECK_U64(v, 1234567);
+	cursor_init(&c, "99999999999999999999", 20);
+	CHECK_INT(cursor_dec(&c, &v), -1);
+	cursor_init(&c, ",5", 2);
+	CHECK_INT(cursor_dec(&c, &v), -1);
+}
+
+TEST(cursor_word_and_literals)
+{
+	struct cursor c;
+	struct span w;
+
+	cursor_init(&c, "  Found 3 unique roots.", 23);
+	cursor_skip_space(&c);
+	CHECK_INT(cursor_lit_ci(&c, "found"), 0);
+	CHECK_INT(cursor_space(&c), 0);
+	CHECK_INT(cursor_word(&c, &w, 4), 0);
+	CHECK(span_eq(w, "3"));
+	CHECK_INT(cursor_space(&c), 0);
+	CHECK_INT(cursor_word(&c, &w, 3), -1); /* "unique" is longer than 3 */
+	CHECK_INT(cursor_lit(&c, "unique"), 0);
+	w.p = "  x y \r";
+	w.n = 7;
+	w = span_trim(w);
+	CHECK(span_eq(w, "x y"));
+	CHECK_INT(span_find(w, "y"), 2);
+}
+
+TEST(errors_map_to_exit_codes)
+{
+	struct ds_err e;
+
+	CHECK_INT(ds_exit_code(DS_OK), 0);
+	CHECK_INT(ds_exit_code(DS_ECORRUPT), 2);
+	CHECK_INT(ds_exit_code(DS_EFORMAT), 2);
+	CHECK_INT(ds_exit_code(DS_EIO), 1);
+	CHECK_INT(ds_exit_code(DS_EENGINE), 1);
+	CHECK_INT(ds_err_set(&e, DS_ECORRUPT, 0x40, "stream %d", 3), DS_ECORRUPT);
+	CHECK(e.has_offset && e.offset == 0x40);
+	CHECK_STR(e.msg, "stream 3");
+	CHECK(strcmp(ds_strerror(DS_ESCHEMA), "unknown error") != 0);
+}
+
+int main(void)
+{
+	RUN(buf_respects_ceiling);
+	RUN(buf_printf_grows_and_steal_empties);
+	RUN(cursor_lines_strip_crlf);
+	RUN(cursor_hex_forms);
+	RUN(cursor_dec_groups_and_overflow);
+	RUN(cursor_word_and_literals);
+	RUN(errors_map_to_exit_codes);
+	return t_total_failed != 0;
+}
