@@ -13,8 +13,8 @@
  *   i386 and arm, the 124-byte ELF32 variant; 32-bit elsewhere), int pr_pid, pr_ppid, pr_pgrp, pr_sid,
  *   char pr_fname[16], char pr_psargs[80].
  * - siginfo_t: si_signo, si_errno, si_code (MIPS swaps si_errno and si_code), then a union aligned to
- *   the word whose first member is si_addr for faults. si_addr is meaningful only when si_code > 0
- *   (kernel-generated); si_code <= 0 is a signal sent by a process (SI_USER, SI_TKILL, ...). */
+ *   the word whose first member is si_addr for faults. si_addr is meaningful only for a fault,
+ *   0 < si_code < SI_KERNEL; si_code <= 0 is a signal sent by a process (SI_USER, SI_TKILL, ...). */
 #include "elfcore.h"
 #include "dsrc.h"
 #include "triage.h"
@@ -54,12 +54,14 @@
 #define EC_SIGFPE 8
 #define EC_SIGSEGV 11
 #define EC_SIGBUS_ALT 10 /* SIGBUS on MIPS and NetBSD */
+#define EC_SI_KERNEL 0x80 /* si_code of a signal the kernel raised without a fault address (e.g. #GP) */
 
 /* Limits beyond which a core is treated as corrupt (real cores stay far below them). */
 #define EC_MAX_NOTE_SEGS 16                  /* PT_NOTE segments read; more are ignored */
 #define EC_MAX_NOTE_BYTES (64u << 20)        /* all note bytes together */
 #define EC_MAX_FILE_ENTRIES (1u << 20)       /* NT_FILE mappings (Linux allows 65530 by default) */
 #define EC_MAX_AUXV 4096u                    /* auxv entries looked at */
+#define EC_MAX_PHNUM (1u << 22)              /* program headers (one per mapping) */
 #define EC_PHDR_CHUNK 16384u                 /* bytes of program headers fetched per read */
 
 /* has_heap rule: the file backs at least half (by bytes) of the writable anonymous memory, i.e. of
@@ -114,10 +116,13 @@ struct ec {
 	int saw_netbsd;
 	int saw_freebsd;
 	int createdump_mark;     /* createdump's "CORE\0PRP"-style name padding */
+	int saw_gdb;             /* a "GDB" note (gdb's target description) */
 	int saw_siginfo;
 	int nprstatus;
 	uint32_t first_cursig;
 	uint64_t first_tid;
+	int has_pc;              /* the first thread's instruction pointer */
+	uint64_t pc;
 	int have_siginfo;        /* the first NT_SIGINFO, which belongs to the first thread */
 	uint32_t si_signo;
 	int32_t si_code;
@@ -131,6 +136,7 @@ struct ec {
 	uint64_t netbsd_siglwp;
 	size_t threads_cap;
 	int have_file;
+	uint64_t file_off;       /* file offset of the NT_FILE data */
 	struct ec_map *maps;     /* NT_FILE entries */
 	size_t nmaps;
 	uint64_t heap_anon;      /* writable anonymous bytes (p_memsz) */
@@ -251,7 +257,7 @@ static int ec_header(struct ec *c)
 	unsigned char h[64], sh[64];
 	uint64_t shoff;
 	uint16_t type, ehsize_min, phent_min, shentsize;
-	int rc;
+	int rc, xnum;
 
 	if (c->src->size < 16)
 		return ds_err_set(c->e, DS_EFORMAT, 0, "not an ELF core: the file is only %llu bytes",
@@ -293,22 +299,31 @@ static int ec_header(struct ec *c)
 		shentsize = ec_16(c, h + 46);
 		c->shnum = ec_16(c, h + 48);
 	}
-	if (c->phnum == EC_PN_XNUM) {
+	xnum = c->phnum == EC_PN_XNUM;
+	if (xnum) {
 		if (shoff == 0 || shentsize < (c->is64 ? 64 : 40))
 			return ds_err_set(c->e, DS_ECORRUPT, c->is64 ? 56 : 44,
 					  "e_phnum is PN_XNUM but there is no usable section header 0 to hold the count");
+		if (!dsrc_has(c->src, shoff, c->is64 ? 64 : 40))
+			return ds_err_set(c->e, DS_ECORRUPT, c->is64 ? 40 : 32,
+					  "section header 0 (at offset 0x%llx, holding the program header count) is "
+					  "past the end of the file",
+					  (unsigned long long)shoff);
 		rc = dsrc_read(c->src, shoff, sh, c->is64 ? 64 : 40, "section header 0 (extended numbering)",
 			       c->e);
 		if (rc != DS_OK)
 			return rc;
 		c->phnum = ec_32(c, sh + (c->is64 ? 44 : 28)); /* sh_info */
 	}
+	if (c->phnum > EC_MAX_PHNUM)
+		return ds_err_set(c->e, DS_ECORRUPT, xnum ? shoff : (c->is64 ? 56u : 44u),
+				  "%u program headers (more than %u)", c->phnum, EC_MAX_PHNUM);
 	if (c->phnum > 0) {
 		if (c->phentsize < phent_min)
 			return ds_err_set(c->e, DS_ECORRUPT, c->is64 ? 54 : 42,
 					  "program header entry size %u is smaller than %u", c->phentsize, phent_min);
 		if (!dsrc_has(c->src, c->phoff, (uint64_t)c->phnum * c->phentsize))
-			return ds_err_set(c->e, DS_ECORRUPT, c->phoff,
+			return ds_err_set(c->e, DS_ECORRUPT, c->is64 ? 32 : 28, /* e_phoff */
 					  "program header table (%u entries of %u bytes at offset 0x%llx) extends past "
 					  "the end of the file",
 					  c->phnum, c->phentsize, (unsigned long long)c->phoff);
@@ -420,6 +435,26 @@ static int ec_phdr_scan(struct ec *c, const struct ec_phdr *ph)
 	return DS_OK;
 }
 
+/* Index of the instruction pointer among pr_reg's words, per architecture (user_regs_struct and
+ * friends): x86_64 rip, i386 eip, aarch64 pc, arm r15, ppc nip, s390 psw.addr, mips cp0_epc (after 6
+ * padding words on 32-bit), riscv pc, loongarch csr_era. -1 when unknown. */
+static int ec_pc_index(const struct ec *c)
+{
+	switch (c->machine) {
+	case EC_EM_X86_64: return c->is64 ? 16 : -1;
+	case EC_EM_386: return 12;
+	case EC_EM_AARCH64: return 32;
+	case EC_EM_ARM: return 15;
+	case EC_EM_PPC64:
+	case EC_EM_PPC: return 32;
+	case EC_EM_S390: return 1;
+	case EC_EM_MIPS: return c->is64 ? 34 : 40;
+	case EC_EM_RISCV: return 0;
+	case EC_EM_LOONGARCH: return 33;
+	default: return -1;
+	}
+}
+
 /* NT_PRSTATUS: one per thread; the first is the thread that took the signal (kernel cores). */
 static int ec_prstatus(struct ec *c, const unsigned char *d, uint32_t n, uint64_t off)
 {
@@ -436,8 +471,16 @@ static int ec_prstatus(struct ec *c, const unsigned char *d, uint32_t n, uint64_
 	if (rc != DS_OK)
 		return rc;
 	if (c->nprstatus++ == 0) {
+		/* pr_reg follows pr_pid, pr_ppid, pr_pgrp, pr_sid and four timevals of two words */
+		size_t reg = pid_off + 16 + 8 * (size_t)c->w;
+		int ix = ec_pc_index(c);
+
 		c->first_cursig = cursig;
 		c->first_tid = tid;
+		if (ix >= 0 && n >= reg + ((size_t)ix + 1) * c->w) {
+			c->has_pc = 1;
+			c->pc = ec_word(c, d + reg + (size_t)ix * c->w);
+		}
 	}
 	return DS_OK;
 }
@@ -530,6 +573,7 @@ static int ec_ntfile(struct ec *c, const unsigned char *d, uint32_t n, uint64_t 
 		return ds_err_set(c->e, DS_ECORRUPT, off, "NT_FILE claims %llu mappings in %u bytes",
 				  (unsigned long long)count, n);
 	c->have_file = 1;
+	c->file_off = off;
 	if (count == 0)
 		return DS_OK;
 	c->maps = calloc((size_t)count, sizeof(*c->maps));
@@ -624,7 +668,7 @@ static int ec_is_createdump_pad(const unsigned char *name, uint32_t namesz, size
 	return 0;
 }
 
-static size_t ec_align(uint64_t v, size_t a, uint64_t *out)
+static int ec_align(uint64_t v, size_t a, uint64_t *out)
 {
 	uint64_t r = (v + (a - 1)) & ~(uint64_t)(a - 1);
 
@@ -692,6 +736,8 @@ static int ec_walk_notes(struct ec *c, struct ec_noteseg *s)
 				rc = ec_netbsd_procinfo(c, b + desc_off, descsz);
 			else if (nlen > 12 && name[11] == '@')
 				rc = ec_netbsd_lwp(c, name + 12, nlen - 12, at);
+		} else if (nlen == 3 && memcmp(name, "GDB", 3) == 0) {
+			c->saw_gdb = 1;
 		} else if (nlen == 7 && memcmp(name, "FreeBSD", 7) == 0) {
 			c->saw_freebsd = 1;
 		}
@@ -796,8 +842,8 @@ static int ec_modules(struct ec *c)
 			continue;
 		}
 		if (ng >= TRIAGE_MAX_MODULES) {
-			rc = ds_err_setn(c->e, DS_ECORRUPT, "more than %u mapped files in NT_FILE",
-					 TRIAGE_MAX_MODULES);
+			rc = ds_err_set(c->e, DS_ECORRUPT, c->file_off, "more than %u mapped files in NT_FILE",
+					TRIAGE_MAX_MODULES);
 			goto out;
 		}
 		g[ng].name = m->name;
@@ -904,11 +950,19 @@ static void ec_signal(struct ec *c, uint32_t sig, uint64_t tid, int has_tid)
 		 (alt_bus && sig == EC_SIGBUS) ? "" : triage_signal_name(sig));
 	if (has_tid)
 		x->thread_id = tid;
+	if (c->has_pc && c->saw_core) {
+		x->has_pc = 1;
+		x->pc = c->pc;
+	}
 	if (c->have_siginfo && c->si_signo == sig) {
+		/* si_code goes where breakpad's Linux minidumps put it: the exception flags. si_addr is
+		 * an address only for a fault the kernel raised (0 < si_code < SI_KERNEL). */
+		int fault = c->si_code > 0 && c->si_code < EC_SI_KERNEL;
+
 		x->flags = (uint32_t)c->si_code;
-		if (c->si_code > 0 && (sig == EC_SIGSEGV || sig == bus || sig == EC_SIGILL || sig == EC_SIGFPE))
+		if (fault && (sig == EC_SIGSEGV || sig == bus || sig == EC_SIGILL || sig == EC_SIGFPE))
 			x->address = c->si_addr;
-		if (c->si_code > 0 && (sig == EC_SIGSEGV || sig == bus)) {
+		if (fault && (sig == EC_SIGSEGV || sig == bus)) {
 			x->has_fault_address = 1;
 			x->fault_address = c->si_addr;
 		}
@@ -925,12 +979,17 @@ static void ec_conclude(struct ec *c)
 
 	if (c->saw_core) {
 		snprintf(t->os, sizeof(t->os), "linux");
+		/* createdump pads note names with tags; gdb 8+ adds a "GDB" note and, like older gdb
+		 * (through BFD), writes the process info first; the kernel writes the dumping thread's
+		 * status first. */
 		if (c->createdump_mark)
 			writer = EC_WRITER_CREATEDUMP;
+		else if (c->saw_gdb)
+			writer = EC_WRITER_GDB;
 		else if (c->first_type == EC_NT_PRSTATUS)
-			writer = EC_WRITER_KERNEL; /* the kernel writes the dumping thread's status first */
+			writer = EC_WRITER_KERNEL;
 		else if (c->first_type == EC_NT_PRPSINFO)
-			writer = EC_WRITER_GDB;    /* gdb (through BFD) writes the process info first */
+			writer = EC_WRITER_GDB;
 	} else if (c->saw_netbsd) {
 		snprintf(t->os, sizeof(t->os), "netbsd");
 		if (c->first_type == EC_NETBSD_PROCINFO)

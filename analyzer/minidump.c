@@ -52,7 +52,7 @@
 #define MD_FLAG_FULL_MEMORY 0x2u
 #define MD_PROC_STATUS_MAX 65536u
 #define MD_CV_MAX (24u + TRIAGE_MAX_STRING)
-#define MD_NAMES_BUDGET (64u << 20) /* all names kept from one dump, in bytes */
+#define MD_NAMES_BUDGET (64u << 20) /* names and CodeView records read and kept from one dump */
 #define MD_CHUNK 64u                 /* list entries fetched per read */
 
 #define EXC_ACCESS_VIOLATION 0xc0000005u
@@ -126,7 +126,7 @@ static int md_corrupt(struct md *m, uint64_t off, const char *what)
 static int md_spend(struct md *m, uint64_t off, size_t n)
 {
 	if (n > m->budget)
-		return ds_err_set(m->e, DS_ETOOBIG, off, "minidump: names exceed %u bytes in total",
+		return ds_err_set(m->e, DS_ETOOBIG, off, "minidump: names and debug records exceed %u bytes",
 				  (unsigned)MD_NAMES_BUDGET);
 	m->budget -= n;
 	return DS_OK;
@@ -284,7 +284,7 @@ static int md_string(struct md *m, uint32_t rva, uint64_t field, char **out)
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	rc = md_spend(m, field, strlen(*out) + 1);
+	rc = md_spend(m, field, n + strlen(*out) + 1);
 out:
 	free(buf);
 	return rc;
@@ -564,35 +564,71 @@ out:
 	return rc;
 }
 
+struct md_tix {
+	uint64_t id;
+	size_t idx;
+};
+
+static int md_tix_cmp(const void *a, const void *b)
+{
+	const struct md_tix *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int md_tix_cmp_id(const void *a, const void *b)
+{
+	const struct md_tix *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int md_thread_names(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_THREADNAMES];
 	struct triage *t = m->t;
+	struct md_tix *ix = NULL, key, *hit;
 	unsigned char b[MD_THREAD_NAME_SIZE];
 	uint32_t count, i;
 	uint64_t first;
-	size_t j;
+	size_t j, nix;
 	int rc = DS_OK;
 
 	if (!l->present)
 		goto out;
 	rc = md_list(m, SL_THREADNAMES, MD_THREAD_NAME_SIZE, TRIAGE_MAX_THREADS, &count, &first);
-	if (rc != DS_OK)
+	if (rc != DS_OK || count == 0 || t->nthreads == 0)
 		goto out;
+	/* thread ids sorted (first occurrence first), so each name is a binary search away */
+	ix = malloc(t->nthreads * sizeof(*ix));
+	if (ix == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	for (j = 0; j < t->nthreads; j++) {
+		ix[j].id = t->threads[j].id;
+		ix[j].idx = j;
+	}
+	qsort(ix, t->nthreads, sizeof(*ix), md_tix_cmp);
+	for (j = 1, nix = 1; j < t->nthreads; j++) /* a repeated id: the name goes to the first */
+		if (ix[j].id != ix[nix - 1].id)
+			ix[nix++] = ix[j];
 	for (i = 0; i < count; i++) {
 		uint64_t at = first + (uint64_t)i * MD_THREAD_NAME_SIZE, rva;
-		uint32_t id;
 		char *name = NULL;
 
 		rc = md_read(m, at, b, sizeof(b), "thread name entry");
 		if (rc != DS_OK)
 			goto out;
-		id = ld32le(b);
+		key.id = ld32le(b);
+		key.idx = 0;
 		rva = ld64le(b + 4);
-		for (j = 0; j < t->nthreads && t->threads[j].id != id; j++)
-			;
-		if (j == t->nthreads)
+		hit = bsearch(&key, ix, nix, sizeof(*ix), md_tix_cmp_id);
+		if (hit == NULL)
 			continue; /* a name for a thread not in the list: nothing to attach it to */
+		j = hit->idx;
 		if (rva > UINT32_MAX) {
 			rc = md_corrupt(m, at + 4, "thread name RVA outside the file");
 			goto out;
@@ -610,6 +646,7 @@ static int md_thread_names(struct md *m)
 			free(name);
 	}
 out:
+	free(ix);
 	return rc;
 }
 
@@ -634,6 +671,9 @@ static int md_codeview(struct md *m, struct triage_module *mod, uint32_t size, u
 		rc = DS_ENOMEM;
 		goto out;
 	}
+	rc = md_spend(m, field, n);
+	if (rc != DS_OK)
+		goto out;
 	rc = md_read(m, rva, b, n, "CodeView record");
 	if (rc != DS_OK)
 		goto out;
@@ -720,7 +760,7 @@ static int md_modules(struct md *m)
 		rc = md_module_name(m, mod, ld32le(b + 20), at + 20);
 		if (rc != DS_OK)
 			goto out;
-		if (ld32le(b + 24) == MD_FIXEDFILEINFO_SIG) {
+		if (ld32le(b + 24) == MD_FIXEDFILEINFO_SIG && (ld32le(b + 32) | ld32le(b + 36)) != 0) {
 			uint32_t ms = ld32le(b + 32), ls = ld32le(b + 36);
 
 			snprintf(mod->version, sizeof(mod->version), "%u.%u.%u.%u", (unsigned)(ms >> 16),
@@ -839,10 +879,8 @@ static int md_exception(struct md *m)
 	switch (m->osk) {
 	case OSK_SIGNALS:
 		if (x->code == LIN_DUMP_REQUESTED) {
-			/* breakpad's "dump requested" marker: a snapshot, not a crash */
+			/* breakpad's "dump requested" marker: a snapshot, not a signal */
 			snprintf(x->name, sizeof(x->name), "DUMP_REQUESTED");
-			m->t->has_crashing_thread = 0;
-			m->t->crashing_thread_id = 0;
 			break;
 		}
 		x->is_signal = 1;
@@ -1134,6 +1172,24 @@ out:
 	return rc;
 }
 
+/* The writers record the main executable first, except that on macOS/iOS the dynamic linker
+ * (dyld, or dyld_sim in the iOS simulator) may come before it; move the first module that is not
+ * the dynamic linker to the front, keeping the others in their recorded order. */
+static void md_main_module_first(struct triage *t)
+{
+	struct triage_module main;
+	size_t i;
+
+	for (i = 0; i < t->nmodules; i++)
+		if (strcmp(t->modules[i].name, "dyld") != 0 && strcmp(t->modules[i].name, "dyld_sim") != 0)
+			break;
+	if (i == 0 || i == t->nmodules)
+		return;
+	main = t->modules[i];
+	memmove(&t->modules[1], &t->modules[0], i * sizeof(t->modules[0]));
+	t->modules[0] = main;
+}
+
 int minidump_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 {
 	struct md m;
@@ -1163,6 +1219,8 @@ int minidump_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 	    (rc = md_handles(&m)) != DS_OK || (rc = md_proc_status(&m, &status_name)) != DS_OK ||
 	    (rc = md_cmdline(&m)) != DS_OK)
 		goto out;
+	if (m.osk == OSK_MACH)
+		md_main_module_first(t);
 	if (m.s[SL_CRASHPAD_INFO].present)
 		snprintf(t->writer, sizeof(t->writer), "crashpad");
 	else if (m.any_breakpad)

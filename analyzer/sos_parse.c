@@ -251,8 +251,15 @@ enum sos_kind sos_record_kind(const char *cmd, const char *out, size_t len)
 			return SOS_KIND_DUMPHEAP;
 		if (strcmp(w, "gcroot") == 0)
 			return SOS_KIND_GCROOT;
-		if (strcmp(w, "do") == 0 || strcmp(w, "dumpobj") == 0 || strcmp(w, "dumpalc") == 0)
+		if (strcmp(w, "do") == 0 || strcmp(w, "dumpobj") == 0 || strcmp(w, "dumpalc") == 0 ||
+		    strcmp(w, "dumpvc") == 0)
 			return SOS_KIND_DUMPOBJ;
+		if (strcmp(w, "dumpmt") == 0)
+			return SOS_KIND_DUMPMT;
+		if (strcmp(w, "dumpclass") == 0)
+			return SOS_KIND_DUMPCLASS;
+		if (strcmp(w, "du") == 0)
+			return SOS_KIND_DU;
 		if (strcmp(w, "pe") == 0 || strcmp(w, "printexception") == 0)
 			return SOS_KIND_PE;
 		if (strcmp(w, "clrstack") == 0)
@@ -309,6 +316,28 @@ int sos_cmd_args(const char *cmd, uint64_t *addr, char *typebuf, size_t typesz, 
 		}
 	}
 	return found ? 0 : -1;
+}
+
+size_t sos_cmd_hex_args(const char *cmd, uint64_t *v, size_t max)
+{
+	struct cursor c;
+	struct span w;
+	uint64_t x;
+	size_t n = 0;
+	int first = 1;
+
+	if (cmd == NULL)
+		return 0;
+	cursor_init(&c, cmd, strlen(cmd));
+	while (n < max && next_word(&c, &w) == 0) {
+		if (first) {
+			first = 0;
+			continue;
+		}
+		if (w.p[0] != '-' && span_hex(w, &x) == 0)
+			v[n++] = x;
+	}
+	return n;
 }
 
 /* ---- dumpheap ---- */
@@ -915,7 +944,8 @@ static int is_group_header(struct span t)
 {
 	size_t i;
 
-	if (t.n < 2 || t.p[t.n - 1] != ':')
+	/* kinds are capitalised ("HandleTable:", "Stack:"); registers ("rbx:") are not */
+	if (t.n < 2 || t.p[t.n - 1] != ':' || t.p[0] < 'A' || t.p[0] > 'Z')
 		return 0;
 	for (i = 0; i + 1 < t.n; i++)
 		if (!((t.p[i] >= 'A' && t.p[i] <= 'Z') || (t.p[i] >= 'a' && t.p[i] <= 'z') || t.p[i] == ' '))
@@ -1145,13 +1175,15 @@ int sos_parse_dumpobj(const char *text, size_t len, size_t base_line, struct sos
 		if (t.n == 0)
 			continue;
 		if (!in_fields) {
-			if (label_value(t, "Name:", &v) == 0 && o->name == NULL)
+			if ((label_value(t, "Name:", &v) == 0 || label_value(t, "Class Name:", &v) == 0) &&
+			    o->name == NULL)
 				rc = dup_name(v, &o->name);
 			else if (label_value(t, "MethodTable:", &v) == 0)
 				(void)span_hex(v, &o->mt);
 			else if (label_value(t, "String:", &v) == 0 && o->string == NULL)
 				rc = dup_name(v, &o->string);
-			else if (span_eq(t, "Fields:"))
+			else if (span_eq(t, "Fields:") ||
+				 (span_starts(t, "MT") && span_find(t, "Field") > 0 && span_find(t, "Offset") > 0))
 				in_fields = 1;
 			if (rc != DS_OK)
 				goto fail;
@@ -1175,7 +1207,7 @@ int sos_parse_dumpobj(const char *text, size_t len, size_t base_line, struct sos
 			goto fail;
 		v.p = tok[3].p;
 		v.n = 0;
-		for (k = 3; k + 5 <= ntok - 1; k++)
+		for (k = 3; k + 5 <= ntok; k++)
 			v.n = (size_t)(tok[k].p + tok[k].n - v.p);
 		if ((rc = dup_name(v, &f->type)) != DS_OK)
 			goto fail;
@@ -1185,6 +1217,70 @@ fail:
 	parse_error(err, rc, lineno, "dumpobj");
 	sos_dumpobj_free(o);
 out:
+	return rc;
+}
+
+/* ---- dumpmt / du ---- */
+
+void sos_dumpmt_free(struct sos_dumpmt *m)
+{
+	if (m == NULL)
+		return;
+	free(m->name);
+	memset(m, 0, sizeof(*m));
+}
+
+int sos_parse_dumpmt(const char *text, size_t len, size_t base_line, struct sos_dumpmt *m,
+	struct ds_err *err)
+{
+	struct cursor c;
+	struct span line, t, v;
+	size_t lineno = base_line - 1;
+	int rc = DS_OK;
+
+	memset(m, 0, sizeof(*m));
+	cursor_init(&c, text, len);
+	while (cursor_line(&c, &line) == 0) {
+		lineno++;
+		t = span_trim(line);
+		if (label_value(t, "Name:", &v) == 0 && m->name == NULL)
+			rc = dup_name(v, &m->name);
+		else if (label_value(t, "LoaderAllocator:", &v) == 0)
+			(void)span_hex(v, &m->loader_allocator);
+		else if (label_value(t, "AssemblyLoadContext:", &v) == 0)
+			(void)span_hex(v, &m->alc);
+		if (rc != DS_OK) {
+			parse_error(err, rc, lineno, "dumpmt");
+			sos_dumpmt_free(m);
+			break;
+		}
+	}
+	return rc;
+}
+
+int sos_parse_du(const char *text, size_t len, size_t base_line, char **out, struct ds_err *err)
+{
+	struct cursor c;
+	struct span line, t, v;
+	size_t lineno = base_line - 1;
+	int rc = DS_OK;
+
+	*out = NULL;
+	cursor_init(&c, text, len);
+	while (cursor_line(&c, &line) == 0) {
+		lineno++;
+		t = span_trim(line);
+		if (label_value(t, "Text:", &v) != 0)
+			continue;
+		if (v.n >= 2 && v.p[0] == '\'' && v.p[v.n - 1] == '\'') {
+			v.p++;
+			v.n -= 2;
+		}
+		rc = dup_name(v, out);
+		if (rc != DS_OK)
+			parse_error(err, rc, lineno, "du");
+		break;
+	}
 	return rc;
 }
 

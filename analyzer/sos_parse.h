@@ -61,6 +61,9 @@ enum sos_kind {
 	SOS_KIND_DUMPOBJ,
 	SOS_KIND_PE,
 	SOS_KIND_CLRSTACK,
+	SOS_KIND_DUMPMT,
+	SOS_KIND_DUMPCLASS, /* parsed with sos_parse_dumpobj: name from "Class Name:", static rows */
+	SOS_KIND_DU, /* "du ADDR": a string's characters */
 };
 enum sos_kind sos_record_kind(const char *cmd, const char *out, size_t len);
 
@@ -68,6 +71,8 @@ enum sos_kind sos_record_kind(const char *cmd, const char *out, size_t len);
  * of the "-type" option into typebuf (empty if none); whether "-short" was given. Returns 0 if an address
  * was found, -1 otherwise. Any pointer may be NULL. */
 int sos_cmd_args(const char *cmd, uint64_t *addr, char *typebuf, size_t typesz, int *is_short);
+/* All hexadecimal arguments of a command (not options), at most max of them; returns how many. */
+size_t sos_cmd_hex_args(const char *cmd, uint64_t *v, size_t max);
 
 /* ---- dumpheap ---- */
 
@@ -170,7 +175,7 @@ struct sos_field {
 };
 
 struct sos_dumpobj {
-	char *name; /* owned; the Name: line (the object's type), NULL if absent */
+	char *name; /* owned; the Name: (dumpobj) or Class Name: (dumpclass) line, NULL if absent */
 	uint64_t mt;
 	char *string; /* owned; the String: line of a System.String, else NULL */
 	struct sos_field *fields; /* owned */
@@ -182,6 +187,22 @@ int sos_parse_dumpobj(const char *text, size_t len, size_t base_line, struct sos
 void sos_dumpobj_free(struct sos_dumpobj *o);
 /* The field named `name`, or NULL. The returned pointer is owned by o. */
 const struct sos_field *sos_dumpobj_field(const struct sos_dumpobj *o, const char *name);
+
+/* ---- dumpmt / du ---- */
+
+struct sos_dumpmt {
+	char *name; /* owned; NULL if absent */
+	uint64_t loader_allocator; /* "LoaderAllocator:" line, 0 if absent (a non-collectible type) */
+	uint64_t alc; /* "AssemblyLoadContext:" line, 0 if absent */
+};
+
+int sos_parse_dumpmt(const char *text, size_t len, size_t base_line, struct sos_dumpmt *m,
+	struct ds_err *err);
+void sos_dumpmt_free(struct sos_dumpmt *m);
+
+/* The text of "du" output ("Text: '...'", outer quotes removed) into *out (caller frees); *out is NULL
+ * when the output has no Text: line. Errors: DS_ETOOBIG, DS_ENOMEM. */
+int sos_parse_du(const char *text, size_t len, size_t base_line, char **out, struct ds_err *err);
 
 /* ---- pe / clrstack ---- */
 

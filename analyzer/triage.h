@@ -45,6 +45,8 @@ struct triage_exception {
 	uint32_t nparams;       /* NumberParameters (at most 15 kept) */
 	uint64_t params[15];
 	char name[64];          /* "EXCEPTION_ACCESS_VIOLATION_WRITE", "SIGSEGV", or "" */
+	int has_pc;             /* ELF cores: the crashing thread's instruction pointer is known */
+	uint64_t pc;            /* ...from its NT_PRSTATUS registers (for SIGSEGV, address is the data) */
 };
 
 struct triage {

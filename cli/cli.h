@@ -11,6 +11,8 @@ struct cli_command {
 };
 
 int cmd_inspect(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
+int cmd_collect(int argc, char **argv);
 
 /* Prints "dumpscout CMD: " + message to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

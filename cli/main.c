@@ -11,6 +11,8 @@
 
 static const struct cli_command commands[] = {
 	{ "inspect", cmd_inspect, "read crash dumps natively: process, exception, modules, runtime, bucket" },
+	{ "collect", cmd_collect, "collect enable|disable|status: make .NET services write dumps for dumpscoutd" },
+	{ "mail", cmd_mail, "mail test: send a test message with the service's mail settings" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)

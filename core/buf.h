@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "ds.h"
+
 struct buf {
 	char *data; /* owned; always NUL-terminated when non-NULL */
 	size_t len; /* bytes used, excluding the terminating NUL */
@@ -25,7 +27,7 @@ int buf_append(struct buf *b, const void *p, size_t n);
 /* Appends a NUL-terminated string. */
 int buf_puts(struct buf *b, const char *s);
 /* Appends formatted text. */
-int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_printf(struct buf *b, const char *fmt, ...) DS_PRINTF(2, 3);
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Hands the data to the caller (who frees it) and empties the buffer. Never NULL on success:
  * an empty buffer yields an allocated "". Returns NULL only on allocation failure. */

@@ -43,12 +43,19 @@ struct ds_err {
 	char msg[256];
 };
 
+/* Marks a printf-like function (format string is argument f, the values start at a). Use it instead of
+ * __attribute__((format(printf, ...))): mingw's GCC reads "printf" as the old msvcrt dialect (no %zu,
+ * %lld), while the Windows build uses mingw's C99 stdio (__USE_MINGW_ANSI_STDIO), the gnu_printf one. */
+#if defined(__MINGW32__)
+#define DS_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#else
+#define DS_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#endif
+
 /* Records an error with an offset into `e` (may be NULL) and returns `code`. Thread-safe. */
-int ds_err_set(struct ds_err *e, int code, uint64_t offset, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int ds_err_set(struct ds_err *e, int code, uint64_t offset, const char *fmt, ...) DS_PRINTF(4, 5);
 /* Same without an offset. */
-int ds_err_setn(struct ds_err *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int ds_err_setn(struct ds_err *e, int code, const char *fmt, ...) DS_PRINTF(3, 4);
 
 /* Exit codes of both binaries (architecture: 0 ok, 1 operational failure, 2 bad input). */
 enum { DS_EXIT_OK = 0, DS_EXIT_FAIL = 1, DS_EXIT_BADINPUT = 2 };

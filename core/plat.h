@@ -46,6 +46,12 @@ int plat_mkdirs(const char *path, int mode);
 int plat_isatty(int fd);
 int plat_term_width(int fd);
 
+/* Call first in main(): makes the arguments and console output UTF-8 like every other string in the
+ * program. On Windows, replaces *argc and *argv with the wide command line converted to UTF-8 (main's own
+ * argv is in the ANSI code page, which cannot name every file; the new array lives until exit) and
+ * sets the console output code page to UTF-8. On POSIX it does nothing. DS_ENOMEM; not thread-safe. */
+int plat_args_utf8(int *argc, char ***argv);
+
 /* Folder of the running executable (malloc'd, caller frees), or NULL. */
 char *plat_exe_dir(void);
 
@@ -65,15 +71,20 @@ void plat_dir_list_free(char **names, size_t n);
 /* Removes a file (never a folder), or an empty folder. DS_ENOENT if it is already gone. */
 int plat_unlink(const char *path);
 int plat_rmdir(const char *path);
+/* Sets a file's or folder's permission bits (POSIX mode, e.g. 01733); a no-op DS_OK on Windows. */
+int plat_chmod(const char *path, int mode);
 
 /* Mail helpers (service/mail.c). Fills *out with the local broken-down time of t (seconds since
  * the Unix epoch) and *utc_offset_s with the local zone's offset east of UTC in seconds at that time.
  * DS_EINVAL if t cannot be represented. */
 struct tm;
 int plat_localtime(int64_t t, struct tm *out, long *utc_offset_s);
+/* Fills *out with the UTC broken-down time of t (seconds since the Unix epoch), like POSIX gmtime_r
+ * (which C11 and Windows lack). DS_EINVAL if t cannot be represented. */
+int plat_gmtime(int64_t t, struct tm *out);
 /* Seconds since the Unix epoch of a local broken-down time (tm_isdst -1 lets the OS decide);
- * normalises out-of-range fields like mktime. DS_EINVAL (as a negative value is possible) is
- * reported through *ok = 0. */
+ * normalises out-of-range fields like mktime. *ok is 0 when the time cannot be represented (the
+ * result is then meaningless). */
 int64_t plat_mktime_local(struct tm *tm, int *ok);
 /* Fills n bytes from the OS's cryptographic random source. DS_EIO if it is unavailable. */
 int plat_random_bytes(void *dst, size_t n);

@@ -245,6 +245,13 @@ int plat_term_width(int fd)
 	return 0;
 }
 
+int plat_args_utf8(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return DS_OK;
+}
+
 char *plat_exe_dir(void)
 {
 	char buf[PATH_MAX];
@@ -365,6 +372,15 @@ int plat_localtime(int64_t t, struct tm *out, long *utc_offset_s)
 	return DS_OK;
 }
 
+int plat_gmtime(int64_t t, struct tm *out)
+{
+	time_t tt = (time_t)t;
+
+	if ((int64_t)tt != t || gmtime_r(&tt, out) == NULL)
+		return DS_EINVAL;
+	return DS_OK;
+}
+
 int64_t plat_mktime_local(struct tm *tm, int *ok)
 {
 	time_t t;
@@ -400,4 +416,9 @@ int plat_file_mode(const char *path, int *mode)
 		return plat_errno(errno);
 	*mode = (int)(st.st_mode & 07777);
 	return DS_OK;
+}
+
+int plat_chmod(const char *path, int mode)
+{
+	return chmod(path, (mode_t)mode) == 0 ? DS_OK : plat_errno(errno);
 }

@@ -175,7 +175,9 @@ struct store_recovery {
 	int64_t outbox_reset;
 };
 int store_recover(struct store *s, struct store_recovery *r, struct ds_err *e);
-/* Earliest next_attempt_at among rows waiting in a stage (for the service's timer); DS_ENOENT if none. */
+/* When the next row of a stage becomes claimable: the earliest max(next_attempt_at, lease end) among
+ * its rows (analysis: 'analyzing' rows' lease ends included), for the service's timer. INT64_MAX means
+ * only held rows remain (leases without an end). DS_ENOENT if the stage is empty. */
 int store_next_due(struct store *s, int stage, int64_t *at, struct ds_err *e);
 /* Number of rows per state (counts[STORE_STATE_COUNT]). */
 int store_queue_counts(struct store *s, int64_t *counts, struct ds_err *e);

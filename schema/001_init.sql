@@ -67,13 +67,14 @@ CREATE TABLE dumps (
 	-- analysis summary, kept in step with the analyses row by the store
 	has_leak         INTEGER NOT NULL DEFAULT 0 CHECK (has_leak IN (0, 1))
 );
--- One live row per path; a replaced file keeps its old row (replaced_by set) for history.
-CREATE UNIQUE INDEX dumps_path_live ON dumps (path) WHERE replaced_by IS NULL;
+-- One live row per path; a replaced file keeps its old row (replaced_at set) for history.
+CREATE UNIQUE INDEX dumps_path_live ON dumps (path) WHERE replaced_at IS NULL;
 CREATE INDEX dumps_discovered ON dumps (discovered_at DESC, id DESC);
-CREATE INDEX dumps_app_discovered ON dumps (app, discovered_at DESC);
+CREATE INDEX dumps_app_discovered ON dumps (app, discovered_at DESC, id DESC);
+CREATE INDEX dumps_state_discovered ON dumps (state, discovered_at DESC, id DESC);
 CREATE INDEX dumps_state_due ON dumps (state, next_attempt_at);
 CREATE INDEX dumps_crash_bucket ON dumps (crash_bucket_id, discovered_at DESC);
-CREATE INDEX dumps_leak ON dumps (discovered_at DESC) WHERE has_leak = 1;
+CREATE INDEX dumps_leak ON dumps (discovered_at DESC, id DESC) WHERE has_leak = 1;
 CREATE INDEX dumps_sha256 ON dumps (sha256) WHERE sha256 IS NOT NULL;
 CREATE INDEX dumps_raw ON dumps (discovered_at) WHERE deleted_at IS NULL;
 

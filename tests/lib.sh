@@ -18,10 +18,10 @@ check() {
 expect_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$2', expected '$3'"; fi
 }
-# A scratch folder removed when the test script exits.
+# Makes a scratch folder in $SCRATCH, removed when the test script exits. Call it directly
+# (`scratch; cd "$SCRATCH"`), not as $(scratch): a command substitution is a subshell whose exit would
+# remove the folder at once.
 scratch() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-test.XXXXXX")
-	trap 'rm -rf "'"$d"'"' EXIT
-	echo "$d"
+	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-test.XXXXXX")
+	trap 'rm -rf "$SCRATCH"' EXIT
 }

@@ -153,14 +153,16 @@ do_cjson() {
 	cp "$s/cJSON.h" "$PREFIX/include/cjson/cJSON.h"
 }
 
-# curl with Schannel (the Windows TLS stack) and only what sending mail over SMTP needs.
+# curl with Schannel (the Windows TLS stack) and only what sending mail over SMTP needs. HTTP stays
+# enabled although SMTP does not use it: Debian's backported fix for CVE-2023-38039 calls
+# Curl_bump_headersize (defined in http.c) from pingpong.c, so a --disable-http libcurl does not link.
 do_curl() {
 	local s b=$WORK/curl
 	s=$(src_dir curl)
 	mkdir -p "$b"
 	(cd "$b" && "$s/configure" --host=$TRIPLE --prefix="$PREFIX" --enable-static --disable-shared \
 		--with-schannel --without-openssl --without-gnutls --disable-pthreads \
-		--disable-dict --disable-file --disable-ftp --disable-gopher --disable-http --disable-imap \
+		--disable-dict --disable-file --disable-ftp --disable-gopher --disable-imap \
 		--disable-ldap --disable-ldaps --disable-mqtt --disable-pop3 --disable-rtsp --disable-smb \
 		--disable-telnet --disable-tftp --disable-proxy --disable-cookies --disable-alt-svc \
 		--disable-hsts --disable-doh --disable-netrc --disable-mime --disable-manual \

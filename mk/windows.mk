@@ -1,0 +1,97 @@
+# windows.mk - the Windows cross-build with mingw-w64 (docs/windows.md):
+#   make windows-deps      toolchain packages + static libuv, SQLite, cJSON, curl in build/win/prefix
+#                          (installer/windows/build_deps.sh; cached, idempotent)
+#   make windows           build/win/dumpscout.exe, and build/win/dumpscoutd.exe once service/main_win.c exists
+#   make fixtures-windows  build/fixtures/windows/crash.dmp: a real minidump of a crashing Windows program
+#                          written by Wine's winedbg (tests/fixtures/windows/make_dump.sh)
+# Same source lists as the Linux build, with the OS-specific files swapped: plat_win.c for plat_posix.c,
+# *_win.c for *_posix.c. Everything goes under build/win; nothing here touches the Linux build.
+WIN_DIR ?= build/win
+WIN_TRIPLE := x86_64-w64-mingw32
+WIN_CC := $(WIN_TRIPLE)-gcc
+WIN_AR := $(WIN_TRIPLE)-ar
+WIN_PREFIX := $(WIN_DIR)/prefix
+WIN_DEPS_STAMP := $(WIN_DIR)/stamps/deps.done
+
+# Windows 10 API level; C99 printf (%zu, %lld) from mingw's own stdio rather than msvcrt's; the
+# wide-character API by default; cJSON and curl linked statically (no dllimport/dllexport).
+WIN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -fno-strict-aliasing -MMD -MP \
+	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
+	-DCJSON_HIDE_SYMBOLS -DCURL_STATICLIB \
+	-I. -I$(WIN_PREFIX)/include -I$(WIN_PREFIX)/include/cjson $(WIN_CFLAGS_EXTRA)
+WIN_LDFLAGS := -static -s
+WIN_LIBS := -L$(WIN_PREFIX)/lib -lcurl -lsqlite3 -lcjson -luv \
+	-lws2_32 -liphlpapi -luserenv -lpsapi -ldbghelp -ladvapi32 -luser32 -lole32 -lshell32 \
+	-lbcrypt -lcrypt32 -lsecur32
+
+WIN_CORE_SRC := $(filter-out core/plat_posix.c %_posix.c,$(wildcard core/*.c))
+WIN_ANALYZER_SRC := $(filter-out %_posix.c,$(wildcard analyzer/*.c))
+WIN_SERVICE_SRC := $(filter-out service/main_posix.c service/main_win.c %_posix.c,$(wildcard service/*.c))
+WIN_CLI_SRC := $(filter-out %_posix.c,$(wildcard cli/*.c))
+
+win_obj = $(patsubst %.c,$(WIN_DIR)/obj/%.o,$(1))
+WIN_CORE_OBJ := $(call win_obj,$(WIN_CORE_SRC)) $(WIN_DIR)/obj/gen/schema_embed.o
+WIN_ANALYZER_OBJ := $(call win_obj,$(WIN_ANALYZER_SRC))
+WIN_SERVICE_OBJ := $(call win_obj,$(WIN_SERVICE_SRC))
+WIN_CLI_OBJ := $(call win_obj,$(WIN_CLI_SRC))
+WIN_LIBCORE := $(WIN_DIR)/libdscore.a
+WIN_LIBANALYZER := $(WIN_DIR)/libdsanalyzer.a
+WIN_LIBSERVICE := $(WIN_DIR)/libdsservice.a
+WIN_CLI_EXE := $(WIN_DIR)/dumpscout.exe
+WIN_SERVICE_EXE := $(WIN_DIR)/dumpscoutd.exe
+WIN_EXES := $(WIN_CLI_EXE) $(if $(wildcard service/main_win.c),$(WIN_SERVICE_EXE))
+
+.PHONY: windows windows-deps
+windows: $(WIN_EXES)
+
+windows-deps:
+	bash installer/windows/build_deps.sh
+	@mkdir -p $(dir $(WIN_DEPS_STAMP)) && touch $(WIN_DEPS_STAMP)
+
+# The libraries are (re)built when the recipe changes; the script itself skips finished steps.
+$(WIN_DEPS_STAMP): installer/windows/build_deps.sh installer/windows/mingw64.cmake
+	bash installer/windows/build_deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(WIN_DIR)/obj/%.o: %.c | $(WIN_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+
+$(WIN_DIR)/obj/gen/schema_embed.o: $(GEN_SRC) | $(WIN_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+
+$(WIN_LIBCORE): $(WIN_CORE_OBJ)
+	@rm -f $@
+	$(WIN_AR) rcs $@ $^
+$(WIN_LIBANALYZER): $(WIN_ANALYZER_OBJ)
+	@rm -f $@
+	$(WIN_AR) rcs $@ $^
+$(WIN_LIBSERVICE): $(WIN_SERVICE_OBJ)
+	@rm -f $@
+	$(WIN_AR) rcs $@ $^
+
+# Archives, in dependency order: only what a program uses is linked in.
+WIN_LINK_LIBS := $(if $(WIN_SERVICE_SRC),$(WIN_LIBSERVICE)) $(WIN_LIBANALYZER) $(WIN_LIBCORE)
+
+$(WIN_CLI_EXE): $(WIN_CLI_OBJ) $(WIN_LINK_LIBS)
+	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(WIN_CLI_OBJ) $(WIN_LINK_LIBS) $(WIN_LIBS)
+
+$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS)
+	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS) $(WIN_LIBS)
+
+-include $(shell find $(WIN_DIR)/obj -name '*.d' 2>/dev/null)
+
+# A real minidump from Windows code: a mingw-built program that crashes, caught under Wine.
+WIN_FIX := $(BUILD)/fixtures/windows
+WIN_WINEPREFIX ?= $(WIN_DIR)/wineprefix
+
+.PHONY: fixtures-windows
+fixtures-windows: $(WIN_FIX)/crash.dmp
+
+$(WIN_FIX)/crash.exe: tests/fixtures/windows/crash.c
+	@mkdir -p $(dir $@)
+	$(WIN_CC) -std=c11 -Wall -Wextra -Werror -O0 -g -static -o $@ $<
+
+$(WIN_FIX)/crash.dmp: $(WIN_FIX)/crash.exe tests/fixtures/windows/make_dump.sh
+	WINEPREFIX=$(abspath $(WIN_WINEPREFIX)) bash tests/fixtures/windows/make_dump.sh $(WIN_FIX)/crash.exe $(WIN_FIX)

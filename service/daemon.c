@@ -1,0 +1,299 @@
+/* daemon.c - ties the service together on one libuv loop: store, watcher, queue, timers (heartbeat,
+ * retention) and signals. Start-up fails loudly and early (folders, database, watches); once running,
+ * errors are logged and the loop goes on. It does not parse dumps or decide queue states. */
+#include "daemon.h"
+#include "queue.h"
+#include "retention.h"
+#include "watcher.h"
+
+#include "../core/log.h"
+#include "../core/plat.h"
+#include "../core/store.h"
+
+#include <cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#define DAEMON_RETENTION_DEBOUNCE_MS 2000
+
+struct daemon {
+	const struct config *cfg;
+	uv_loop_t *loop;
+	struct store *st;
+	struct queue q;
+	struct watcher *w;
+	uv_timer_t heartbeat, retention, retention_soon, grace;
+	uv_signal_t sigterm, sigint, sighup;
+	int stopping;
+	int handles_open;
+};
+
+static void daemon_retention(struct daemon *d)
+{
+	struct retention_quota quota = { d->cfg->max_count, d->cfg->max_bytes, d->cfg->max_age_days };
+	struct retention_report rep;
+	struct ds_err e = { 0 };
+
+	if (d->stopping)
+		return;
+	if (retention_run(d->st, &quota, plat_now_ms(), 0, &rep, &e) != DS_OK)
+		log_error("retention", "%s", e.msg);
+	else if (rep.deleted > 0 || rep.errors > 0)
+		log_info("retention", "%zu of %zu raw file(s) deleted (%llu bytes), %zu could not be", rep.deleted,
+			 rep.files_before, (unsigned long long)rep.bytes_deleted, rep.errors);
+}
+
+static void daemon_on_retention(uv_timer_t *t)
+{
+	daemon_retention(t->data);
+}
+
+/* After each new dump, retention runs once things have been quiet for a moment (a burst is one run). */
+static void daemon_on_triaged(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (!d->stopping)
+		uv_timer_start(&d->retention_soon, daemon_on_retention, DAEMON_RETENTION_DEBOUNCE_MS, 0);
+}
+
+static void daemon_on_heartbeat(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	struct watcher_stats ws;
+	struct ds_err e = { 0 };
+
+	if (store_status_heartbeat(d->st, plat_now_ms(), &e) != DS_OK)
+		log_warn("daemon", "heartbeat: %s", e.msg);
+	if (d->w != NULL && log_get_level() >= LOG_DEBUG) {
+		watcher_get_stats(d->w, &ws);
+		log_debug("daemon", "events %llu, scans %llu (%llu skipped), files ready %llu, pending %zu; "
+				    "rows new %llu, seen again %llu, triaged %llu, failed %llu, in flight %d",
+			  (unsigned long long)ws.events, (unsigned long long)ws.scans,
+			  (unsigned long long)ws.scans_skipped, (unsigned long long)ws.ready, ws.pending,
+			  (unsigned long long)d->q.stats.discovered, (unsigned long long)d->q.stats.seen_again,
+			  (unsigned long long)d->q.stats.triaged, (unsigned long long)d->q.stats.failed,
+			  queue_inflight(&d->q));
+	}
+}
+
+static void daemon_on_closed(uv_handle_t *h)
+{
+	struct daemon *d = h->data;
+
+	d->handles_open--;
+}
+
+static void daemon_close_handle(struct daemon *d, uv_handle_t *h)
+{
+	if (!uv_is_closing(h)) {
+		h->data = d;
+		uv_close(h, daemon_on_closed);
+	}
+}
+
+/* Everything has stopped: close the remaining handles so uv_run returns. */
+static void daemon_on_idle(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	uv_timer_stop(&d->grace);
+	daemon_close_handle(d, (uv_handle_t *)&d->grace);
+	daemon_close_handle(d, (uv_handle_t *)&d->sigterm);
+	daemon_close_handle(d, (uv_handle_t *)&d->sigint);
+	queue_close(&d->q);
+}
+
+static void daemon_on_grace(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	log_warn("daemon", "%d job(s) still running after %d ms: leaving them to the next start",
+		 queue_inflight(&d->q), DAEMON_STOP_GRACE_MS);
+	uv_stop(d->loop);
+}
+
+static void daemon_stop(struct daemon *d, const char *why)
+{
+	if (d->stopping) {
+		log_warn("daemon", "%s again: stopping now", why);
+		uv_stop(d->loop);
+		return;
+	}
+	d->stopping = 1;
+	log_info("daemon", "%s: stopping (waiting for work in flight)", why);
+	watcher_close(d->w);
+	d->w = NULL;
+	d->q.watcher = NULL;
+	uv_timer_stop(&d->heartbeat);
+	uv_timer_stop(&d->retention);
+	uv_timer_stop(&d->retention_soon);
+	daemon_close_handle(d, (uv_handle_t *)&d->heartbeat);
+	daemon_close_handle(d, (uv_handle_t *)&d->retention);
+	daemon_close_handle(d, (uv_handle_t *)&d->retention_soon);
+	daemon_close_handle(d, (uv_handle_t *)&d->sighup);
+	/* SIGTERM/SIGINT stay armed until the work is done: a second one stops at once. */
+	uv_unref((uv_handle_t *)&d->sigterm);
+	uv_unref((uv_handle_t *)&d->sigint);
+	uv_timer_start(&d->grace, daemon_on_grace, DAEMON_STOP_GRACE_MS, 0);
+	queue_stop(&d->q); /* calls daemon_on_idle, now or when the last job ends */
+}
+
+static void daemon_on_signal(uv_signal_t *s, int signum)
+{
+	struct daemon *d = s->data;
+
+	if (signum == SIGHUP) {
+		log_info("daemon", "SIGHUP: configuration is read at start-up only; restart the service to apply changes");
+		return;
+	}
+	daemon_stop(d, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* Creates a missing folder. Dump folders are written by OTHER services (createdump runs as the crashing
+ * program's user): sticky and writable by all, not listable by them (01733), like a drop box. */
+static int daemon_folder(const char *path, int mode, const char *what)
+{
+	struct plat_stat st;
+	int rc;
+
+	if (plat_lstat(path, &st) == DS_OK) {
+		if (!st.is_dir) {
+			log_error("daemon", "%s %s exists but is not a folder", what, path);
+			return DS_EINVAL;
+		}
+		return DS_OK;
+	}
+	rc = plat_mkdirs(path, 0755);
+	if (rc == DS_OK)
+		rc = plat_chmod(path, mode);
+	if (rc != DS_OK)
+		log_error("daemon", "cannot create %s %s: %s", what, path, ds_strerror(rc));
+	else
+		log_info("daemon", "created %s %s (mode %04o)", what, path, (unsigned)mode);
+	return rc;
+}
+
+static int daemon_status(struct daemon *d)
+{
+	struct store_status ss;
+	struct ds_err e = { 0 };
+	char host[256] = "", *cfgjson = NULL, *colljson = NULL;
+	size_t hl = sizeof(host);
+	cJSON *coll = NULL, *units;
+	size_t i;
+	int rc;
+
+	memset(&ss, 0, sizeof(ss));
+	uv_os_gethostname(host, &hl);
+	cfgjson = config_to_json(d->cfg, 0);
+	coll = cJSON_CreateObject();
+	units = cJSON_AddArrayToObject(coll, "units");
+	for (i = 0; units != NULL && i < d->cfg->nunits; i++)
+		cJSON_AddItemToArray(units, cJSON_CreateString(d->cfg->units[i]));
+	cJSON_AddStringToObject(coll, "dump_dir", d->cfg->dump_dirs[0]);
+	colljson = cJSON_PrintUnformatted(coll);
+	ss.version = DS_VERSION;
+	ss.pid = (int64_t)uv_os_getpid();
+	ss.hostname = host;
+	ss.started_at = plat_now_ms();
+	ss.heartbeat_at = ss.started_at;
+	ss.config_json = cfgjson;
+	ss.collection_json = colljson;
+	rc = store_status_start(d->st, &ss, &e);
+	if (rc != DS_OK)
+		log_error("daemon", "cannot write the service status: %s", e.msg);
+	cJSON_Delete(coll);
+	free(cfgjson);
+	free(colljson);
+	return rc;
+}
+
+int daemon_run(const struct config *cfg)
+{
+	struct daemon d;
+	struct ds_err e = { 0 };
+	uv_loop_t loop;
+	size_t i;
+	int rc, code = DS_EXIT_FAIL, loop_ok = 0;
+
+	memset(&d, 0, sizeof(d));
+	d.cfg = cfg;
+	d.loop = &loop;
+	log_info("daemon", "dumpscoutd %s starting: database %s, %zu dump folder(s), stability %u ms, rescan %u s",
+		 DS_VERSION, cfg->db, cfg->ndump_dirs, cfg->stability_ms, cfg->rescan_s);
+	rc = daemon_folder(cfg->data_dir, 0711, "data folder");
+	for (i = 0; rc == DS_OK && i < cfg->ndump_dirs; i++)
+		rc = daemon_folder(cfg->dump_dirs[i], 01733, "dump folder");
+	if (rc != DS_OK)
+		goto out;
+	rc = store_open(cfg->db, STORE_READWRITE, &d.st, &e);
+	if (rc != DS_OK) {
+		log_error("daemon", "%s", e.msg);
+		goto out;
+	}
+	if (daemon_status(&d) != DS_OK)
+		goto out;
+	if (uv_loop_init(&loop) != 0) {
+		log_error("daemon", "cannot start the event loop");
+		goto out;
+	}
+	loop_ok = 1;
+	queue_init(&d.q, &loop, d.st, cfg, worker_analyzer());
+	d.q.on_triaged = daemon_on_triaged;
+	d.q.on_idle = daemon_on_idle;
+	d.q.ctx = &d;
+	uv_timer_init(&loop, &d.heartbeat);
+	uv_timer_init(&loop, &d.retention);
+	uv_timer_init(&loop, &d.retention_soon);
+	uv_timer_init(&loop, &d.grace);
+	uv_signal_init(&loop, &d.sigterm);
+	uv_signal_init(&loop, &d.sigint);
+	uv_signal_init(&loop, &d.sighup);
+	d.handles_open = 7;
+	d.heartbeat.data = d.retention.data = d.retention_soon.data = d.grace.data = &d;
+	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+	uv_signal_start(&d.sigterm, daemon_on_signal, SIGTERM);
+	uv_signal_start(&d.sigint, daemon_on_signal, SIGINT);
+	uv_signal_start(&d.sighup, daemon_on_signal, SIGHUP);
+	/* Recover and resume the rows first, then watch: the watcher's start-up scan finds files that
+	 * arrived while the service was down, and files already recorded are recognised by path. */
+	rc = queue_start(&d.q, &e);
+	if (rc != DS_OK) {
+		log_error("daemon", "%s", e.msg);
+		goto stop;
+	}
+	rc = watcher_start(&loop, cfg->dump_dirs, cfg->ndump_dirs, cfg->stability_ms, cfg->rescan_s, queue_on_ready,
+			   &d.q, &d.w, &e);
+	d.q.watcher = d.w;
+	if (rc != DS_OK) {
+		log_error("daemon", "%s", e.msg);
+		goto stop;
+	}
+	uv_timer_start(&d.heartbeat, daemon_on_heartbeat, (uint64_t)cfg->heartbeat_s * 1000,
+		       (uint64_t)cfg->heartbeat_s * 1000);
+	uv_timer_start(&d.retention, daemon_on_retention, 1000, (uint64_t)cfg->retention_interval_s * 1000);
+	log_info("daemon", "watching %s%s; ready", cfg->dump_dirs[0], cfg->ndump_dirs > 1 ? " and more" : "");
+	code = DS_EXIT_OK;
+stop:
+	if (code != DS_EXIT_OK)
+		daemon_stop(&d, "start-up failed");
+	uv_run(&loop, UV_RUN_DEFAULT);
+	if (d.handles_open == 0 && queue_inflight(&d.q) == 0) {
+		/* a clean stop: every handle is closed, so the loop can be closed too */
+		uv_run(&loop, UV_RUN_NOWAIT);
+		if (uv_loop_close(&loop) != 0)
+			log_debug("daemon", "the loop still had handles at exit");
+	}
+	loop_ok = 0;
+	if (store_status_heartbeat(d.st, plat_now_ms(), &e) != DS_OK)
+		log_warn("daemon", "final heartbeat: %s", e.msg);
+	log_info("daemon", "stopped: %llu new dump(s) recorded, %llu triaged this run",
+		 (unsigned long long)d.q.stats.discovered, (unsigned long long)d.q.stats.triaged);
+out:
+	(void)loop_ok;
+	store_close(d.st);
+	return code;
+}

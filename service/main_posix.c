@@ -1,0 +1,98 @@
+/* main_posix.c - the dumpscoutd program on Linux and other POSIX systems: options, configuration,
+ * logging set-up, then the daemon's loop in the foreground (systemd supervises it; no forking, no pid
+ * file). The service itself is in daemon.c. */
+#include "config.h"
+#include "daemon.h"
+
+#include "../core/ds.h"
+#include "../core/log.h"
+#include "../core/plat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#define QUEUE_POOL_EXTRA 3 /* pool threads beside the analyses: two triage jobs and libuv's own fs work */
+
+static void main_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dumpscoutd [--config FILE] [--check-config] [--log-level LEVEL]\n"
+		"       dumpscoutd --help | --version\n\n"
+		"The dumpscout service: watches the dump folders, records every complete dump in the database,\n"
+		"triages it natively and queues .NET heap dumps for SOS analysis. Runs in the foreground and logs\n"
+		"to stderr; SIGTERM or SIGINT stop it cleanly.\n\n"
+		"  --config FILE      the JSON configuration (default " CONFIG_DEFAULT_PATH " if it exists,\n"
+		"                     else built-in defaults: data in " CONFIG_DEFAULT_DATA_DIR ")\n"
+		"  --check-config     check the configuration, print problems, and exit (0 ok, 2 problems)\n"
+		"  --log-level LEVEL  error, warn, info or debug (overrides the config's log_level)\n\n"
+		"Every configuration key and its default: docs/service.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *cfgpath = NULL, *level = NULL;
+	struct config cfg;
+	struct plat_stat st;
+	struct ds_err e = { 0 };
+	enum log_level lvl;
+	char pool[16];
+	int i, check = 0, code = DS_EXIT_OK;
+	const char *js;
+
+	memset(&cfg, 0, sizeof(cfg));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			main_usage(stdout);
+			goto out;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("dumpscoutd %s\n", DS_VERSION);
+			goto out;
+		} else if (strcmp(argv[i], "--check-config") == 0) {
+			check = 1;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			cfgpath = argv[++i];
+		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
+			level = argv[++i];
+		} else {
+			fprintf(stderr, "dumpscoutd: unknown option or missing value: '%s'\n\n", argv[i]);
+			main_usage(stderr);
+			code = DS_EXIT_BADINPUT;
+			goto out;
+		}
+	}
+	if (level != NULL && log_level_parse(level, &lvl) != DS_OK) {
+		fprintf(stderr, "dumpscoutd: --log-level must be error, warn, info or debug (got '%s')\n", level);
+		code = DS_EXIT_BADINPUT;
+		goto out;
+	}
+	if (cfgpath == NULL && plat_lstat(CONFIG_DEFAULT_PATH, &st) == DS_OK)
+		cfgpath = CONFIG_DEFAULT_PATH;
+	if (check) {
+		if (cfgpath == NULL) {
+			printf("no configuration file (" CONFIG_DEFAULT_PATH " does not exist): built-in defaults apply\n");
+			goto out;
+		}
+		code = config_check(cfgpath, stdout);
+		goto out;
+	}
+	/* Under systemd, stderr goes to the journal, which stamps the time and reads "<N>" priorities. */
+	js = getenv("JOURNAL_STREAM");
+	log_set_journal(js != NULL && js[0] != '\0');
+	if (config_load(cfgpath, &cfg, &e) != DS_OK) {
+		log_error("dumpscoutd", "%s", e.msg);
+		code = ds_exit_code(e.code);
+		goto out;
+	}
+	log_set_level(level != NULL ? lvl : cfg.log_level);
+	/* SOS analyses block a pool thread each for as long as the engine runs: size the pool so triage
+	 * never waits behind them. Must happen before libuv starts its pool. */
+	snprintf(pool, sizeof(pool), "%u", cfg.concurrency + QUEUE_POOL_EXTRA);
+	uv_os_setenv("UV_THREADPOOL_SIZE", pool);
+	code = daemon_run(&cfg);
+out:
+	config_free(&cfg);
+	return code;
+}

@@ -1,0 +1,81 @@
+/* worker.h - the work the service does off the loop thread: native triage with the content hash, and
+ * the SOS analysis step. Each job is a plain struct filled on the loop thread, run on a libuv pool
+ * thread (no store, no loop access there), and read back on the loop thread, where the queue records
+ * it. The analysis step is one function pointer so the engine driver plugs in without touching the
+ * queue; until it is set, .NET dumps with a heap wait in 'triaged'. */
+#ifndef DS_WORKER_H
+#define DS_WORKER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../analyzer/triage.h"
+#include "../core/ds.h"
+#include "../core/store.h"
+
+/* ---- triage ---- */
+
+struct worker_triage {
+	/* in (loop thread) */
+	int64_t id;
+	char *path;              /* owned */
+	/* out (pool thread) */
+	int rc;                  /* triage_read_file's result */
+	struct ds_err err;
+	struct triage t;         /* valid when rc == DS_OK */
+	char *json;              /* triage_to_json, owned, or NULL */
+	int hash_rc;
+	char sha256[65];         /* "" unless hash_rc == DS_OK */
+	uint64_t duration_ns;
+};
+
+/* Runs triage and hashes the file. Pool thread; touches only *w. */
+void worker_triage_run(struct worker_triage *w);
+/* Frees what w owns (not w itself). */
+void worker_triage_clear(struct worker_triage *w);
+
+/* What a triage outcome means for the queue. */
+struct worker_verdict {
+	int state;               /* enum store_state to move to */
+	int retry;               /* transient: retry later from 'discovered' (until attempts run out) */
+	char error[STORE_MAX_ERROR < 1024 ? STORE_MAX_ERROR : 1024]; /* "" when none */
+};
+/* Decides from a finished triage job: DONE (nothing to analyse), TRIAGED (a .NET dump with a heap),
+ * FAILED (not a dump, corrupt: the reader's message with the offset), UNSUPPORTED, or a retry
+ * (file busy or unreadable for a moment). Pure. */
+void worker_triage_verdict(const struct worker_triage *w, struct worker_verdict *v);
+
+/* Maps a triage result to the store's record (pointers borrow from t and json). Pure. */
+void worker_triage_to_store(const struct triage *t, const char *json, struct store_triage *out);
+
+/* ---- analysis ---- */
+
+struct worker_analysis_in {
+	int64_t id;
+	const char *path;
+	const char *engine;          /* configured engine path, "" = find it */
+	uint32_t cmd_timeout_ms, dump_timeout_ms, max_roots;
+	size_t max_output;
+	const char *triage_json;     /* NULL when unknown */
+	atomic_int *cancel;          /* set to 1 when the service is stopping: give up soon, transient */
+};
+
+struct worker_analysis_out {
+	int has_analysis;            /* record `an` (else only the state change) */
+	struct store_analysis an;    /* pointers owned by owner */
+	int state;                   /* STORE_DONE, STORE_FAILED or STORE_UNSUPPORTED */
+	int transient;               /* timeout, engine crash, cancelled: retry with backoff */
+	char error[1024];
+	void *owner;                 /* freed with owner_free(owner) on the loop thread after recording */
+	void (*owner_free)(void *owner);
+};
+
+/* The analysis step: runs on a pool thread, may block for minutes (the engine), must not touch the
+ * store or the loop. Fills out (zeroed by the caller). */
+typedef void (*worker_analyze_fn)(const struct worker_analysis_in *in, struct worker_analysis_out *out);
+
+/* The analysis step the service uses: NULL until the SOS driver is linked in (see daemon.c). */
+worker_analyze_fn worker_analyzer(void);
+
+#endif

@@ -1,0 +1,202 @@
+/* test_config.c - the service configuration: defaults that work without a file, every documented key
+ * read, unknown keys and wrong types rejected with a message naming the key and the file, relative
+ * paths anchored at the file's folder, the mail section passed through untouched. */
+#include "t.h"
+
+#include "../../service/config.h"
+
+#include <cJSON.h>
+
+static int load(const char *text, struct config *c, struct ds_err *e)
+{
+	memset(e, 0, sizeof(*e));
+	return config_load_text(text, strlen(text), "/etc/ds/x.json", c, e);
+}
+
+TEST(defaults_without_file)
+{
+	struct config c;
+	struct ds_err e = { 0 };
+
+	CHECK_INT(config_load(NULL, &c, &e), DS_OK);
+	CHECK_STR(c.data_dir, "/var/lib/dumpscout");
+	CHECK_INT(c.ndump_dirs, 1);
+	CHECK_STR(c.dump_dirs[0], "/var/lib/dumpscout/dumps");
+	CHECK_STR(c.db, "/var/lib/dumpscout/dumpscout.db");
+	CHECK_INT(c.stability_ms, 2000);
+	CHECK_INT(c.rescan_s, 300);
+	CHECK_INT(c.concurrency, 1);
+	CHECK_STR(c.engine, "");
+	CHECK_INT(c.max_attempts, 3);
+	CHECK_INT(c.log_level, LOG_INFO);
+	CHECK(c.mail == NULL);
+	CHECK_INT(c.nunits, 0);
+	config_free(&c);
+}
+
+TEST(data_dir_moves_derived_paths)
+{
+	struct config c;
+	struct ds_err e;
+
+	CHECK_INT(load("{\"data_dir\": \"var\"}", &c, &e), DS_OK);
+	CHECK_STR(c.data_dir, "/etc/ds/var");
+	CHECK_STR(c.dump_dirs[0], "/etc/ds/var/dumps");
+	CHECK_STR(c.db, "/etc/ds/var/dumpscout.db");
+	config_free(&c);
+}
+
+TEST(every_key_read)
+{
+	struct config c;
+	struct ds_err e;
+	const char *text =
+		"{\"data_dir\": \"/d\", \"dump_dirs\": [\"/a\", \"./b c\"], \"db\": \"/x.db\", \"log_level\": \"debug\","
+		" \"heartbeat_s\": 5, \"watch\": {\"stability_ms\": 250, \"rescan_s\": 0},"
+		" \"analysis\": {\"concurrency\": 2, \"engine\": \"/opt/dd\", \"command_timeout_s\": 9,"
+		"   \"dump_timeout_s\": 99, \"output_cap_bytes\": 1048576, \"max_roots\": 7},"
+		" \"retries\": {\"max_attempts\": 5, \"backoff_base_s\": 2},"
+		" \"retention\": {\"max_count\": 10, \"max_bytes\": 1000000, \"max_age_days\": 3, \"interval_s\": 60},"
+		" \"collection\": {\"units\": [\"a.service\", \"b@1.service\"]},"
+		" \"mail\": {\"smtp\": {\"anything\": [1, \"goes\"]}}}";
+
+	CHECK_INT(load(text, &c, &e), DS_OK);
+	CHECK_STR(e.msg, "");
+	CHECK_INT(c.ndump_dirs, 2);
+	CHECK_STR(c.dump_dirs[0], "/a");
+	CHECK_STR(c.dump_dirs[1], "/etc/ds/b c");
+	CHECK_STR(c.db, "/x.db");
+	CHECK_INT(c.log_level, LOG_DEBUG);
+	CHECK_INT(c.heartbeat_s, 5);
+	CHECK_INT(c.stability_ms, 250);
+	CHECK_INT(c.rescan_s, 0);
+	CHECK_INT(c.concurrency, 2);
+	CHECK_STR(c.engine, "/opt/dd");
+	CHECK_INT(c.command_timeout_s, 9);
+	CHECK_INT(c.dump_timeout_s, 99);
+	CHECK_U64(c.output_cap_bytes, 1048576);
+	CHECK_INT(c.max_roots, 7);
+	CHECK_INT(c.max_attempts, 5);
+	CHECK_INT(c.backoff_base_s, 2);
+	CHECK_U64(c.max_count, 10);
+	CHECK_U64(c.max_bytes, 1000000);
+	CHECK_INT(c.max_age_days, 3);
+	CHECK_INT(c.retention_interval_s, 60);
+	CHECK_INT(c.nunits, 2);
+	CHECK_STR(c.units[1], "b@1.service");
+	/* mail is not validated here, only carried */
+	CHECK(c.mail != NULL && cJSON_GetObjectItem(c.mail, "smtp") != NULL);
+	config_free(&c);
+}
+
+TEST(unknown_key_named_with_file)
+{
+	struct config c;
+	struct ds_err e;
+
+	CHECK_INT(load("{\"watch\": {\"stabilty_ms\": 5}}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "/etc/ds/x.json") != NULL);
+	CHECK(strstr(e.msg, "unknown key 'watch.stabilty_ms'") != NULL);
+	config_free(&c);
+	CHECK_INT(load("{\"dumpdirs\": []}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "'dumpdirs'") != NULL);
+	config_free(&c);
+}
+
+TEST(wrong_types_named)
+{
+	static const struct {
+		const char *text, *key;
+	} cases[] = {
+		{ "{\"analysis\": {\"concurrency\": \"2\"}}", "'analysis.concurrency' must be a number" },
+		{ "{\"analysis\": {\"concurrency\": 0}}", "'analysis.concurrency' must be a whole number from 1" },
+		{ "{\"analysis\": {\"concurrency\": 1.5}}", "'analysis.concurrency'" },
+		{ "{\"watch\": {\"stability_ms\": -1}}", "'watch.stability_ms'" },
+		{ "{\"dump_dirs\": \"/x\"}", "'dump_dirs' must be a list" },
+		{ "{\"dump_dirs\": []}", "'dump_dirs' must have 1" },
+		{ "{\"dump_dirs\": [\"/a\", 3]}", "'dump_dirs[1]'" },
+		{ "{\"data_dir\": true}", "'data_dir' must be a string" },
+		{ "{\"log_level\": \"loud\"}", "'log_level' must be one of" },
+		{ "{\"retention\": []}", "'retention' must be an object" },
+		{ "{\"mail\": 1}", "'mail' must be an object" },
+		{ "{\"collection\": {\"units\": [\"x; rm -rf /\"]}}", "'collection.units[0]'" },
+		{ "{\"db\": \"/a\", \"db\": \"/b\"}", "key 'db' appears twice" },
+		{ "[1]", "top level must be an object" },
+	};
+	struct config c;
+	struct ds_err e;
+	size_t i;
+
+	for (i = 0; i < DS_ARRAY_LEN(cases); i++) {
+		CHECK_INT(load(cases[i].text, &c, &e), DS_EINVAL);
+		if (strstr(e.msg, cases[i].key) == NULL || strstr(e.msg, "x.json") == NULL)
+			T_FAIL_("case %zu: message \"%s\" lacks \"%s\"", i, e.msg, cases[i].key);
+		config_free(&c);
+	}
+}
+
+TEST(not_json_gives_line)
+{
+	struct config c;
+	struct ds_err e;
+
+	CHECK_INT(load("{\n\"db\": \"/x\",\n,\n}", &c, &e), DS_EPARSE);
+	CHECK(strstr(e.msg, "x.json:3") != NULL);
+	config_free(&c);
+}
+
+TEST(check_prints_all_problems)
+{
+	char path[] = "/tmp/ds-test-config-XXXXXX", *out = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	int fd, code;
+
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("{\"bogus\": 1, \"watch\": {\"rescan_s\": \"often\"}}", f);
+	fclose(f);
+	mem = open_memstream(&out, &len);
+	code = config_check(path, mem);
+	fclose(mem);
+	CHECK_INT(code, 2);
+	CHECK(strstr(out, "unknown key 'bogus'") != NULL);
+	CHECK(strstr(out, "'watch.rescan_s' must be a number") != NULL);
+	free(out);
+	remove(path);
+	mem = open_memstream(&out, &len);
+	code = config_check("/nonexistent/ds.json", mem);
+	fclose(mem);
+	CHECK_INT(code, 1);
+	CHECK(strstr(out, "/nonexistent/ds.json") != NULL);
+	free(out);
+}
+
+TEST(effective_config_json_hides_mail)
+{
+	struct config c;
+	struct ds_err e;
+	char *j;
+
+	CHECK_INT(load("{\"mail\": {\"password\": \"hunter2\"}}", &c, &e), DS_OK);
+	j = config_to_json(&c, 0);
+	CHECK(j != NULL && strstr(j, "\"stability_ms\":2000") != NULL);
+	CHECK(j != NULL && strstr(j, "hunter2") == NULL);
+	CHECK(j != NULL && strstr(j, "\"mail_configured\":true") != NULL);
+	free(j);
+	config_free(&c);
+}
+
+int main(void)
+{
+	RUN(defaults_without_file);
+	RUN(data_dir_moves_derived_paths);
+	RUN(every_key_read);
+	RUN(unknown_key_named_with_file);
+	RUN(wrong_types_named);
+	RUN(not_json_gives_line);
+	RUN(check_prints_all_problems);
+	RUN(effective_config_json_hides_mail);
+	return t_total_failed != 0;
+}
