@@ -1008,7 +1008,7 @@ int classify_transcript(const char *text, size_t len, struct classify_result *r,
 	struct classify_input *in = NULL;
 	struct classify_static *statics = NULL;
 	const struct sos_gcroot **block = NULL;
-	uint64_t *la_taken = NULL, *owned = NULL;
+	uint64_t *la_taken = NULL, *owned = NULL, *obj_la = NULL;
 	long *assign = NULL;
 	size_t opos = 0, i, k, n = 0, pos = 0, unloading = 0, held_idx = 0, nunassigned = 0;
 	int rc;
@@ -1030,10 +1030,16 @@ int classify_transcript(const char *text, size_t len, struct classify_result *r,
 	la_taken = calloc(t.nlas + 1, sizeof(*la_taken));
 	statics = calloc(t.nstatics + 1, sizeof(*statics));
 	owned = calloc(t.nroots + t.nobjs + 1, sizeof(*owned));
-	if (owned == NULL || in == NULL || block == NULL || assign == NULL || la_taken == NULL || statics == NULL) {
+	obj_la = calloc(t.nobjs + 1, sizeof(*obj_la));
+	if (obj_la == NULL || owned == NULL || in == NULL || block == NULL || assign == NULL || la_taken == NULL || statics == NULL) {
 		rc = ds_err_setn(err, DS_ENOMEM, "out of memory");
 		goto out;
 	}
+	/* each listed object's LoaderAllocator, once (dumpheap MT -> dumpmt LoaderAllocator) */
+	for (i = 0; i < t.nobjs; i++)
+		for (k = 0; k < t.nmts && obj_la[i] == 0; k++)
+			if (t.mts[k].mt == t.objs[i].mt)
+				obj_la[i] = t.mts[k].la;
 	for (i = 0; i < t.nstatics; i++) {
 		statics[i].value = t.statics[i].value;
 		statics[i].name = t.statics[i].name;
@@ -1109,7 +1115,7 @@ int classify_transcript(const char *text, size_t len, struct classify_result *r,
 				owned[opos++] = t.roots[i].target;
 			}
 		for (i = 0; in[k].loader_allocator != 0 && i < t.nobjs; i++)
-			if (tr_object_la(&t, t.objs[i].addr) == in[k].loader_allocator)
+			if (obj_la[i] == in[k].loader_allocator && opos < t.nroots + t.nobjs)
 				owned[opos++] = t.objs[i].addr;
 		in[k].nextra = (size_t)(block + pos - in[k].extra);
 		in[k].nowned = (size_t)(owned + opos - in[k].owned);
@@ -1132,6 +1138,7 @@ out:
 	free(la_taken);
 	free(statics);
 	free(owned);
+	free(obj_la);
 	tr_free(&t);
 	sos_session_free(&s);
 	return rc;

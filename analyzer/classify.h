@@ -135,15 +135,23 @@ int classify_run(const struct classify_input *in, size_t n, const struct sos_exc
 	struct classify_result *r, struct ds_err *err);
 
 /* Whole pipeline over a saved session: a dotnet-dump stdin transcript (with "> cmd" echoes and
- * <END_COMMAND_OUTPUT> markers), a pasted WinDbg/lldb session, or bare gcroot/dumpheap output. Finds the
- * LoaderAllocator and scout objects (dumpheap rows, or the types in gcroot chains), pairs each scout with
- * its LoaderAllocator (from a chain "LoaderAllocator -> LoaderAllocatorScout", else the nearest
- * LoaderAllocator below it in address order), names contexts from dumpobj of collectible ALCs (their
- * _name String, resolved by a dumpobj of that string; an ALC is paired with the nearest LoaderAllocator
- * above it in address order: the runtime allocates the LoaderAllocator right after its ALC), reads pe.
- * gcroots of other objects join the only unloading context if there is exactly one, else get a context
- * of their own (state unknown). Errors: those of sos_session_split and the sos_parse_* functions
- * (DS_EPARSE / DS_ETOOBIG with "line N"), DS_ENOMEM. Fills *r as classify_run does. Reentrant. */
+ * <END_COMMAND_OUTPUT> markers, several sessions may follow each other), a pasted WinDbg/lldb session, or
+ * bare gcroot/dumpheap output. It uses:
+ *  - dumpheap rows and gcroot chain types to find LoaderAllocator and scout objects; a scout is paired
+ *    with its LoaderAllocator through a chain "LoaderAllocator -> scout", else with the nearest one below
+ *    it in address order;
+ *  - gcroot of each LoaderAllocator (else of its scout); gcroots of other objects join the context whose
+ *    LoaderAllocator loaded their type (dumpheap gives the object's MethodTable, "dumpmt MT" its
+ *    LoaderAllocator:), else the only context being unloaded, else they are reported as contexts of
+ *    their own (state unknown);
+ *  - names: dumpobj/dumpvc of a collectible ALC gives its _name String address and _state; the string's
+ *    text comes from a dumpobj of it ("String:") or "du" of its characters (address + 12); the ALC is
+ *    tied to its LoaderAllocator by dumpmt's AssemblyLoadContext: line, else as the nearest ALC below it;
+ *  - dumpclass: static field values, which name the static holding a chain object (SOS 10's own
+ *    "(static variable: X)" label can name the wrong field);
+ *  - pe: the managed exception.
+ * Errors: those of sos_session_split and the sos_parse_* functions (DS_EPARSE / DS_ETOOBIG with
+ * "line N"), DS_ENOMEM. Fills *r as classify_run does. Reentrant. */
 int classify_transcript(const char *text, size_t len, struct classify_result *r, struct ds_err *err);
 
 void classify_result_free(struct classify_result *r);

@@ -11,6 +11,7 @@ struct cli_command {
 };
 
 int cmd_inspect(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 

@@ -11,6 +11,7 @@
 
 static const struct cli_command commands[] = {
 	{ "inspect", cmd_inspect, "read crash dumps natively: process, exception, modules, runtime, bucket" },
+	{ "analyze", cmd_analyze, "find what keeps .NET AssemblyLoadContexts alive in a heap dump (SOS)" },
 	{ "collect", cmd_collect, "collect enable|disable|status: make .NET services write dumps for dumpscoutd" },
 	{ "mail", cmd_mail, "mail test: send a test message with the service's mail settings" },
 };

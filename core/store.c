@@ -32,16 +32,19 @@ enum {
 	Q_STATUS_START, Q_STATUS_HEARTBEAT, Q_STATUS_ERROR, Q_KV_GET, Q_KV_SET,
 	Q_GET_DUMP, Q_GET_DUMP_BUCKETS, Q_GET_ANALYSIS, Q_GET_CONTEXTS, Q_GET_ROOTS, Q_GET_DUPLICATES,
 	Q_BUCKETS_BY_COUNT, Q_BUCKETS_BY_LAST, Q_BUCKETS_BY_FIRST, Q_BUCKET_APPS, Q_BUCKET_ONE, Q_ROOTS_LIST,
-	Q_REPORT_TOTALS, Q_REPORT_STATES, Q_REPORT_BUCKETS, Q_REPORT_APPS, Q_REPORT_DAYS,
+	Q_REPORT_BUCKETS, Q_REPORT_APPS, Q_REPORT_DAYS,
 	Q_STATUS_ROW, Q_OUTBOX_COUNTS, Q_RAW_USAGE, Q_KV_ALL,
 	Q_COUNT
 };
 
 #define PENDING_STATES "('discovered', 'triaged', 'analyzing')"
 #define BUCKET_COLS "b.id, b.kind, b.key, b.title, b.first_seen, b.last_seen, b.count"
+#define APP_COUNT "(SELECT COUNT(*) FROM bucket_apps ba WHERE ba.bucket_id = b.id) AS app_count"
 #define BUCKETS_LIST(order)                                                                               \
-	"SELECT " BUCKET_COLS ", CASE WHEN ?2 <= 0 THEN b.count ELSE (SELECT COUNT(*) FROM dump_buckets x " \
-	"WHERE x.bucket_id = b.id AND x.seen_at >= ?2) END AS count_since FROM buckets b "                 \
+	"SELECT " BUCKET_COLS ", " APP_COUNT ", "                                                           \
+	"CASE WHEN ?2 <= 0 THEN b.count ELSE COALESCE(x.n, 0) END AS count_since "                          \
+	"FROM buckets b LEFT JOIN (SELECT bucket_id, COUNT(*) AS n FROM dump_buckets WHERE ?2 > 0 "         \
+	"AND seen_at >= ?2 GROUP BY bucket_id) x ON x.bucket_id = b.id "                                   \
 	"WHERE (?1 IS NULL OR b.kind = ?1) ORDER BY " order ", b.id LIMIT ?3"
 #define RANGE "discovered_at >= ?1 AND discovered_at < ?2"
 
@@ -184,30 +187,33 @@ static const char *const store_sql[Q_COUNT] = {
 	[Q_BUCKETS_BY_LAST] = BUCKETS_LIST("b.last_seen DESC"),
 	[Q_BUCKETS_BY_FIRST] = BUCKETS_LIST("b.first_seen DESC"),
 	[Q_BUCKET_APPS] = "SELECT app, count, first_seen, last_seen FROM bucket_apps WHERE bucket_id = ?1 "
-			  "ORDER BY count DESC, app",
-	[Q_BUCKET_ONE] = "SELECT " BUCKET_COLS ", b.count AS count_since FROM buckets b WHERE b.id = ?1",
+			  "ORDER BY count DESC, app LIMIT ?2",
+	[Q_BUCKET_ONE] = "SELECT " BUCKET_COLS ", " APP_COUNT ", b.count AS count_since FROM buckets b WHERE b.id = ?1",
 	[Q_ROOTS_LIST] = "SELECT b.id AS bucket_id, b.key AS signature, b.title AS culprit, r.kind, r.catalogue_id, "
-			 "r.probable_false_root, b.count, b.first_seen, b.last_seen, r.dump_id AS example_dump_id "
+			 "r.probable_false_root, b.count, b.first_seen, b.last_seen, r.dump_id AS example_dump_id, " APP_COUNT " "
 			 "FROM buckets b JOIN roots r ON r.id = (SELECT max(id) FROM roots WHERE bucket_id = b.id) "
 			 "WHERE b.kind = 'root' AND b.count > 0 AND b.last_seen >= ?1 "
 			 "ORDER BY b.count DESC, b.id LIMIT ?2",
-	[Q_REPORT_TOTALS] = "SELECT COUNT(*) AS dumps, COALESCE(SUM(has_leak), 0) AS leaks, "
-			    "COUNT(DISTINCT app) AS apps FROM dumps WHERE " RANGE,
-	[Q_REPORT_STATES] = "SELECT state, COUNT(*) FROM dumps WHERE " RANGE " GROUP BY state",
 	[Q_REPORT_BUCKETS] = "SELECT " BUCKET_COLS ", x.n AS count_in_range, (b.first_seen >= ?1) AS is_new "
 			     "FROM (SELECT bucket_id, COUNT(*) AS n FROM dump_buckets WHERE seen_at >= ?1 "
 			     "AND seen_at < ?2 GROUP BY bucket_id) x JOIN buckets b ON b.id = x.bucket_id "
 			     "ORDER BY x.n DESC, b.id LIMIT 200",
 	[Q_REPORT_APPS] = "SELECT COALESCE(app, '') AS app, COUNT(*) AS count, COALESCE(SUM(has_leak), 0) AS leaks "
 			  "FROM dumps WHERE " RANGE " GROUP BY app ORDER BY count DESC, app",
-	[Q_REPORT_DAYS] = "SELECT strftime('%Y-%m-%d', discovered_at / 1000, 'unixepoch') AS day, COUNT(*) AS count, "
-			  "COALESCE(SUM(has_leak), 0) AS leaks FROM dumps WHERE " RANGE " GROUP BY day ORDER BY day",
+	/* group on the integer day first; format only the grouped rows */
+	[Q_REPORT_DAYS] = "SELECT strftime('%Y-%m-%d', dayno * 86400, 'unixepoch'), state, n, leaks FROM "
+			  "(SELECT discovered_at / 86400000 AS dayno, state, COUNT(*) AS n, "
+			  "COALESCE(SUM(has_leak), 0) AS leaks FROM dumps WHERE " RANGE " GROUP BY dayno, state) "
+			  "ORDER BY dayno",
 	[Q_STATUS_ROW] = "SELECT * FROM service_status WHERE id = 1",
 	[Q_OUTBOX_COUNTS] = "SELECT state, COUNT(*) FROM outbox GROUP BY state",
 	[Q_RAW_USAGE] = "SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, "
 			"MIN(discovered_at) AS oldest_discovered_at FROM dumps WHERE deleted_at IS NULL",
 	[Q_KV_ALL] = "SELECT key, value FROM service_kv ORDER BY key",
 };
+
+/* Applications listed per bucket in bucket and root listings (app_count has the total). */
+#define STORE_LIST_APPS 5
 
 /* Filters of store_dump_list: one cached statement per combination of filters and sort order. */
 enum { LF_APP = 1, LF_SINCE = 2, LF_UNTIL = 4, LF_STATE = 8, LF_BUCKET = 16, LF_LEAK = 32, LF_SHAPES = 64 };
@@ -2199,8 +2205,10 @@ static int store_rows_json(struct store *s, sqlite3_stmt *st, cJSON *arr, struct
 	return rc;
 }
 
-/* Runs cached query q with one integer parameter and adds its rows as array `name` of obj. */
-static int store_add_rows(struct store *s, cJSON *obj, const char *name, int q, int64_t p1, struct ds_err *e)
+/* Runs cached query q with integer parameters ?1 (and ?2 when it has one) and adds its rows as array
+ * `name` of obj. */
+static int store_add_rows2(struct store *s, cJSON *obj, const char *name, int q, int64_t p1, int64_t p2,
+			   struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	cJSON *arr = cJSON_CreateArray();
@@ -2215,19 +2223,27 @@ static int store_add_rows(struct store *s, cJSON *obj, const char *name, int q, 
 	if (rc != DS_OK)
 		goto out;
 	bi(s, st, 1, p1);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		bi(s, st, 2, p2);
 	rc = store_rows_json(s, st, arr, e, "reading");
 out:
 	return rc;
 }
 
-/* Adds "apps" to a bucket object. */
-static int store_add_apps(struct store *s, cJSON *b, struct ds_err *e)
+static int store_add_rows(struct store *s, cJSON *obj, const char *name, int q, int64_t p1, struct ds_err *e)
+{
+	return store_add_rows2(s, obj, name, q, p1, 0, e);
+}
+
+/* Adds "apps" (the bucket's applications by count, at most `max`, <= 0: all) to a bucket object. */
+static int store_add_apps(struct store *s, cJSON *b, int64_t max, struct ds_err *e)
 {
 	cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "id");
 
 	if (!cJSON_IsNumber(id))
 		id = cJSON_GetObjectItemCaseSensitive(b, "bucket_id");
-	return store_add_rows(s, b, "apps", Q_BUCKET_APPS, cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0, e);
+	return store_add_rows2(s, b, "apps", Q_BUCKET_APPS, cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0,
+			       max > 0 ? max : -1, e);
 }
 
 #define LIST_COLS                                                                                              \
@@ -2414,7 +2430,7 @@ static int store_add_apps_all(struct store *s, cJSON *arr, struct ds_err *e)
 	int rc = DS_OK;
 
 	cJSON_ArrayForEach(b, arr) {
-		rc = store_add_apps(s, b, e);
+		rc = store_add_apps(s, b, STORE_LIST_APPS, e);
 		if (rc != DS_OK)
 			break;
 	}
@@ -2486,7 +2502,7 @@ int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, cJSON **ou
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = store_add_apps(s, b, e);
+	rc = store_add_apps(s, b, 0, e);
 	if (rc != DS_OK)
 		goto out;
 	memset(&f, 0, sizeof(f));
@@ -2568,53 +2584,89 @@ static int store_add_counts(struct store *s, cJSON *obj, const char *name, sqlit
 	return rc;
 }
 
+/* Adds n to the number `key` of object o (created at 0 when missing). */
+static int store_json_add(cJSON *o, const char *key, double n)
+{
+	cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (it == NULL)
+		return cJSON_AddNumberToObject(o, key, n) != NULL;
+	cJSON_SetNumberValue(it, it->valuedouble + n);
+	return 1;
+}
+
+/* Reads the day x state rows of Q_REPORT_DAYS into "days" [{day, count, leaks}] and the totals. */
+static int store_report_days(struct store *s, sqlite3_stmt *st, cJSON *days, cJSON *totals, cJSON *by_state,
+			     struct ds_err *e)
+{
+	cJSON *cur = NULL;
+	const char *day, *state;
+	double n, leaks;
+	int rc, ok = 1;
+
+	while (ok && (rc = store_step(s, st, e, "counting dumps by day")) == 1) {
+		day = (const char *)sqlite3_column_text(st, 0);
+		state = (const char *)sqlite3_column_text(st, 1);
+		n = (double)sqlite3_column_int64(st, 2);
+		leaks = (double)sqlite3_column_int64(st, 3);
+		if (day == NULL || state == NULL)
+			continue;
+		if (cur == NULL || strcmp(cJSON_GetObjectItemCaseSensitive(cur, "day")->valuestring, day) != 0) {
+			cur = cJSON_CreateObject();
+			ok = cur != NULL && cJSON_AddItemToArray(days, cur) && cJSON_AddStringToObject(cur, "day", day) &&
+			     cJSON_AddNumberToObject(cur, "count", 0) && cJSON_AddNumberToObject(cur, "leaks", 0);
+			if (!ok)
+				break;
+		}
+		ok = store_json_add(cur, "count", n) && store_json_add(cur, "leaks", leaks) &&
+		     store_json_add(totals, "dumps", n) && store_json_add(totals, "leaks", leaks) &&
+		     store_json_add(by_state, state, n);
+	}
+	if (!ok)
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory building the report");
+	sqlite3_reset(st);
+	return rc;
+}
+
 int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
 {
-	static const int arrays[] = { Q_REPORT_BUCKETS, Q_REPORT_APPS, Q_REPORT_DAYS };
-	static const char *const names[] = { "buckets", "apps", "days" };
+	static const int arrays[] = { Q_REPORT_BUCKETS, Q_REPORT_APPS };
+	static const char *const names[] = { "buckets", "apps" };
 	sqlite3_stmt *st = NULL;
-	cJSON *r = cJSON_CreateObject(), *totals = NULL, *arr;
-	int rc, began = 0;
-	size_t i;
+	cJSON *r = cJSON_CreateObject(), *totals, *by_state = NULL, *days, *arr = NULL;
+	int rc, began = 0, i;
+	size_t k;
 
 	*out = NULL;
 	if (until <= 0)
 		until = INT64_MAX;
-	if (r == NULL) {
+	totals = cJSON_AddObjectToObject(r, "totals");
+	days = cJSON_AddArrayToObject(r, "days");
+	if (totals != NULL && cJSON_AddNumberToObject(totals, "dumps", 0) && cJSON_AddNumberToObject(totals, "leaks", 0) &&
+	    cJSON_AddNumberToObject(totals, "apps", 0))
+		by_state = cJSON_AddObjectToObject(totals, "by_state");
+	for (i = 0; by_state != NULL && i < STORE_STATE_COUNT; i++)
+		if (cJSON_AddNumberToObject(by_state, state_names[i], 0) == NULL)
+			by_state = NULL;
+	if (days == NULL || by_state == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = store_read_begin(s, &began, e);
 	if (rc == DS_OK)
-		rc = store_stmt(s, Q_REPORT_TOTALS, &st, e);
+		rc = store_stmt(s, Q_REPORT_DAYS, &st, e);
 	if (rc != DS_OK)
 		goto out;
 	bi(s, st, 1, since);
 	bi(s, st, 2, until);
-	rc = store_step(s, st, e, "counting dumps");
-	if (rc == 1)
-		totals = store_row_json(st);
-	sqlite3_reset(st);
-	if (rc < 0)
-		goto out;
-	if (totals == NULL || !cJSON_AddItemToObject(r, "totals", totals)) {
-		cJSON_Delete(totals);
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = store_stmt(s, Q_REPORT_STATES, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	bi(s, st, 1, since);
-	bi(s, st, 2, until);
-	rc = store_add_counts(s, totals, "by_state", st, state_names, STORE_STATE_COUNT, e);
-	for (i = 0; rc == DS_OK && i < DS_ARRAY_LEN(arrays); i++) {
-		arr = cJSON_AddArrayToObject(r, names[i]);
+	rc = store_report_days(s, st, days, totals, by_state, e);
+	for (k = 0; rc == DS_OK && k < DS_ARRAY_LEN(arrays); k++) {
+		arr = cJSON_AddArrayToObject(r, names[k]);
 		if (arr == NULL) {
 			rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 			break;
 		}
-		rc = store_stmt(s, arrays[i], &st, e);
+		rc = store_stmt(s, arrays[k], &st, e);
 		if (rc != DS_OK)
 			break;
 		bi(s, st, 1, since);
@@ -2623,6 +2675,7 @@ int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, str
 	}
 	if (rc != DS_OK)
 		goto out;
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(totals, "apps"), cJSON_GetArraySize(arr));
 	*out = r;
 	r = NULL;
 out:

@@ -381,14 +381,15 @@ struct store_bucket_filter {
 	int64_t since;        /* count_since counts links seen at or after this (0: all) */
 	int64_t limit;        /* <= 0: no limit */
 };
-/* Array of buckets: id, kind, key, title, first_seen, last_seen, count, count_since, and "apps":
- * [{app, count, first_seen, last_seen}] by count. */
+/* Array of buckets: id, kind, key, title, first_seen, last_seen, count, app_count, count_since, and
+ * "apps": the top 5 [{app, count, first_seen, last_seen}] by count (app_count has how many in all). */
 int store_bucket_list(struct store *s, const struct store_bucket_filter *f, struct cJSON **out, struct ds_err *e);
-/* One bucket (as in the list) with "dumps": its newest dumps (summaries as store_dump_list, at most
- * dump_limit, <= 0: all). DS_ENOENT. */
+/* One bucket (as in the list, with all its "apps") and "dumps": its newest dumps (summaries as
+ * store_dump_list, at most dump_limit, <= 0: all). DS_ENOENT. */
 int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, struct cJSON **out, struct ds_err *e);
 /* The leak view: root-signature buckets last seen at or after since, by count: bucket_id, signature,
- * culprit, kind, catalogue_id, probable_false_root, count, first_seen, last_seen, example_dump_id, apps. */
+ * culprit, kind, catalogue_id, probable_false_root, count, first_seen, last_seen, example_dump_id,
+ * app_count, apps (top 5). */
 int store_roots_list(struct store *s, int64_t since, int64_t limit, struct cJSON **out, struct ds_err *e);
 /* Counts for the report over discovered_at in [since, until) (until 0: open): "totals" {dumps, leaks,
  * apps, by_state{...}}, "buckets": buckets with dumps in the range [{id, kind, key, title, first_seen,

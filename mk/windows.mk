@@ -80,6 +80,11 @@ $(WIN_CLI_EXE): $(WIN_CLI_OBJ) $(WIN_LINK_LIBS)
 $(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS)
 	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS) $(WIN_LIBS)
 
+# Unit tests cross-built for Wine (tests/e2e/test_windows_build.sh runs build/win/tests/test_plat.exe).
+$(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)
+	@mkdir -p $(dir $@)
+	$(WIN_CC) $(WIN_CFLAGS) $(WIN_LDFLAGS) -o $@ $< $(WIN_LINK_LIBS) $(WIN_LIBS)
+
 -include $(shell find $(WIN_DIR)/obj -name '*.d' 2>/dev/null)
 
 # A real minidump from Windows code: a mingw-built program that crashes, caught under Wine.

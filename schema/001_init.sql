@@ -76,7 +76,10 @@ CREATE INDEX dumps_state_due ON dumps (state, next_attempt_at);
 CREATE INDEX dumps_crash_bucket ON dumps (crash_bucket_id, discovered_at DESC);
 CREATE INDEX dumps_leak ON dumps (discovered_at DESC, id DESC) WHERE has_leak = 1;
 CREATE INDEX dumps_sha256 ON dumps (sha256) WHERE sha256 IS NOT NULL;
-CREATE INDEX dumps_raw ON dumps (discovered_at) WHERE deleted_at IS NULL;
+CREATE INDEX dumps_duplicate_of ON dumps (duplicate_of) WHERE duplicate_of IS NOT NULL;
+-- Covering indexes: retention and `status` (present raw files), `report` (counts by day/state/app).
+CREATE INDEX dumps_raw ON dumps (discovered_at, size) WHERE deleted_at IS NULL;
+CREATE INDEX dumps_report ON dumps (discovered_at, app, state, has_leak);
 
 CREATE TABLE analyses (
 	id                 INTEGER PRIMARY KEY,
@@ -144,6 +147,7 @@ CREATE TABLE bucket_apps (
 	count       INTEGER NOT NULL DEFAULT 0 CHECK (count >= 0),
 	PRIMARY KEY (bucket_id, app)
 ) WITHOUT ROWID;
+CREATE INDEX bucket_apps_top ON bucket_apps (bucket_id, count DESC, app);
 
 CREATE TABLE outbox (
 	id               INTEGER PRIMARY KEY,

@@ -95,6 +95,18 @@ x = d.get("exception") or {}
 print("pid=%s code=%s modules=%s" % (d.get("pid"), x.get("code"), d.get("module_count")))'
 }
 
+# ---- the platform layer's own tests, the same source as the Linux build's test_plat -------------
+if make -j2 "$WIN_DIR/tests/test_plat.exe" >"$tmp/make_plat.log" 2>&1; then
+	timeout -k 5 120 wine "$WIN_DIR/tests/test_plat.exe" >"$tmp/plat.raw" 2>&1
+	rc=$?
+	tr -d '\r' <"$tmp/plat.raw" | sed -n -e 's/^\(PASS\|FAIL\|SKIP\) /\1 windows_/p' -e 's/^     also /     also /p'
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' "$tmp/plat.raw"; then
+		fail windows_test_plat "exited with status $rc: $(tail -n 5 "$tmp/plat.raw")"
+	fi
+else
+	fail windows_test_plat "cannot build it: $(grep -E 'error' "$tmp/make_plat.log" | head -n 10)"
+fi
+
 # ---- --version and --help --------------------------------------------------------------------------
 linux_version=$("$DS" --version)
 win_version=$(wine_ds --version)

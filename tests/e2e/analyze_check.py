@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""analyze_check.py DUMPSCOUT FIXTURES_DIR EXPECT_DIR - runs `dumpscout analyze --json` on every fixture
+dump and compares the result with the scenario's expectations file (written from the fixture program's
+own source and checked against the real engine by tests/e2e/test_fixtures.sh). Also checks that the
+saved transcript re-analyzes to the same result, and that the same scenario crashed in two processes gets
+the same signature. Prints PASS/FAIL/SKIP lines."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+DS, DUMPS, EXPECT = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def analyze(args):
+    p = subprocess.run([DS, 'analyze', '--json', '-q'] + args, capture_output=True, timeout=900)
+    try:
+        return p.returncode, json.loads(p.stdout), p.stderr.decode()
+    except ValueError:
+        return p.returncode, None, p.stderr.decode() + p.stdout.decode()[:500]
+
+def real_roots(ctx):
+    return [r for r in ctx['roots'] if not r.get('probable_false_root')]
+
+def summary(j):
+    out = []
+    for c in j['analysis']['contexts']:
+        out.append((c.get('name'), c.get('state'),
+                    sorted((r['kind'], r.get('culprit'), r['signature']) for r in real_roots(c))))
+    return sorted(out, key=lambda x: (x[0] or '', x[1]))
+
+def main():
+    sigs = {}
+    for ef in sorted(glob.glob(os.path.join(EXPECT, '*.json'))):
+        exp = json.load(open(ef))
+        sc = exp['scenario']
+        dump = os.path.join(DUMPS, sc + '.dmp')
+        name = 'analyze_' + sc
+        if not os.path.exists(dump):
+            print('SKIP %s: no %s (make fixtures)' % (name, dump))
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            tr = os.path.join(tmp, 't.txt')
+            rc, j, err = analyze(['--save-transcript', tr, dump])
+            if j is None or rc != 0:
+                print('FAIL %s: exit %d: %s' % (name, rc, err.strip()[:300]))
+                continue
+            a = j['analysis']
+            bad = []
+            if a['status'] != 'ok':
+                bad.append('status %s' % a['status'])
+            held = [c for c in a['contexts'] if c['state'] == 'unloading_held']
+            named = [c for c in a['contexts'] if c.get('name') == exp.get('alc_name')]
+            if exp['leaks']:
+                if a['leak'] is not True:
+                    bad.append('leak is %s, expected true' % a['leak'])
+                if not named:
+                    bad.append('no context named %r (contexts: %s)' % (exp['alc_name'], [c.get('name') for c in a['contexts']]))
+                for c in named:
+                    if c['state'] != 'unloading_held':
+                        bad.append('context %r state %s' % (c['name'], c['state']))
+                    roots = real_roots(c)
+                    if not any(r['kind'] == exp['root_kind'] and r.get('culprit') == exp['culprit'] for r in roots):
+                        bad.append('no root %s/%s in %s' % (exp['root_kind'], exp['culprit'],
+                                                             [(r['kind'], r.get('culprit')) for r in roots]))
+                    for r in roots:
+                        sigs.setdefault(sc, set()).add(r['signature'])
+                for clean in exp.get('clean_alcs', []):
+                    if any(c.get('name') == clean for c in held):
+                        bad.append('clean context %r reported as held' % clean)
+                other = [c.get('name') for c in held if c.get('name') not in (exp['alc_name'], None)]
+                if other:
+                    bad.append('other contexts reported held: %s' % other)
+            else:
+                if a['leak'] or held:
+                    bad.append('control reports a leak: %s' % [(c.get('name'), c['state']) for c in held])
+            et = exp.get('exception_type')
+            me = a.get('managed_exception') or {}
+            if et and me.get('type') != et:
+                bad.append('managed exception %r, expected %r' % (me.get('type'), et))
+            print(('FAIL %s: %s' % (name, '; '.join(bad))) if bad else 'PASS %s' % name)
+            # The transcript this run saved must re-classify to the same contexts, culprits, signatures.
+            rc2, j2, err2 = analyze(['--transcript', tr])
+            tname = 'analyze_transcript_roundtrip_' + sc
+            if j2 is None:
+                print('FAIL %s: exit %d: %s' % (tname, rc2, err2.strip()[:300]))
+            elif summary(j2) != summary(j):
+                print('FAIL %s: live %s, transcript %s' % (tname, summary(j), summary(j2)))
+            else:
+                print('PASS %s' % tname)
+    second = os.path.join(DUMPS, 's02-static-lazy-dynamic.second.dmp')
+    if os.path.exists(second) and 's02-static-lazy-dynamic' in sigs:
+        rc, j, err = analyze([second])
+        s2 = set()
+        for c in (j or {}).get('analysis', {}).get('contexts', []):
+            for r in real_roots(c):
+                s2.add(r['signature'])
+        if s2 and s2 == sigs['s02-static-lazy-dynamic']:
+            print('PASS analyze_signature_stable_across_processes')
+        else:
+            print('FAIL analyze_signature_stable_across_processes: %s vs %s' % (sorted(sigs['s02-static-lazy-dynamic']), sorted(s2)))
+
+main()

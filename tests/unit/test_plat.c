@@ -1,0 +1,212 @@
+/* test_plat.c - the platform layer's contract (core/plat.h), written once for every OS: the Linux build
+ * runs it against plat_posix.c, and tests/e2e/test_windows_build.sh cross-compiles it and runs it under
+ * Wine against plat_win.c. It works in a fresh folder under build/ and removes it at the end. */
+#include "t.h"
+#include "../../core/ds.h"
+#include "../../core/plat.h"
+
+#include <time.h>
+
+static char dir[128];
+
+/* dir/name into out. */
+static const char *p(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+	return out;
+}
+
+TEST(plat_scratch_folder)
+{
+	unsigned char r[6];
+	struct plat_stat st;
+
+	CHECK_INT(plat_random_bytes(r, sizeof(r)), DS_OK);
+	snprintf(dir, sizeof(dir), "build/tests/plat-%02x%02x%02x%02x%02x%02x/a/b", r[0], r[1], r[2], r[3], r[4], r[5]);
+	CHECK_INT(plat_mkdirs(dir, 0700), DS_OK);
+	CHECK_INT(plat_mkdirs(dir, 0700), DS_OK); /* already there: still fine */
+	CHECK_INT(plat_lstat(dir, &st), DS_OK);
+	CHECK(st.is_dir && !st.is_regular && !st.is_symlink);
+}
+
+TEST(plat_write_read_roundtrip)
+{
+	static const char text[] = "line one\nline two\n\0binary\xff";
+	struct plat_file *f = NULL;
+	struct plat_stat st;
+	char path[256], buf[8], *data = NULL;
+	size_t len = 0;
+
+	p(path, sizeof(path), "data.bin");
+	CHECK_INT(plat_write_file_atomic(path, text, sizeof(text), 0600), DS_OK);
+	CHECK_INT(plat_read_file(path, 1024, &data, &len), DS_OK);
+	CHECK_INT(len, sizeof(text));
+	CHECK(data != NULL && memcmp(data, text, sizeof(text)) == 0 && data[len] == '\0');
+	free(data);
+	data = NULL;
+	CHECK_INT(plat_read_file(path, 4, &data, &len), DS_ETOOBIG);
+	CHECK(data == NULL);
+	/* replacing an existing file is atomic and complete */
+	CHECK_INT(plat_write_file_atomic(path, "new", 3, 0600), DS_OK);
+	CHECK_INT(plat_read_file(path, 1024, &data, &len), DS_OK);
+	CHECK(len == 3 && data != NULL && strcmp(data, "new") == 0);
+	free(data);
+
+	CHECK_INT(plat_write_file_atomic(path, text, sizeof(text), 0600), DS_OK);
+	CHECK_INT(plat_file_open(path, &f), DS_OK);
+	if (f != NULL) {
+		CHECK_U64(plat_file_size(f), sizeof(text));
+		CHECK_INT(plat_file_read_at(f, 5, buf, 3), DS_OK);
+		CHECK(memcmp(buf, "one", 3) == 0);
+		CHECK_INT(plat_file_read_at(f, sizeof(text) - 2, buf, 4), DS_EIO); /* past the end */
+		plat_file_close(f);
+	}
+	CHECK_INT(plat_lstat(path, &st), DS_OK);
+	CHECK(st.is_regular && !st.is_dir && !st.is_symlink);
+	CHECK_U64(st.size, sizeof(text));
+	/* written just now: within a day of the wall clock */
+	CHECK(st.mtime_ns / 1000000 > plat_now_ms() - 86400000LL && st.mtime_ns / 1000000 < plat_now_ms() + 86400000LL);
+}
+
+TEST(plat_errors)
+{
+	struct plat_file *f = (struct plat_file *)1;
+	struct plat_stat st;
+	char path[256], *data = (char *)1;
+	size_t len;
+
+	CHECK_INT(plat_file_open(p(path, sizeof(path), "missing"), &f), DS_ENOENT);
+	CHECK(f == NULL);
+	CHECK_INT(plat_read_file(path, 10, &data, &len), DS_ENOENT);
+	CHECK(data == NULL);
+	CHECK_INT(plat_lstat(path, &st), DS_ENOENT);
+	CHECK_INT(plat_file_open(dir, &f), DS_EINVAL); /* a folder is not a regular file */
+	CHECK_INT(plat_unlink(path), DS_ENOENT);
+}
+
+TEST(plat_dir_list_unlink_rmdir)
+{
+	/* "é" and "日本": names the ANSI code page cannot always hold; UTF-8 must round-trip */
+	static const char *const names[] = { "x.dmp", "caf\xc3\xa9.dmp", "\xe6\x97\xa5\xe6\x9c\xac.dmp" };
+	char path[256], **got = NULL;
+	size_t n = 0, i, j, found = 0;
+
+	for (i = 0; i < DS_ARRAY_LEN(names); i++)
+		CHECK_INT(plat_write_file_atomic(p(path, sizeof(path), names[i]), "x", 1, 0600), DS_OK);
+	CHECK_INT(plat_dir_list(dir, 100, &got, &n), DS_OK);
+	for (i = 0; i < n; i++) {
+		CHECK(strcmp(got[i], ".") != 0 && strcmp(got[i], "..") != 0);
+		for (j = 0; j < DS_ARRAY_LEN(names); j++)
+			found += strcmp(got[i], names[j]) == 0;
+	}
+	CHECK_INT(found, DS_ARRAY_LEN(names));
+	plat_dir_list_free(got, n);
+	got = NULL;
+	CHECK_INT(plat_dir_list(dir, 1, &got, &n), DS_ETOOBIG);
+	CHECK(got == NULL);
+	CHECK_INT(plat_dir_list(p(path, sizeof(path), names[0]), 10, &got, &n), DS_EINVAL);
+	CHECK_INT(plat_dir_list(p(path, sizeof(path), "nope"), 10, &got, &n), DS_ENOENT);
+
+	CHECK(plat_rmdir(dir) != DS_OK); /* not empty */
+	CHECK_INT(plat_unlink(dir), DS_EINVAL); /* unlink never removes a folder */
+	CHECK_INT(plat_unlink(p(path, sizeof(path), "data.bin")), DS_OK);
+	for (i = 0; i < DS_ARRAY_LEN(names); i++)
+		CHECK_INT(plat_unlink(p(path, sizeof(path), names[i])), DS_OK);
+	CHECK_INT(plat_dir_list(dir, 100, &got, &n), DS_OK);
+	CHECK_INT(n, 0);
+	plat_dir_list_free(got, n);
+}
+
+TEST(plat_clocks)
+{
+	uint64_t a, b;
+	int64_t now = plat_now_ms();
+
+	CHECK(now > 1577836800000LL);  /* after 2020-01-01 */
+	CHECK(now < 4102444800000LL);  /* before 2100-01-01 */
+	a = plat_mono_ns();
+	b = plat_mono_ns();
+	CHECK(b >= a);
+}
+
+TEST(plat_time_conversions)
+{
+	struct tm tm, back;
+	long off = 99999;
+	int64_t t = 1700000000, again;
+	int ok = 0;
+
+	CHECK_INT(plat_gmtime(t, &tm), DS_OK); /* 2023-11-14 22:13:20 UTC, a Tuesday */
+	CHECK_INT(tm.tm_year, 123);
+	CHECK_INT(tm.tm_mon, 10);
+	CHECK_INT(tm.tm_mday, 14);
+	CHECK_INT(tm.tm_hour, 22);
+	CHECK_INT(tm.tm_min, 13);
+	CHECK_INT(tm.tm_sec, 20);
+	CHECK_INT(tm.tm_wday, 2);
+	CHECK_INT(plat_localtime(t, &tm, &off), DS_OK);
+	CHECK(off >= -14 * 3600 && off <= 14 * 3600 && off % 60 == 0);
+	back = tm;
+	back.tm_isdst = -1;
+	again = plat_mktime_local(&back, &ok);
+	CHECK(ok);
+	CHECK_INT(again, t);
+}
+
+TEST(plat_misc)
+{
+	unsigned char a[32], b[32];
+	char path[256], *exe;
+	int mode = -1;
+
+	CHECK_INT(plat_random_bytes(a, sizeof(a)), DS_OK);
+	CHECK_INT(plat_random_bytes(b, sizeof(b)), DS_OK);
+	CHECK(memcmp(a, b, sizeof(a)) != 0);
+#ifdef _WIN32
+	CHECK_INT(plat_path_list_sep(), ';');
+#else
+	CHECK_INT(plat_path_list_sep(), ':');
+#endif
+	CHECK_INT(plat_write_file_atomic(p(path, sizeof(path), "notes.txt"), "x", 1, 0600), DS_OK);
+	CHECK(!plat_is_executable(path));
+	CHECK(!plat_is_executable(dir));
+	CHECK_INT(plat_file_mode(path, &mode), DS_OK);
+	CHECK(mode == 0600 || mode == 0644);
+	CHECK_INT(plat_file_mode(p(path, sizeof(path), "nope"), &mode), DS_ENOENT);
+	CHECK_INT(plat_unlink(p(path, sizeof(path), "notes.txt")), DS_OK);
+	exe = plat_exe_dir();
+	CHECK(exe != NULL && exe[0] != '\0');
+	free(exe);
+	CHECK(plat_term_width(1) >= 0);
+}
+
+TEST(plat_cleanup)
+{
+	char d[128], *slash;
+	int i;
+
+	/* dir is build/tests/plat-XXXX/a/b: remove b, a and plat-XXXX */
+	snprintf(d, sizeof(d), "%s", dir);
+	for (i = 0; i < 3; i++) {
+		CHECK_INT(plat_rmdir(d), DS_OK);
+		slash = strrchr(d, '/');
+		if (slash == NULL)
+			break;
+		*slash = '\0';
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (plat_args_utf8(&argc, &argv) != DS_OK || argc < 1)
+		return 1;
+	RUN(plat_scratch_folder);
+	RUN(plat_write_read_roundtrip);
+	RUN(plat_errors);
+	RUN(plat_dir_list_unlink_rmdir);
+	RUN(plat_clocks);
+	RUN(plat_time_conversions);
+	RUN(plat_misc);
+	RUN(plat_cleanup);
+	return t_total_failed != 0;
+}
