@@ -123,6 +123,9 @@ struct ec {
 	uint64_t first_tid;
 	int has_pc;              /* the first thread's instruction pointer */
 	uint64_t pc;
+	int nsignalled;          /* NT_PRSTATUS notes with pr_cursig set; the first of them: */
+	uint32_t sig_cursig;
+	uint64_t sig_tid;
 	int have_siginfo;        /* the first NT_SIGINFO, which belongs to the first thread */
 	uint32_t si_signo;
 	int32_t si_code;
@@ -470,6 +473,10 @@ static int ec_prstatus(struct ec *c, const unsigned char *d, uint32_t n, uint64_
 	rc = ec_add_thread(c, tid, off);
 	if (rc != DS_OK)
 		return rc;
+	if (cursig != 0 && c->nsignalled++ == 0) {
+		c->sig_cursig = cursig;
+		c->sig_tid = tid;
+	}
 	if (c->nprstatus++ == 0) {
 		/* pr_reg follows pr_pid, pr_ppid, pr_pgrp, pr_sid and four timevals of two words */
 		size_t reg = pid_off + 16 + 8 * (size_t)c->w;
@@ -937,7 +944,7 @@ static int ec_phdr_heap(struct ec *c, const struct ec_phdr *ph)
 	return DS_OK;
 }
 
-static void ec_signal(struct ec *c, uint32_t sig, uint64_t tid, int has_tid)
+static void ec_signal(struct ec *c, uint32_t sig, uint64_t tid, int has_tid, int with_pc)
 {
 	struct triage_exception *x = &c->t->exc;
 	int alt_bus = c->machine == EC_EM_MIPS || c->saw_netbsd;
@@ -950,7 +957,7 @@ static void ec_signal(struct ec *c, uint32_t sig, uint64_t tid, int has_tid)
 		 (alt_bus && sig == EC_SIGBUS) ? "" : triage_signal_name(sig));
 	if (has_tid)
 		x->thread_id = tid;
-	if (c->has_pc && c->saw_core) {
+	if (with_pc && c->has_pc) {
 		x->has_pc = 1;
 		x->pc = c->pc;
 	}
@@ -1001,17 +1008,29 @@ static void ec_conclude(struct ec *c)
 
 	if (c->saw_netbsd && !c->saw_core) {
 		if (c->netbsd_sig && c->netbsd_signo != 0)
-			ec_signal(c, c->netbsd_signo, c->netbsd_siglwp, c->netbsd_siglwp != 0);
+			ec_signal(c, c->netbsd_signo, c->netbsd_siglwp, c->netbsd_siglwp != 0, 0);
 		if (c->netbsd_siglwp != 0) {
 			t->has_crashing_thread = 1;
 			t->crashing_thread_id = c->netbsd_siglwp;
 		}
 		return;
 	}
-	/* createdump writes a made-up SIGABRT into every thread's status and records neither the
-	 * signal nor the crashing thread: we claim neither (its .crashreport.json has them). */
-	if (writer == EC_WRITER_CREATEDUMP || c->nprstatus == 0)
+	if (c->nprstatus == 0)
 		return;
+	/* createdump up to .NET 6 writes a made-up SIGABRT into every thread's status and no
+	 * NT_SIGINFO: it records neither the signal nor the crashing thread, and we claim neither (its
+	 * .crashreport.json has them). Later createdump sets pr_cursig only in the crashing thread's
+	 * status, followed by an NT_SIGINFO ("CORE\0SIG"); that thread need not be the first. Its
+	 * registers are those of the thread waiting in the runtime's crash handler, not of the fault,
+	 * so no pc is claimed. */
+	if (writer == EC_WRITER_CREATEDUMP) {
+		if (!c->saw_siginfo || c->nsignalled != 1)
+			return;
+		t->has_crashing_thread = 1;
+		t->crashing_thread_id = c->sig_tid;
+		ec_signal(c, c->sig_cursig, c->sig_tid, 1, 0);
+		return;
+	}
 	sig = c->first_cursig;
 	if (sig == 0 && writer == EC_WRITER_KERNEL && c->have_siginfo)
 		sig = c->si_signo;
@@ -1022,7 +1041,7 @@ static void ec_conclude(struct ec *c)
 	t->has_crashing_thread = 1;
 	t->crashing_thread_id = c->first_tid;
 	if (sig != 0)
-		ec_signal(c, sig, c->first_tid, 1);
+		ec_signal(c, sig, c->first_tid, 1, 1);
 }
 
 int elfcore_read(struct dsrc *src, struct triage *t, struct ds_err *e)

@@ -14,8 +14,9 @@ struct triage;
  * triage_finish. What it fills (all owned by t, released with triage_free):
  *   format "elf-core", arch (e_machine), os ("linux" for CORE notes, "netbsd", "freebsd"), writer
  *   ("kernel", "gdb", "createdump" or ""), pid/uid/process name/command line (NT_PRPSINFO), threads
- *   and the crashing thread (NT_PRSTATUS, the first one), the signal (NT_PRSTATUS + NT_SIGINFO;
- *   exc.address is si_addr, exc.pc the crashing thread's instruction pointer from its registers),
+ *   and the crashing thread (NT_PRSTATUS: the first one; for createdump the one with pr_cursig set,
+ *   none for old createdump), the signal (pr_cursig + NT_SIGINFO; exc.address is si_addr for
+ *   faults, exc.flags si_code, exc.pc the crashing thread's instruction pointer from its registers),
  *   modules (one per distinct NT_FILE path, main executable first), memory counts (PT_LOAD) and
  *   has_heap (rule in elfcore.c), bytes_read.
  * Errors: DS_EFORMAT when src is not ELF or is an ELF file that is not ET_CORE; DS_ECORRUPT with the

@@ -4,10 +4,12 @@
  * adds (dumpdomain, dumpmodule -mt, dp). Every list it keeps has a cap. */
 #include "sos_analyze.h"
 #include "sos_parse.h"
+#include "crashreport.h"
 #include "../core/buf.h"
 #include "../core/cursor.h"
 #include "../core/plat.h"
 
+#include <cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -953,3 +955,65 @@ out:
 	facts_free(&f);
 	return rc;
 }
+
+static cJSON *crashreport_json(const struct crashreport *cr)
+{
+	cJSON *o = cJSON_CreateObject(), *arr;
+	char hr[16];
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddItemToObject(o, "process_name", cr->process_name ? cJSON_CreateString(cr->process_name) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "runtime_version", cr->runtime_version ? cJSON_CreateString(cr->runtime_version) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "exception_type", cr->exception_type ? cJSON_CreateString(cr->exception_type) : cJSON_CreateNull());
+	snprintf(hr, sizeof(hr), "0x%08x", cr->exception_hresult);
+	cJSON_AddItemToObject(o, "exception_hresult", cr->has_hresult ? cJSON_CreateString(hr) : cJSON_CreateNull());
+	if (cr->has_crashed_thread)
+		cJSON_AddNumberToObject(o, "crashed_thread_id", (double)cr->crashed_thread_id);
+	else
+		cJSON_AddNullToObject(o, "crashed_thread_id");
+	arr = cJSON_AddArrayToObject(o, "stack");
+	for (i = 0; arr != NULL && i < cr->nframes; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(cr->frames[i].method));
+	return o;
+}
+
+/* The analyze JSON object: {file, triage, analysis{status, error, engine_commands, duration_ms, leak,
+ * contexts, managed_exception}, crash_report}. */
+char *sos_analysis_to_json(const char *file, const char *triage_json, const struct sos_analysis *a,
+			   const struct crashreport *cr, int pretty)
+{
+	cJSON *root = cJSON_CreateObject(), *an, *cls, *item, *next, *tj;
+	char *out = NULL;
+
+	if (root == NULL)
+		return NULL;
+	cJSON_AddStringToObject(root, "file", file);
+	tj = triage_json != NULL ? cJSON_Parse(triage_json) : NULL;
+	cJSON_AddItemToObject(root, "triage", tj != NULL ? tj : cJSON_CreateNull());
+	an = cJSON_AddObjectToObject(root, "analysis");
+	if (an != NULL) {
+		cJSON_AddStringToObject(an, "status", sos_status_name(a->status));
+		cJSON_AddItemToObject(an, "error", a->error[0] ? cJSON_CreateString(a->error) : cJSON_CreateNull());
+		cJSON_AddNumberToObject(an, "engine_commands", a->commands);
+		cJSON_AddNumberToObject(an, "duration_ms", (double)a->duration_ms);
+		if (a->classified && (cls = classify_to_json(&a->result)) != NULL) {
+			/* Lift the classification's members (leak, contexts, managed_exception) into "analysis". */
+			for (item = cls->child; item != NULL; item = next) {
+				next = item->next;
+				cJSON_AddItemToObject(an, item->string, cJSON_DetachItemViaPointer(cls, item));
+			}
+			cJSON_Delete(cls);
+		} else {
+			cJSON_AddNullToObject(an, "leak");
+			cJSON_AddItemToObject(an, "contexts", cJSON_CreateArray());
+			cJSON_AddNullToObject(an, "managed_exception");
+		}
+	}
+	cJSON_AddItemToObject(root, "crash_report", cr != NULL ? crashreport_json(cr) : cJSON_CreateNull());
+	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return out;
+}
+

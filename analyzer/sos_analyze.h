@@ -64,4 +64,12 @@ int sos_analyze_transcript(const char *text, size_t len, unsigned ptr_size, stru
 
 void sos_analysis_free(struct sos_analysis *a);
 
+struct crashreport;
+/* The JSON object of `dumpscout analyze --json` (documented in the README): {file, triage, analysis{status,
+ * error, engine_commands, duration_ms, leak, contexts[], managed_exception}, crash_report}. triage_json is
+ * the `inspect --json` text of the dump (NULL: none), cr the crash report (NULL: none). Returns a malloc'd
+ * string (caller frees) or NULL on allocation failure. Reentrant. */
+char *sos_analysis_to_json(const char *file, const char *triage_json, const struct sos_analysis *a,
+			   const struct crashreport *cr, int pretty);
+
 #endif

@@ -120,7 +120,7 @@ char *sos_run_find_engine(const char *configured)
 #endif
 	const char *env = getenv("DUMPSCOUT_ENGINE");
 	char *dir = NULL, *tools = NULL, *found = NULL;
-	const char *home = getenv("HOME");
+	char *home = NULL;
 
 	if (configured != NULL && configured[0] != '\0')
 		return plat_is_executable(configured) ? strdup(configured) : NULL;
@@ -139,12 +139,15 @@ char *sos_run_find_engine(const char *configured)
 	}
 	if (found == NULL)
 		found = sos_search_path(exe);
+	if (found == NULL)
+		home = plat_home_dir();
 	if (found == NULL && home != NULL) {
 		tools = sos_join(home, ".dotnet/tools");
 		found = tools ? sos_try(tools, exe) : NULL;
 		free(tools);
 	}
 	free(dir);
+	free(home);
 	return found;
 }
 

@@ -6,6 +6,7 @@
 #include "elfcore.h"
 #include "minidump.h"
 #include "../core/buf.h"
+#include "../core/plat.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -268,12 +269,15 @@ static int triage_make_bucket(struct triage *t)
 	if (rc == DS_OK && t->app_version[0] != '\0')
 		rc = buf_printf(&b, "@%s", t->app_version);
 	if (rc == DS_OK && t->exc.present) {
-		m = triage_module_at(t, t->exc.address);
+		/* The instruction that crashed, when the reader found it (a core's registers); else the
+		 * record's exception address. A data address would split one crash site into many buckets. */
+		uint64_t where = t->exc.has_pc ? t->exc.pc : t->exc.address;
+		m = triage_module_at(t, where);
 		if (m != NULL)
 			rc = buf_printf(&b, "|%s+0x%llx", triage_basename(m->path ? m->path : m->name),
-					(unsigned long long)(t->exc.address - m->base));
+					(unsigned long long)(where - m->base));
 		else
-			rc = buf_printf(&b, "|0x%llx", (unsigned long long)t->exc.address);
+			rc = buf_printf(&b, "|0x%llx", (unsigned long long)where);
 		if (rc == DS_OK)
 			rc = t->exc.is_signal && t->exc.name[0] != '\0' ?
 				     buf_printf(&b, "|%s", t->exc.name) :
@@ -327,10 +331,9 @@ static cJSON *json_str_or_null(const char *s)
 static cJSON *json_time(int64_t secs)
 {
 	char s[32];
-	time_t tt = (time_t)secs;
 	struct tm tm;
 
-	if (secs <= 0 || gmtime_r(&tt, &tm) == NULL)
+	if (secs <= 0 || plat_gmtime(secs, &tm) != DS_OK)
 		return cJSON_CreateNull();
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return cJSON_CreateString(s);
@@ -394,6 +397,7 @@ char *triage_to_json(const struct triage *t, const char *file, int pretty)
 			cJSON_AddItemToObject(o, "name", json_str_or_null(t->exc.name));
 			cJSON_AddBoolToObject(o, "is_signal", t->exc.is_signal);
 			cJSON_AddItemToObject(o, "address", json_hex(t->exc.address));
+			cJSON_AddItemToObject(o, "pc", t->exc.has_pc ? json_hex(t->exc.pc) : cJSON_CreateNull());
 			cJSON_AddItemToObject(o, "fault_address",
 					      t->exc.has_fault_address ? json_hex(t->exc.fault_address) :
 									 cJSON_CreateNull());

@@ -4,6 +4,8 @@
 #ifndef DS_CLI_H
 #define DS_CLI_H
 
+#include "../core/ds.h"
+
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -14,9 +16,18 @@ int cmd_inspect(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_buckets(int argc, char **argv);
+int cmd_roots(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_reanalyze(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 /* Prints "dumpscout CMD: " + message to stderr. */
-void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_error(const char *cmd, const char *fmt, ...) DS_PRINTF(2, 3);
 /* 1 when colour may be used on fd: a terminal and NO_COLOR unset. */
 int cli_use_color(int fd);
 

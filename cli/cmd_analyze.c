@@ -9,7 +9,6 @@
 #include "../core/ds.h"
 #include "../core/plat.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,85 +212,6 @@ exception:
 	}
 }
 
-static cJSON *crashreport_json(const struct crashreport *cr)
-{
-	cJSON *o = cJSON_CreateObject(), *arr;
-	char hr[16];
-	size_t i;
-
-	if (o == NULL)
-		return NULL;
-	cJSON_AddItemToObject(o, "process_name", cr->process_name ? cJSON_CreateString(cr->process_name) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "runtime_version", cr->runtime_version ? cJSON_CreateString(cr->runtime_version) : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "exception_type", cr->exception_type ? cJSON_CreateString(cr->exception_type) : cJSON_CreateNull());
-	snprintf(hr, sizeof(hr), "0x%08x", cr->exception_hresult);
-	cJSON_AddItemToObject(o, "exception_hresult", cr->has_hresult ? cJSON_CreateString(hr) : cJSON_CreateNull());
-	if (cr->has_crashed_thread)
-		cJSON_AddNumberToObject(o, "crashed_thread_id", (double)cr->crashed_thread_id);
-	else
-		cJSON_AddNullToObject(o, "crashed_thread_id");
-	arr = cJSON_AddArrayToObject(o, "stack");
-	for (i = 0; arr != NULL && i < cr->nframes; i++)
-		cJSON_AddItemToArray(arr, cJSON_CreateString(cr->frames[i].method));
-	return o;
-}
-
-/* The analyze JSON object: {file, triage, analysis{status, error, engine_commands, duration_ms, leak,
- * contexts, managed_exception}, crash_report}. */
-static char *analyze_json(const struct triage *t, const char *file, const struct sos_analysis *a,
-			  const struct crashreport *cr, int have_cr, int pretty)
-{
-	cJSON *root = cJSON_CreateObject(), *an, *cls, *item, *next;
-	char *tj, *out = NULL;
-
-	if (root == NULL)
-		return NULL;
-	cJSON_AddStringToObject(root, "file", file);
-	if (t != NULL && (tj = triage_to_json(t, file, 0)) != NULL) {
-		cJSON_AddItemToObject(root, "triage", cJSON_Parse(tj));
-		free(tj);
-	} else {
-		cJSON_AddNullToObject(root, "triage");
-	}
-	an = cJSON_AddObjectToObject(root, "analysis");
-	if (an != NULL) {
-		cJSON_AddStringToObject(an, "status", sos_status_name(a->status));
-		cJSON_AddItemToObject(an, "error", a->error[0] ? cJSON_CreateString(a->error) : cJSON_CreateNull());
-		cJSON_AddNumberToObject(an, "engine_commands", a->commands);
-		cJSON_AddNumberToObject(an, "duration_ms", (double)a->duration_ms);
-		if (a->classified && (cls = classify_to_json(&a->result)) != NULL) {
-			/* Lift the classification's members (leak, contexts, managed_exception) into "analysis". */
-			for (item = cls->child; item != NULL; item = next) {
-				next = item->next;
-				cJSON_AddItemToObject(an, item->string, cJSON_DetachItemViaPointer(cls, item));
-			}
-			cJSON_Delete(cls);
-		} else {
-			cJSON_AddNullToObject(an, "leak");
-			cJSON_AddItemToObject(an, "contexts", cJSON_CreateArray());
-			cJSON_AddNullToObject(an, "managed_exception");
-		}
-	}
-	cJSON_AddItemToObject(root, "crash_report", have_cr ? crashreport_json(cr) : cJSON_CreateNull());
-	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	return out;
-}
-
-static int analyze_write_file(const char *path, const char *text, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	int rc = DS_OK;
-
-	if (f == NULL)
-		return DS_EIO;
-	if (len > 0 && fwrite(text, 1, len, f) != len)
-		rc = DS_EIO;
-	if (fclose(f) != 0)
-		rc = DS_EIO;
-	return rc;
-}
-
 static int analyze_transcript_file(const struct analyze_args *args, unsigned ptr_size)
 {
 	struct sos_analysis a;
@@ -316,7 +236,7 @@ static int analyze_transcript_file(const struct analyze_args *args, unsigned ptr
 		goto out;
 	}
 	if (args->json) {
-		js = analyze_json(NULL, args->transcript, &a, NULL, 0, args->pretty);
+		js = sos_analysis_to_json(args->transcript, NULL, &a, NULL, args->pretty);
 		if (js != NULL)
 			printf("%s\n", js);
 		free(js);
@@ -338,7 +258,7 @@ int cmd_analyze(int argc, char **argv)
 	struct triage t;
 	struct ds_err e;
 	struct progress prog;
-	char *engine = NULL, *js, crpath[4096];
+	char *engine = NULL, *js, *tj, crpath[4096];
 	unsigned ptr_size = 8;
 	int have_cr = 0, rc, code = DS_EXIT_OK, i;
 
@@ -404,12 +324,14 @@ int cmd_analyze(int argc, char **argv)
 			cli_error("analyze", "%s", a.error);
 	}
 	if (args.save != NULL && a.transcript != NULL &&
-	    analyze_write_file(args.save, a.transcript, a.transcript_len) != DS_OK) {
+	    plat_write_file_atomic(args.save, a.transcript, a.transcript_len, 0644) != DS_OK) {
 		cli_error("analyze", "cannot write the transcript to %s", args.save);
 		code = DS_EXIT_FAIL;
 	}
 	if (args.json) {
-		js = analyze_json(&t, args.dump, &a, &cr, have_cr, args.pretty);
+		tj = triage_to_json(&t, args.dump, 0);
+		js = tj != NULL ? sos_analysis_to_json(args.dump, tj, &a, have_cr ? &cr : NULL, args.pretty) : NULL;
+		free(tj);
 		if (js != NULL)
 			printf("%s\n", js);
 		else

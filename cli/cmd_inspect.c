@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "../analyzer/triage.h"
 #include "../core/ds.h"
+#include "../core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,9 @@ static void inspect_usage(FILE *f)
 
 static void inspect_time(char *dst, size_t n, int64_t secs)
 {
-	time_t tt = (time_t)secs;
 	struct tm tm;
 
-	if (secs <= 0 || gmtime_r(&tt, &tm) == NULL)
+	if (secs <= 0 || plat_gmtime(secs, &tm) != DS_OK)
 		snprintf(dst, n, "unknown");
 	else
 		strftime(dst, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
@@ -58,6 +58,8 @@ static void inspect_human(const struct triage *t, const char *file, int all_modu
 	if (t->exc.present) {
 		printf("  %-11s 0x%x %s at 0x%llx", t->exc.is_signal ? "signal" : "exception", t->exc.code,
 		       t->exc.name, (unsigned long long)t->exc.address);
+		if (t->exc.has_pc)
+			printf(", pc 0x%llx", (unsigned long long)t->exc.pc);
 		if (t->exc.has_fault_address)
 			printf(" (fault address 0x%llx)", (unsigned long long)t->exc.fault_address);
 		if (t->exc.thread_id)

@@ -14,6 +14,15 @@ static const struct cli_command commands[] = {
 	{ "analyze", cmd_analyze, "find what keeps .NET AssemblyLoadContexts alive in a heap dump (SOS)" },
 	{ "collect", cmd_collect, "collect enable|disable|status: make .NET services write dumps for dumpscoutd" },
 	{ "mail", cmd_mail, "mail test: send a test message with the service's mail settings" },
+	{ "list", cmd_list, "the dumps the service recorded, newest first, with filters" },
+	{ "show", cmd_show, "everything known about one dump (or 'show bucket ID')" },
+	{ "buckets", cmd_buckets, "crash buckets and root signatures: counts, first/last seen, trend" },
+	{ "roots", cmd_roots, "the leak view: what keeps contexts alive, grouped by signature" },
+	{ "status", cmd_status, "service heartbeat, queue, last error, dump-folder usage, engine" },
+	{ "report", cmd_report, "summary of a period as text, HTML or JSON; --send mails it" },
+	{ "reanalyze", cmd_reanalyze, "put dumps back in the queue (ID... or --failed)" },
+	{ "purge", cmd_purge, "apply the retention quotas now (--dry-run to preview)" },
+	{ "config", cmd_config, "config check: validate the service's configuration file" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -52,6 +61,11 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Windows hands arguments in the local code page: file names are UTF-8 everywhere inside. */
+	if (plat_args_utf8(&argc, &argv) != DS_OK) {
+		fprintf(stderr, "dumpscout: cannot read the command line\n");
+		return DS_EXIT_FAIL;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return DS_EXIT_BADINPUT;

@@ -4,6 +4,8 @@
 #ifndef DS_LOG_H
 #define DS_LOG_H
 
+#include "ds.h"
+
 enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
 
 /* Sets the most verbose level printed (default LOG_INFO). Thread-safe (atomic). */
@@ -19,7 +21,7 @@ void log_set_journal(int on);
 /* Writes one line "TIME LEVEL COMPONENT: message" when lvl is enabled. Lines are capped at 2 KiB;
  * control characters in the message are shown as '?'. Thread-safe. */
 void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	DS_PRINTF(3, 4);
 
 #define log_error(comp, ...) log_msg(LOG_ERROR, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_msg(LOG_WARN, comp, __VA_ARGS__)

@@ -55,6 +55,10 @@ int plat_args_utf8(int *argc, char ***argv);
 /* Folder of the running executable (malloc'd, caller frees), or NULL. */
 char *plat_exe_dir(void);
 
+/* The user's home folder (HOME on POSIX, the profile folder on Windows), malloc'd (caller frees), or
+ * NULL when unknown. */
+char *plat_home_dir(void);
+
 /* 1 if path is a regular file the current user may execute. */
 int plat_is_executable(const char *path);
 /* Forcibly ends a process and, where the OS allows, the process group it leads (children it

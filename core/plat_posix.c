@@ -422,3 +422,10 @@ int plat_chmod(const char *path, int mode)
 {
 	return chmod(path, (mode_t)mode) == 0 ? DS_OK : plat_errno(errno);
 }
+
+char *plat_home_dir(void)
+{
+	const char *h = getenv("HOME");
+
+	return h != NULL && h[0] != '\0' ? strdup(h) : NULL;
+}

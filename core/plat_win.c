@@ -919,3 +919,10 @@ out:
 	free(w);
 	return rc;
 }
+
+char *plat_home_dir(void)
+{
+	const wchar_t *w = _wgetenv(L"USERPROFILE");
+
+	return w != NULL && w[0] != 0 ? plat_win_utf8(w) : NULL;
+}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Cached statements, prepared on first use (SQLITE_PREPARE_PERSISTENT), values always bound. */
 enum {
@@ -32,20 +33,25 @@ enum {
 	Q_STATUS_START, Q_STATUS_HEARTBEAT, Q_STATUS_ERROR, Q_KV_GET, Q_KV_SET,
 	Q_GET_DUMP, Q_GET_DUMP_BUCKETS, Q_GET_ANALYSIS, Q_GET_CONTEXTS, Q_GET_ROOTS, Q_GET_DUPLICATES,
 	Q_BUCKETS_BY_COUNT, Q_BUCKETS_BY_LAST, Q_BUCKETS_BY_FIRST, Q_BUCKET_APPS, Q_BUCKET_ONE, Q_ROOTS_LIST,
-	Q_REPORT_BUCKETS, Q_REPORT_APPS, Q_REPORT_DAYS,
+	Q_REPORT_BUCKETS,
 	Q_STATUS_ROW, Q_OUTBOX_COUNTS, Q_RAW_USAGE, Q_KV_ALL,
+	Q_BUCKET_RANGE_COUNTS, Q_REPORT_ROWS,
 	Q_COUNT
 };
 
 #define PENDING_STATES "('discovered', 'triaged', 'analyzing')"
 #define BUCKET_COLS "b.id, b.kind, b.key, b.title, b.first_seen, b.last_seen, b.count"
 #define APP_COUNT "(SELECT COUNT(*) FROM bucket_apps ba WHERE ba.bucket_id = b.id) AS app_count"
+/* The page of buckets is chosen first (the inner query, on the buckets table alone); the range counts
+ * are then counted for those rows only, each a range of the dump_buckets_bucket index. */
 #define BUCKETS_LIST(order)                                                                               \
 	"SELECT " BUCKET_COLS ", " APP_COUNT ", "                                                           \
-	"CASE WHEN ?2 <= 0 THEN b.count ELSE COALESCE(x.n, 0) END AS count_since "                          \
-	"FROM buckets b LEFT JOIN (SELECT bucket_id, COUNT(*) AS n FROM dump_buckets WHERE ?2 > 0 "         \
-	"AND seen_at >= ?2 GROUP BY bucket_id) x ON x.bucket_id = b.id "                                   \
-	"WHERE (?1 IS NULL OR b.kind = ?1) ORDER BY " order ", b.id LIMIT ?3"
+	"CASE WHEN ?2 <= 0 THEN b.count ELSE (SELECT COUNT(*) FROM dump_buckets x WHERE x.bucket_id = b.id " \
+	"AND x.seen_at >= ?2) END AS count_since, "                                                         \
+	"CASE WHEN ?2 <= 0 OR ?4 <= 0 THEN NULL ELSE (SELECT COUNT(*) FROM dump_buckets x "                \
+	"WHERE x.bucket_id = b.id AND x.seen_at >= ?4 AND x.seen_at < ?2) END AS count_before "            \
+	"FROM (SELECT * FROM buckets b WHERE (?1 IS NULL OR b.kind = ?1) ORDER BY " order ", b.id LIMIT ?3) b " \
+	"ORDER BY " order ", b.id"
 #define RANGE "discovered_at >= ?1 AND discovered_at < ?2"
 
 static const char *const store_sql[Q_COUNT] = {
@@ -190,7 +196,8 @@ static const char *const store_sql[Q_COUNT] = {
 			  "ORDER BY count DESC, app LIMIT ?2",
 	[Q_BUCKET_ONE] = "SELECT " BUCKET_COLS ", " APP_COUNT ", b.count AS count_since FROM buckets b WHERE b.id = ?1",
 	[Q_ROOTS_LIST] = "SELECT b.id AS bucket_id, b.key AS signature, b.title AS culprit, r.kind, r.catalogue_id, "
-			 "r.probable_false_root, b.count, b.first_seen, b.last_seen, r.dump_id AS example_dump_id, " APP_COUNT " "
+			 "r.probable_false_root, b.count, b.first_seen, b.last_seen, r.dump_id AS example_dump_id, " APP_COUNT ", "
+			 "(SELECT COUNT(DISTINCT context_id) FROM roots rc WHERE rc.bucket_id = b.id) AS context_count "
 			 "FROM buckets b JOIN roots r ON r.id = (SELECT max(id) FROM roots WHERE bucket_id = b.id) "
 			 "WHERE b.kind = 'root' AND b.count > 0 AND b.last_seen >= ?1 "
 			 "ORDER BY b.count DESC, b.id LIMIT ?2",
@@ -198,18 +205,16 @@ static const char *const store_sql[Q_COUNT] = {
 			     "FROM (SELECT bucket_id, COUNT(*) AS n FROM dump_buckets WHERE seen_at >= ?1 "
 			     "AND seen_at < ?2 GROUP BY bucket_id) x JOIN buckets b ON b.id = x.bucket_id "
 			     "ORDER BY x.n DESC, b.id LIMIT 200",
-	[Q_REPORT_APPS] = "SELECT COALESCE(app, '') AS app, COUNT(*) AS count, COALESCE(SUM(has_leak), 0) AS leaks "
-			  "FROM dumps WHERE " RANGE " GROUP BY app ORDER BY count DESC, app",
-	/* group on the integer day first; format only the grouped rows */
-	[Q_REPORT_DAYS] = "SELECT strftime('%Y-%m-%d', dayno * 86400, 'unixepoch'), state, n, leaks FROM "
-			  "(SELECT discovered_at / 86400000 AS dayno, state, COUNT(*) AS n, "
-			  "COALESCE(SUM(has_leak), 0) AS leaks FROM dumps WHERE " RANGE " GROUP BY dayno, state) "
-			  "ORDER BY dayno",
 	[Q_STATUS_ROW] = "SELECT * FROM service_status WHERE id = 1",
 	[Q_OUTBOX_COUNTS] = "SELECT state, COUNT(*) FROM outbox GROUP BY state",
 	[Q_RAW_USAGE] = "SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, "
 			"MIN(discovered_at) AS oldest_discovered_at FROM dumps WHERE deleted_at IS NULL",
 	[Q_KV_ALL] = "SELECT key, value FROM service_kv ORDER BY key",
+	[Q_BUCKET_RANGE_COUNTS] = "SELECT bucket_id, COUNT(*) AS count FROM dump_buckets WHERE seen_at >= ?1 "
+				  "AND seen_at < ?2 GROUP BY bucket_id ORDER BY bucket_id",
+	/* the report's day/state/app counts: one pass over the covering index dumps_report, in time order,
+	 * counted in C (a GROUP BY here sorts in a temporary B-tree: several times slower) */
+	[Q_REPORT_ROWS] = "SELECT discovered_at, app, state, has_leak FROM dumps WHERE " RANGE " ORDER BY discovered_at",
 };
 
 /* Applications listed per bucket in bucket and root listings (app_count has the total). */
@@ -786,7 +791,7 @@ int store_dump_upsert(struct store *s, const struct store_file *f, int64_t now, 
 	sqlite3_stmt *st = NULL;
 	int64_t rid = 0, rsize = 0, rmtime = 0, new_id = 0;
 	char rhash[65] = "";
-	int rc, tx = 0, found, deleted = 0, same, oc;
+	int rc, tx = 0, found, deleted = 0, unprocessed = 0, same, oc;
 
 	if (f == NULL || f->path == NULL || f->path[0] == '\0' || (f->sha256 != NULL && !store_check_sha256(f->sha256))) {
 		rc = ds_err_setn(e, DS_EINVAL, "store_dump_upsert: a path and an optional 64-hex-digit sha256 are needed");
@@ -812,6 +817,8 @@ int store_dump_upsert(struct store *s, const struct store_file *f, int64_t now, 
 		if (sqlite3_column_type(st, 3) == SQLITE_TEXT)
 			snprintf(rhash, sizeof(rhash), "%s", (const char *)sqlite3_column_text(st, 3));
 		deleted = sqlite3_column_type(st, 5) != SQLITE_NULL;
+		unprocessed = sqlite3_column_type(st, 4) == SQLITE_TEXT &&
+			      strcmp((const char *)sqlite3_column_text(st, 4), "discovered") == 0 && rhash[0] == '\0';
 	}
 	sqlite3_reset(st);
 
@@ -822,7 +829,9 @@ int store_dump_upsert(struct store *s, const struct store_file *f, int64_t now, 
 			same = strcmp(f->sha256, rhash) == 0;
 		else
 			same = (uint64_t)rsize == f->size && rmtime == f->mtime_ns;
-		oc = same ? STORE_UPSERT_SAME : STORE_UPSERT_REPLACED;
+		/* A row not yet triaged and never hashed describes a file still being written (a dump writer
+		 * grows it in several steps): it is the same dump, not a replacement. */
+		oc = same || unprocessed ? STORE_UPSERT_SAME : STORE_UPSERT_REPLACED;
 	}
 
 	if (oc == STORE_UPSERT_SAME) {
@@ -2261,6 +2270,7 @@ static int store_list_stmt(struct store *s, int shape, int sort, sqlite3_stmt **
 		" ORDER BY d.discovered_at ASC, d.id ASC",
 		" ORDER BY d.size DESC, d.id DESC",
 		" ORDER BY d.app ASC, d.discovered_at DESC, d.id DESC",
+		" ORDER BY d.state ASC, d.discovered_at DESC, d.id DESC",
 	};
 	char sql[1400];
 	int slot = shape + LF_SHAPES * sort, rc = DS_OK, src;
@@ -2462,6 +2472,7 @@ int store_bucket_list(struct store *s, const struct store_bucket_filter *f, cJSO
 	bt(s, st, 1, f->kind);
 	bi(s, st, 2, f->since);
 	bi(s, st, 3, f->limit > 0 ? f->limit : -1);
+	bi(s, st, 4, f->before);
 	rc = store_rows_json(s, st, arr, e, "listing buckets");
 	if (rc == DS_OK)
 		rc = store_add_apps_all(s, arr, e);
@@ -2595,92 +2606,217 @@ static int store_json_add(cJSON *o, const char *key, double n)
 	return 1;
 }
 
-/* Reads the day x state rows of Q_REPORT_DAYS into "days" [{day, count, leaks}] and the totals. */
-static int store_report_days(struct store *s, sqlite3_stmt *st, cJSON *days, cJSON *totals, cJSON *by_state,
-			     struct ds_err *e)
+/* Per-application counts of the report, in an open-addressing hash table (power-of-two size). */
+struct store_appcount {
+	char *app;
+	int64_t count, leaks;
+};
+struct store_apps {
+	struct store_appcount *slot;
+	size_t cap, n;
+};
+
+static uint64_t store_hash(const char *s)
 {
-	cJSON *cur = NULL;
-	const char *day, *state;
-	double n, leaks;
-	int rc, ok = 1;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* Adds one dump of app to the table. 0 on allocation failure. */
+static int store_apps_add(struct store_apps *t, const char *app, int64_t leak)
+{
+	struct store_appcount *old = t->slot, *e;
+	size_t i, oldcap = t->cap;
+
+	if (2 * (t->n + 1) > t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 256;
+		t->slot = calloc(t->cap, sizeof(*t->slot));
+		if (t->slot == NULL) {
+			t->slot = old;
+			t->cap = oldcap;
+			return 0;
+		}
+		for (i = 0; i < oldcap; i++)
+			if (old[i].app != NULL) {
+				size_t j = store_hash(old[i].app) & (t->cap - 1);
+				while (t->slot[j].app != NULL)
+					j = (j + 1) & (t->cap - 1);
+				t->slot[j] = old[i];
+			}
+		free(old);
+	}
+	for (i = store_hash(app) & (t->cap - 1); t->slot[i].app != NULL && strcmp(t->slot[i].app, app) != 0;)
+		i = (i + 1) & (t->cap - 1);
+	e = &t->slot[i];
+	if (e->app == NULL) {
+		e->app = strdup(app);
+		if (e->app == NULL)
+			return 0;
+		t->n++;
+	}
+	e->count++;
+	e->leaks += leak;
+	return 1;
+}
+
+static void store_apps_free(struct store_apps *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		free(t->slot[i].app);
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = t->n = 0;
+}
+
+/* Most dumps first, then by name (the order the GROUP BY query gave). */
+static int store_appcount_cmp(const void *a, const void *b)
+{
+	const struct store_appcount *x = a, *y = b;
+
+	if (x->app == NULL || y->app == NULL)
+		return (x->app == NULL) - (y->app == NULL);
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->app, y->app);
+}
+
+/* Counts the rows of Q_REPORT_ROWS (time order) into "days" [{day, count, leaks}] (UTC days with
+ * dumps), "apps" [{app, count, leaks}] and the totals. */
+static int store_report_days(struct store *s, sqlite3_stmt *st, cJSON *days, cJSON *apps, cJSON *totals,
+			     cJSON *by_state, struct ds_err *e)
+{
+	struct store_apps t = { NULL, 0, 0 };
+	int64_t state_n[STORE_STATE_COUNT] = { 0 }, dayno, cur_day = INT64_MIN, day_n = 0, day_leaks = 0, leaks = 0, all = 0;
+	cJSON *cur = NULL, *o;
+	const char *app, *state;
+	struct tm tm;
+	char name[48];
+	size_t i;
+	int rc, ok = 1, k, leak;
 
 	while (ok && (rc = store_step(s, st, e, "counting dumps by day")) == 1) {
-		day = (const char *)sqlite3_column_text(st, 0);
-		state = (const char *)sqlite3_column_text(st, 1);
-		n = (double)sqlite3_column_int64(st, 2);
-		leaks = (double)sqlite3_column_int64(st, 3);
-		if (day == NULL || state == NULL)
-			continue;
-		if (cur == NULL || strcmp(cJSON_GetObjectItemCaseSensitive(cur, "day")->valuestring, day) != 0) {
+		dayno = sqlite3_column_int64(st, 0);
+		dayno = dayno >= 0 ? dayno / 86400000 : -((-dayno + 86399999) / 86400000);
+		app = (const char *)sqlite3_column_text(st, 1);
+		state = (const char *)sqlite3_column_text(st, 2);
+		leak = sqlite3_column_int(st, 3) != 0;
+		if (dayno != cur_day) {
+			if (cur != NULL)
+				ok = store_json_add(cur, "count", (double)day_n) && store_json_add(cur, "leaks", (double)day_leaks);
+			cur_day = dayno;
+			day_n = day_leaks = 0;
+			if (plat_gmtime(dayno * 86400, &tm) == DS_OK)
+				snprintf(name, sizeof(name), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+			else
+				snprintf(name, sizeof(name), "?");
 			cur = cJSON_CreateObject();
-			ok = cur != NULL && cJSON_AddItemToArray(days, cur) && cJSON_AddStringToObject(cur, "day", day) &&
+			ok = ok && cur != NULL && cJSON_AddItemToArray(days, cur) && cJSON_AddStringToObject(cur, "day", name) &&
 			     cJSON_AddNumberToObject(cur, "count", 0) && cJSON_AddNumberToObject(cur, "leaks", 0);
 			if (!ok)
 				break;
 		}
-		ok = store_json_add(cur, "count", n) && store_json_add(cur, "leaks", leaks) &&
-		     store_json_add(totals, "dumps", n) && store_json_add(totals, "leaks", leaks) &&
-		     store_json_add(by_state, state, n);
+		day_n++;
+		day_leaks += leak;
+		all++;
+		leaks += leak;
+		k = store_state_parse(state != NULL ? state : "");
+		if (k >= 0)
+			state_n[k]++;
+		ok = store_apps_add(&t, app != NULL ? app : "", leak);
+	}
+	if (ok && cur != NULL)
+		ok = store_json_add(cur, "count", (double)day_n) && store_json_add(cur, "leaks", (double)day_leaks);
+	ok = ok && store_json_add(totals, "dumps", (double)all) && store_json_add(totals, "leaks", (double)leaks);
+	for (k = 0; ok && k < STORE_STATE_COUNT; k++)
+		ok = store_json_add(by_state, state_names[k], (double)state_n[k]);
+	if (ok && rc == 0 && t.cap > 0) {
+		qsort(t.slot, t.cap, sizeof(*t.slot), store_appcount_cmp);
+		for (i = 0; ok && i < t.n; i++) {
+			o = cJSON_CreateObject();
+			ok = o != NULL && cJSON_AddItemToArray(apps, o) && cJSON_AddStringToObject(o, "app", t.slot[i].app) &&
+			     cJSON_AddNumberToObject(o, "count", (double)t.slot[i].count) &&
+			     cJSON_AddNumberToObject(o, "leaks", (double)t.slot[i].leaks);
+		}
 	}
 	if (!ok)
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory building the report");
 	sqlite3_reset(st);
+	store_apps_free(&t);
 	return rc;
 }
 
 int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
 {
-	static const int arrays[] = { Q_REPORT_BUCKETS, Q_REPORT_APPS };
-	static const char *const names[] = { "buckets", "apps" };
 	sqlite3_stmt *st = NULL;
-	cJSON *r = cJSON_CreateObject(), *totals, *by_state = NULL, *days, *arr = NULL;
+	cJSON *r = cJSON_CreateObject(), *totals, *by_state = NULL, *days, *buckets, *apps;
 	int rc, began = 0, i;
-	size_t k;
 
 	*out = NULL;
 	if (until <= 0)
 		until = INT64_MAX;
 	totals = cJSON_AddObjectToObject(r, "totals");
 	days = cJSON_AddArrayToObject(r, "days");
+	buckets = cJSON_AddArrayToObject(r, "buckets");
+	apps = cJSON_AddArrayToObject(r, "apps");
 	if (totals != NULL && cJSON_AddNumberToObject(totals, "dumps", 0) && cJSON_AddNumberToObject(totals, "leaks", 0) &&
 	    cJSON_AddNumberToObject(totals, "apps", 0))
 		by_state = cJSON_AddObjectToObject(totals, "by_state");
 	for (i = 0; by_state != NULL && i < STORE_STATE_COUNT; i++)
 		if (cJSON_AddNumberToObject(by_state, state_names[i], 0) == NULL)
 			by_state = NULL;
-	if (days == NULL || by_state == NULL) {
+	if (days == NULL || by_state == NULL || buckets == NULL || apps == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
 	rc = store_read_begin(s, &began, e);
 	if (rc == DS_OK)
-		rc = store_stmt(s, Q_REPORT_DAYS, &st, e);
+		rc = store_stmt(s, Q_REPORT_ROWS, &st, e);
 	if (rc != DS_OK)
 		goto out;
 	bi(s, st, 1, since);
 	bi(s, st, 2, until);
-	rc = store_report_days(s, st, days, totals, by_state, e);
-	for (k = 0; rc == DS_OK && k < DS_ARRAY_LEN(arrays); k++) {
-		arr = cJSON_AddArrayToObject(r, names[k]);
-		if (arr == NULL) {
-			rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-			break;
-		}
-		rc = store_stmt(s, arrays[k], &st, e);
-		if (rc != DS_OK)
-			break;
-		bi(s, st, 1, since);
-		bi(s, st, 2, until);
-		rc = store_rows_json(s, st, arr, e, "building the report");
-	}
+	rc = store_report_days(s, st, days, apps, totals, by_state, e);
+	if (rc == DS_OK)
+		rc = store_stmt(s, Q_REPORT_BUCKETS, &st, e);
 	if (rc != DS_OK)
 		goto out;
-	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(totals, "apps"), cJSON_GetArraySize(arr));
+	bi(s, st, 1, since);
+	bi(s, st, 2, until);
+	rc = store_rows_json(s, st, buckets, e, "building the report");
+	if (rc != DS_OK)
+		goto out;
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(totals, "apps"), cJSON_GetArraySize(apps));
 	*out = r;
 	r = NULL;
 out:
 	cJSON_Delete(r);
 	store_read_end(s, began);
+	store_release(s);
+	return rc;
+}
+
+int store_bucket_counts(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
+{
+	cJSON *r = cJSON_CreateObject();
+	int rc;
+
+	*out = NULL;
+	if (r == NULL) {
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = store_add_rows2(s, r, "counts", Q_BUCKET_RANGE_COUNTS, since, until > 0 ? until : INT64_MAX, e);
+	if (rc == DS_OK) {
+		*out = cJSON_DetachItemFromObjectCaseSensitive(r, "counts");
+		rc = *out != NULL ? DS_OK : ds_err_setn(e, DS_ENOMEM, "out of memory");
+	}
+out:
+	cJSON_Delete(r);
 	store_release(s);
 	return rc;
 }

@@ -353,7 +353,8 @@ int store_kv_set(struct store *s, const char *key, const char *value, int64_t no
  * suffix ("triage", "result", "chain", "config"...), has_* and probable_false_root are booleans, NULL
  * columns are JSON null. Integers are JSON numbers (exact up to 2^53); addresses are "0x..." strings. */
 
-enum store_sort { STORE_SORT_NEWEST = 0, STORE_SORT_OLDEST, STORE_SORT_SIZE, STORE_SORT_APP, STORE_SORT_COUNT };
+enum store_sort { STORE_SORT_NEWEST = 0, STORE_SORT_OLDEST, STORE_SORT_SIZE, STORE_SORT_APP, STORE_SORT_STATE,
+		  STORE_SORT_COUNT };
 
 struct store_dump_filter {
 	const char *app;      /* NULL: any */
@@ -380,22 +381,27 @@ struct store_bucket_filter {
 	int sort;             /* enum store_bucket_sort */
 	int64_t since;        /* count_since counts links seen at or after this (0: all) */
 	int64_t limit;        /* <= 0: no limit */
+	int64_t before;       /* > 0 (and since > 0): count_before counts links seen in [before, since) */
 };
-/* Array of buckets: id, kind, key, title, first_seen, last_seen, count, app_count, count_since, and
- * "apps": the top 5 [{app, count, first_seen, last_seen}] by count (app_count has how many in all). */
+/* Array of buckets: id, kind, key, title, first_seen, last_seen, count, app_count, count_since,
+ * count_before (null unless asked for), and "apps": the top 5 [{app, count, first_seen, last_seen}] by
+ * count (app_count has how many in all). The counts are computed for the listed buckets only. */
 int store_bucket_list(struct store *s, const struct store_bucket_filter *f, struct cJSON **out, struct ds_err *e);
 /* One bucket (as in the list, with all its "apps") and "dumps": its newest dumps (summaries as
  * store_dump_list, at most dump_limit, <= 0: all). DS_ENOENT. */
 int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, struct cJSON **out, struct ds_err *e);
 /* The leak view: root-signature buckets last seen at or after since, by count: bucket_id, signature,
  * culprit, kind, catalogue_id, probable_false_root, count, first_seen, last_seen, example_dump_id,
- * app_count, apps (top 5). */
+ * app_count, context_count (contexts held by roots of this signature), apps (top 5). */
 int store_roots_list(struct store *s, int64_t since, int64_t limit, struct cJSON **out, struct ds_err *e);
 /* Counts for the report over discovered_at in [since, until) (until 0: open): "totals" {dumps, leaks,
  * apps, by_state{...}}, "buckets": buckets with dumps in the range [{id, kind, key, title, first_seen,
  * last_seen, count, count_in_range, is_new}] by count_in_range (at most 200), "apps": [{app, count,
  * leaks}], "days": [{day "YYYY-MM-DD" (UTC), count, leaks}]. */
 int store_report(struct store *s, int64_t since, int64_t until, struct cJSON **out, struct ds_err *e);
+/* Links per bucket with seen_at in [since, until) (until 0: open), for trends: an array of {bucket_id,
+ * count} by bucket_id, buckets without links in the range left out. */
+int store_bucket_counts(struct store *s, int64_t since, int64_t until, struct cJSON **out, struct ds_err *e);
 /* `status`: "schema_version", "service" (the status row or null), "queue" {state: count}, "outbox"
  * {state: count}, "raw" {count, bytes, oldest_discovered_at} (dumps whose file is present), "kv". */
 int store_status_get(struct store *s, struct cJSON **out, struct ds_err *e);

@@ -10,7 +10,7 @@ DEB_PKGS=(
 	libuv1-dev libsqlite3-dev libcjson-dev libcurl4-openssl-dev
 	sqlite3 clang llvm libclang-rt-14-dev
 	elfutils gdb valgrind python3 python3-aiosmtpd openssl
-	hyperfine time wine64-tools
+	hyperfine time wine64-tools chromium
 )
 DOTNET_DUMP_VERSION=${DOTNET_DUMP_VERSION:-10.0.*}
 

@@ -3,7 +3,8 @@
 # tests/fixtures/native/make_cores.sh into build/fixtures/native/ (kernel core, gdb gcore of the sleeping
 # program, gdb gcore of it crashed, each with a .expect file the program printed, or a .skip reason).
 # Up to date while crash.c and the script are unchanged.
-NATIVE_FIX := $(BUILD)/fixtures/native
+# Always under build/ (not $(BUILD)): the test reads this path, also in `make sanitize`'s build/san.
+NATIVE_FIX := build/fixtures/native
 NATIVE_STAMP := $(NATIVE_FIX)/.stamp
 
 .PHONY: native-cores

@@ -2,7 +2,8 @@
  * their types and ranges, defaults first, then the file on top. Every problem names the file and the
  * dotted key. It does not touch the folders it names nor decide what the values mean. */
 #include "config.h"
-#include "createdump_posix.h"
+#include "createdump.h"
+#include "mail.h"
 
 #include "../core/buf.h"
 #include "../core/plat.h"
@@ -63,11 +64,11 @@ struct config_report {
 	int count;
 };
 
-static void config_problem(struct config_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void config_problem(struct config_report *r, const char *fmt, ...) DS_PRINTF(2, 3);
 
 static void config_problem(struct config_report *r, const char *fmt, ...)
 {
-	char msg[200];
+	char msg[600];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -235,9 +236,12 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 			struct config *cfg, struct config_report *r)
 {
 	char **sp = (char **)((char *)cfg + k->off);
+	struct mail_config *mc = NULL;
+	struct ds_err me = { 0 };
 	double d;
 	char *s;
 	enum log_level lvl;
+	int rc;
 
 	switch (k->type) {
 	case CT_PATH:
@@ -290,6 +294,16 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 	case CT_PASS:
 		if (!cJSON_IsObject(v)) {
 			config_problem(r, "'%s' must be an object, not %s", key, config_type_name(v));
+			return DS_OK;
+		}
+		/* validated here with the mailer's own rules (its messages name the key: "mail.port: ..."),
+		 * so `--check-config` and a start-up report them; the mailer parses it again at start */
+		rc = mail_config_parse(v, base_dir, &mc, &me);
+		mail_config_free(mc);
+		if (rc == DS_ENOMEM)
+			return DS_ENOMEM;
+		if (rc != DS_OK) {
+			config_problem(r, "%s", me.msg);
 			return DS_OK;
 		}
 		cJSON_Delete(cfg->mail);

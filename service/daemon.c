@@ -2,6 +2,7 @@
  * retention) and signals. Start-up fails loudly and early (folders, database, watches); once running,
  * errors are logged and the loop goes on. It does not parse dumps or decide queue states. */
 #include "daemon.h"
+#include "mailer.h"
 #include "queue.h"
 #include "retention.h"
 #include "watcher.h"
@@ -24,9 +25,12 @@ struct daemon {
 	struct store *st;
 	struct queue q;
 	struct watcher *w;
+	struct mailer *mailer;       /* NULL without a "mail" section */
+	char host[256];
 	uv_timer_t heartbeat, retention, retention_soon, grace;
 	uv_signal_t sigterm, sigint, sighup;
 	int stopping;
+	int queue_idle, mailer_stopped;
 	int handles_open;
 };
 
@@ -50,13 +54,23 @@ static void daemon_on_retention(uv_timer_t *t)
 	daemon_retention(t->data);
 }
 
-/* After each new dump, retention runs once things have been quiet for a moment (a burst is one run). */
+/* After each new dump, retention runs once things have been quiet for a moment (a burst is one run);
+ * the mailer looks for new buckets. */
 static void daemon_on_triaged(void *ctx)
 {
 	struct daemon *d = ctx;
 
 	if (!d->stopping)
 		uv_timer_start(&d->retention_soon, daemon_on_retention, DAEMON_RETENTION_DEBOUNCE_MS, 0);
+	mailer_on_recorded(d->mailer);
+}
+
+/* An analysis was recorded: it may have brought a new root signature. */
+static void daemon_on_analyzed(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	mailer_on_recorded(d->mailer);
 }
 
 static void daemon_on_heartbeat(uv_timer_t *t)
@@ -94,11 +108,12 @@ static void daemon_close_handle(struct daemon *d, uv_handle_t *h)
 	}
 }
 
-/* Everything has stopped: close the remaining handles so uv_run returns. */
-static void daemon_on_idle(void *ctx)
+/* Everything has stopped (the queue's work and the mailer's delivery round): close the remaining
+ * handles so uv_run returns. */
+static void daemon_finish(struct daemon *d)
 {
-	struct daemon *d = ctx;
-
+	if (!d->queue_idle || (d->mailer != NULL && !d->mailer_stopped))
+		return;
 	uv_timer_stop(&d->grace);
 	daemon_close_handle(d, (uv_handle_t *)&d->grace);
 	daemon_close_handle(d, (uv_handle_t *)&d->sigterm);
@@ -106,12 +121,29 @@ static void daemon_on_idle(void *ctx)
 	queue_close(&d->q);
 }
 
+static void daemon_on_idle(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->queue_idle = 1;
+	daemon_finish(d);
+}
+
+static void daemon_on_mailer_stopped(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->mailer_stopped = 1;
+	daemon_finish(d);
+}
+
 static void daemon_on_grace(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	log_warn("daemon", "%d job(s) still running after %d ms: leaving them to the next start",
-		 queue_inflight(&d->q), DAEMON_STOP_GRACE_MS);
+	log_warn("daemon", "%d job(s)%s still running after %d ms: leaving them to the next start",
+		 queue_inflight(&d->q), mailer_busy(d->mailer) ? " and a mail delivery round" : "",
+		 DAEMON_STOP_GRACE_MS);
 	uv_stop(d->loop);
 }
 
@@ -138,6 +170,7 @@ static void daemon_stop(struct daemon *d, const char *why)
 	uv_unref((uv_handle_t *)&d->sigterm);
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_timer_start(&d->grace, daemon_on_grace, DAEMON_STOP_GRACE_MS, 0);
+	mailer_stop(d->mailer, daemon_on_mailer_stopped, d); /* calls back once its round in flight ends */
 	queue_stop(&d->q); /* calls daemon_on_idle, now or when the last job ends */
 }
 
@@ -180,14 +213,12 @@ static int daemon_status(struct daemon *d)
 {
 	struct store_status ss;
 	struct ds_err e = { 0 };
-	char host[256] = "", *cfgjson = NULL, *colljson = NULL;
-	size_t hl = sizeof(host);
+	char *cfgjson = NULL, *colljson = NULL;
 	cJSON *coll = NULL, *units;
 	size_t i;
 	int rc;
 
 	memset(&ss, 0, sizeof(ss));
-	uv_os_gethostname(host, &hl);
 	cfgjson = config_to_json(d->cfg, 0);
 	coll = cJSON_CreateObject();
 	units = cJSON_AddArrayToObject(coll, "units");
@@ -197,7 +228,7 @@ static int daemon_status(struct daemon *d)
 	colljson = cJSON_PrintUnformatted(coll);
 	ss.version = DS_VERSION;
 	ss.pid = (int64_t)uv_os_getpid();
-	ss.hostname = host;
+	ss.hostname = d->host;
 	ss.started_at = plat_now_ms();
 	ss.heartbeat_at = ss.started_at;
 	ss.config_json = cfgjson;
@@ -216,12 +247,15 @@ int daemon_run(const struct config *cfg)
 	struct daemon d;
 	struct ds_err e = { 0 };
 	uv_loop_t loop;
-	size_t i;
+	size_t i, hl;
 	int rc, code = DS_EXIT_FAIL, loop_ok = 0;
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
 	d.loop = &loop;
+	hl = sizeof(d.host);
+	if (uv_os_gethostname(d.host, &hl) != 0)
+		d.host[0] = '\0';
 	log_info("daemon", "dumpscoutd %s starting: database %s, %zu dump folder(s), stability %u ms, rescan %u s",
 		 DS_VERSION, cfg->db, cfg->ndump_dirs, cfg->stability_ms, cfg->rescan_s);
 	rc = daemon_folder(cfg->data_dir, 0711, "data folder");
@@ -244,6 +278,7 @@ int daemon_run(const struct config *cfg)
 	queue_init(&d.q, &loop, d.st, cfg, worker_analyzer());
 	d.q.on_triaged = daemon_on_triaged;
 	d.q.on_idle = daemon_on_idle;
+	d.q.on_analyzed = daemon_on_analyzed;
 	d.q.ctx = &d;
 	uv_timer_init(&loop, &d.heartbeat);
 	uv_timer_init(&loop, &d.retention);
@@ -272,6 +307,12 @@ int daemon_run(const struct config *cfg)
 		log_error("daemon", "%s", e.msg);
 		goto stop;
 	}
+	/* after queue_start: its recovery has put mail left 'sending' by a crash back to 'queued' */
+	rc = mailer_start(&loop, d.st, cfg, d.host, &d.mailer, &e);
+	if (rc != DS_OK) {
+		log_error("daemon", "mail: %s", e.msg);
+		goto stop;
+	}
 	uv_timer_start(&d.heartbeat, daemon_on_heartbeat, (uint64_t)cfg->heartbeat_s * 1000,
 		       (uint64_t)cfg->heartbeat_s * 1000);
 	uv_timer_start(&d.retention, daemon_on_retention, 1000, (uint64_t)cfg->retention_interval_s * 1000);
@@ -281,7 +322,7 @@ stop:
 	if (code != DS_EXIT_OK)
 		daemon_stop(&d, "start-up failed");
 	uv_run(&loop, UV_RUN_DEFAULT);
-	if (d.handles_open == 0 && queue_inflight(&d.q) == 0) {
+	if (d.handles_open == 0 && queue_inflight(&d.q) == 0 && !mailer_busy(d.mailer)) {
 		/* a clean stop: every handle is closed, so the loop can be closed too */
 		uv_run(&loop, UV_RUN_NOWAIT);
 		if (uv_loop_close(&loop) != 0)
@@ -294,6 +335,7 @@ stop:
 		 (unsigned long long)d.q.stats.discovered, (unsigned long long)d.q.stats.triaged);
 out:
 	(void)loop_ok;
+	mailer_free(d.mailer);
 	store_close(d.st);
 	return code;
 }

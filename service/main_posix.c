@@ -88,8 +88,9 @@ int main(int argc, char **argv)
 	}
 	log_set_level(level != NULL ? lvl : cfg.log_level);
 	/* SOS analyses block a pool thread each for as long as the engine runs: size the pool so triage
-	 * never waits behind them. Must happen before libuv starts its pool. */
-	snprintf(pool, sizeof(pool), "%u", cfg.concurrency + QUEUE_POOL_EXTRA);
+	 * never waits behind them (nor behind a mail delivery round, which may block for mail.timeout_s).
+	 * Must happen before libuv starts its pool. */
+	snprintf(pool, sizeof(pool), "%u", cfg.concurrency + QUEUE_POOL_EXTRA + (cfg.mail != NULL));
 	uv_os_setenv("UV_THREADPOOL_SIZE", pool);
 	code = daemon_run(&cfg);
 out:

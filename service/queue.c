@@ -16,11 +16,18 @@
 #define QUEUE_BATCH_MAX 512              /* rows per discovery transaction */
 #define QUEUE_DUP_WAIT_MS 30000          /* a duplicate waits this long for its original's analysis */
 #define QUEUE_DB_RETRY_MS 1000
+/* Files bigger than this are hashed AFTER their triage row is written: the SHA-256 of a 68 MiB heap
+ * dump takes ~0.3 s and of a multi-GiB one tens of seconds, while triage itself reads only the
+ * directories. Meanwhile a .NET dump waits in 'triaged' with its analysis held (due later), so the
+ * duplicate check still sees the hash first; if the service dies in between, the hold simply ends. */
+#define QUEUE_HASH_INLINE_MAX (4u << 20)
+#define QUEUE_HASH_HOLD_MS (5 * 60 * 1000)
 
 struct queue_triage_job {
 	uv_work_t req;
 	struct queue *q;
 	int attempts;
+	int held;                /* its analysis is held until the deferred hash is recorded */
 	struct worker_triage w;
 };
 
@@ -74,6 +81,10 @@ int queue_start(struct queue *q, struct ds_err *e)
 	if (r.analyzing_reset > 0)
 		log_info("queue", "%lld dump(s) were being analysed when the service stopped: queued again",
 			 (long long)r.analyzing_reset);
+	if (r.outbox_reset > 0)
+		log_info("queue", "%lld mail message(s) were being sent when the service stopped: queued again "
+				  "(a message the server had already accepted goes once more, same Message-ID)",
+			 (long long)r.outbox_reset);
 	queue_pump(q);
 	return DS_OK;
 }
@@ -222,6 +233,59 @@ static void queue_fail_or_retry(struct queue *q, int64_t id, int attempts, int r
 		log_error("queue", "dump %lld: %s", (long long)id, e.msg);
 }
 
+/* ---- the deferred hash of a big file (after its triage row) ---- */
+
+static void queue_hash_work(uv_work_t *req)
+{
+	struct queue_triage_job *j = req->data;
+
+	worker_hash_run(&j->w);
+}
+
+static void queue_hash_done(uv_work_t *req, int status)
+{
+	struct queue_triage_job *j = req->data;
+	struct queue *q = j->q;
+	struct ds_err e = { 0 };
+	int64_t dup = 0;
+
+	(void)status;
+	q->triage_inflight--;
+	if (j->w.hash_rc == DS_OK && store_dump_set_hash(q->st, j->w.id, j->w.sha256, &dup, &e) != DS_OK)
+		log_error("queue", "dump %lld: cannot record its hash: %s", (long long)j->w.id, e.msg);
+	log_debug("queue", "dump %lld hashed in %llu ms%s", (long long)j->w.id,
+		  (unsigned long long)(j->w.hash_ns / 1000000), dup ? " (same content as an earlier dump)" : "");
+	/* release the analysis (also when the hash failed: it is then analysed on its own) */
+	if (j->held && store_dump_transition(q->st, j->w.id, STORE_TRIAGED, 0, NULL, &e) != DS_OK)
+		log_error("queue", "dump %lld: %s", (long long)j->w.id, e.msg);
+	worker_triage_clear(&j->w);
+	free(j);
+	queue_pump(q);
+	queue_check_idle(q);
+}
+
+/* Starts the deferred hash of a recorded triage; 1 when started (j is then the hash job's). */
+static int queue_start_hash(struct queue *q, struct queue_triage_job *j, int state)
+{
+	struct ds_err e = { 0 };
+
+	if (state == STORE_TRIAGED) {
+		if (store_dump_transition(q->st, j->w.id, STORE_TRIAGED, plat_now_ms() + QUEUE_HASH_HOLD_MS, NULL, &e) !=
+		    DS_OK) {
+			log_error("queue", "dump %lld: %s", (long long)j->w.id, e.msg);
+			return 0;
+		}
+		j->held = 1;
+	}
+	if (uv_queue_work(q->loop, &j->req, queue_hash_work, queue_hash_done) != 0) {
+		if (j->held)
+			store_dump_transition(q->st, j->w.id, STORE_TRIAGED, 0, NULL, &e);
+		return 0;
+	}
+	q->triage_inflight++;
+	return 1;
+}
+
 static void queue_triage_done(uv_work_t *req, int status)
 {
 	struct queue_triage_job *j = req->data;
@@ -230,7 +294,7 @@ static void queue_triage_done(uv_work_t *req, int status)
 	struct store_triage st;
 	struct ds_err e = { 0 };
 	int64_t dup = 0, bucket = 0;
-	int rc;
+	int rc, hashing = 0;
 
 	(void)status;
 	q->triage_inflight--;
@@ -255,6 +319,8 @@ static void queue_triage_done(uv_work_t *req, int status)
 				 j->w.t.process_name ? j->w.t.process_name : "?", (unsigned long long)j->w.t.pid,
 				 j->w.t.exc.name[0] ? j->w.t.exc.name : "", dup ? " (same content as dump " : "",
 				 dup ? "earlier)" : "", v.state == STORE_TRIAGED ? "; waits for SOS analysis" : "");
+			if (j->w.defer_hash)
+				hashing = queue_start_hash(q, j, v.state);
 			if (v.state == STORE_TRIAGED && q->analyze == NULL && !q->waiting_logged) {
 				q->waiting_logged = 1;
 				log_info("queue", "SOS analysis is not built into this dumpscoutd yet: .NET dumps with a "
@@ -269,8 +335,10 @@ static void queue_triage_done(uv_work_t *req, int status)
 		if (store_dump_transition(q->st, j->w.id, v.state, 0, v.error, &e) != DS_OK)
 			log_error("queue", "dump %lld: %s", (long long)j->w.id, e.msg);
 	}
-	worker_triage_clear(&j->w);
-	free(j);
+	if (!hashing) {
+		worker_triage_clear(&j->w);
+		free(j);
+	}
 	if (q->on_triaged != NULL)
 		q->on_triaged(q->ctx);
 	queue_pump(q);
@@ -299,6 +367,7 @@ static int queue_start_triage(struct queue *q)
 	j->attempts = job.attempts;
 	j->w.id = job.id;
 	j->w.path = job.path; /* taken over */
+	j->w.defer_hash = job.size > QUEUE_HASH_INLINE_MAX && job.sha256[0] == '\0';
 	job.path = NULL;
 	store_job_clear(&job);
 	j->req.data = j;
@@ -354,6 +423,8 @@ static void queue_analysis_done(uv_work_t *req, int status)
 		j->out.owner_free(j->out.owner);
 	free(j->path);
 	free(j);
+	if (q->on_analyzed != NULL)
+		q->on_analyzed(q->ctx);
 	queue_pump(q);
 	queue_check_idle(q);
 }

@@ -50,6 +50,7 @@ struct queue {
 	atomic_int cancel;             /* tells running analyses to give up (shutdown) */
 	void (*on_triaged)(void *ctx); /* after each triage recorded (retention runs from here) */
 	void (*on_idle)(void *ctx);    /* stopping and nothing in flight any more */
+	void (*on_analyzed)(void *ctx); /* after each analysis recorded (new root buckets: the mailer) */
 	void *ctx;
 	struct queue_stats stats;
 };

@@ -127,11 +127,15 @@ enum watcher_verdict watcher_judge(struct watcher_obs *obs, int lstat_rc, const 
 		obs->since_ns = now_ns;
 		if (st->size == 0)
 			return WATCHER_EMPTY;
-		return has_report || window_ns == 0 ? WATCHER_STABLE : WATCHER_WAIT;
+		return window_ns == 0 ? WATCHER_STABLE : WATCHER_WAIT;
 	}
 	if (st->size == 0)
 		return WATCHER_EMPTY;
-	if (has_report || now_ns - obs->since_ns >= window_ns)
+	/* A crash report beside the dump does not shorten the window: createdump writes NAME.crashreport.json
+	 * BEFORE the dump itself (seen with .NET 10: the report is complete while the dump is still
+	 * growing), so taking the dump at the report's sight took it half-written. */
+	(void)has_report;
+	if (now_ns - obs->since_ns >= window_ns)
 		return WATCHER_STABLE;
 	return WATCHER_WAIT;
 }

@@ -23,7 +23,7 @@ struct watcher_ready {
 	const char *path;    /* dir/name */
 	uint64_t size;
 	int64_t mtime_ns;
-	int by_report;       /* completed by a .crashreport.json, not by the stability window */
+	int by_report;       /* a .crashreport.json was beside it (it came from createdump); informational */
 	uint64_t stable_ns;  /* monotonic time at which the watcher judged it complete */
 };
 
@@ -84,7 +84,8 @@ enum watcher_verdict {
 };
 
 /* Judges one look at a file: lstat_rc/st are the result of plat_lstat on it (not followed),
- * has_report whether NAME.crashreport.json is beside it. Updates obs. Pure. */
+ * has_report whether NAME.crashreport.json is beside it, which does NOT make it complete (createdump
+ * writes the report before the dump): only the stability window does. Updates obs. Pure. */
 enum watcher_verdict watcher_judge(struct watcher_obs *obs, int lstat_rc, const struct plat_stat *st,
 				   int has_report, uint64_t now_ns, uint64_t window_ns);
 

@@ -2,6 +2,7 @@
  * verdict that maps its outcome to a queue state. It never touches the store or the loop; the queue
  * records what it returns. */
 #include "worker.h"
+#include "analysis.h"
 
 #include "../core/plat.h"
 #include "../core/sha256.h"
@@ -13,19 +14,48 @@
 void worker_triage_run(struct worker_triage *w)
 {
 	uint64_t t0 = plat_mono_ns();
+	struct plat_stat before, after;
+	int have_before;
 
 	memset(&w->err, 0, sizeof(w->err));
 	w->json = NULL;
 	w->sha256[0] = '\0';
+	have_before = plat_lstat(w->path, &before) == DS_OK;
 	w->rc = triage_read_file(w->path, &w->t, &w->err);
 	if (w->rc == DS_OK)
 		w->json = triage_to_json(&w->t, w->path, 0);
 	/* The hash of the whole file: identical dumps are analysed once. Read after triage so the
 	 * triage's own cost stays independent of the dump's size. */
+	if (w->defer_hash) {
+		w->hash_rc = DS_EINVAL; /* not yet: worker_hash_run, after the triage row is written */
+	} else {
+		w->hash_rc = sha256_file(w->path, w->sha256);
+		if (w->hash_rc != DS_OK)
+			w->sha256[0] = '\0';
+	}
+	/* A writer that paused longer than the stability window may still be growing the file: what was
+	 * read is not the dump, so neither a triage nor a "corrupt" verdict may stand. */
+	if (have_before && plat_lstat(w->path, &after) == DS_OK &&
+	    (after.size != before.size || after.mtime_ns != before.mtime_ns)) {
+		if (w->rc == DS_OK)
+			triage_free(&w->t);
+		free(w->json);
+		w->json = NULL;
+		w->rc = ds_err_setn(&w->err, DS_EBUSY, "the file was still being written (%llu -> %llu bytes)",
+				    (unsigned long long)before.size, (unsigned long long)after.size);
+		w->sha256[0] = '\0';
+	}
+	w->duration_ns = plat_mono_ns() - t0;
+}
+
+void worker_hash_run(struct worker_triage *w)
+{
+	uint64_t t0 = plat_mono_ns();
+
 	w->hash_rc = sha256_file(w->path, w->sha256);
 	if (w->hash_rc != DS_OK)
 		w->sha256[0] = '\0';
-	w->duration_ns = plat_mono_ns() - t0;
+	w->hash_ns = plat_mono_ns() - t0;
 }
 
 void worker_triage_clear(struct worker_triage *w)
@@ -130,7 +160,5 @@ void worker_triage_to_store(const struct triage *t, const char *json, struct sto
 
 worker_analyze_fn worker_analyzer(void)
 {
-	/* Stand-in until the SOS analysis driver lands: no analysis step, so .NET dumps with a heap stay
-	 * 'triaged' (waiting for analysis) and are picked up once a driver is returned here. */
-	return NULL;
+	return analysis_run;
 }

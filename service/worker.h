@@ -20,6 +20,7 @@ struct worker_triage {
 	/* in (loop thread) */
 	int64_t id;
 	char *path;              /* owned */
+	int defer_hash;          /* 1: worker_triage_run skips the hash; worker_hash_run computes it later */
 	/* out (pool thread) */
 	int rc;                  /* triage_read_file's result */
 	struct ds_err err;
@@ -28,10 +29,14 @@ struct worker_triage {
 	int hash_rc;
 	char sha256[65];         /* "" unless hash_rc == DS_OK */
 	uint64_t duration_ns;
+	uint64_t hash_ns;        /* worker_hash_run's time */
 };
 
-/* Runs triage and hashes the file. Pool thread; touches only *w. */
+/* Runs triage and, unless defer_hash is set, hashes the file. Pool thread; touches only *w. */
 void worker_triage_run(struct worker_triage *w);
+/* Hashes the file (the deferred half of a big file's triage job: its triage row is written first, so
+ * the SHA-256 of a multi-GiB dump does not delay it). Pool thread; touches only *w. */
+void worker_hash_run(struct worker_triage *w);
 /* Frees what w owns (not w itself). */
 void worker_triage_clear(struct worker_triage *w);
 
@@ -75,7 +80,7 @@ struct worker_analysis_out {
  * store or the loop. Fills out (zeroed by the caller). */
 typedef void (*worker_analyze_fn)(const struct worker_analysis_in *in, struct worker_analysis_out *out);
 
-/* The analysis step the service uses: NULL until the SOS driver is linked in (see daemon.c). */
+/* The analysis step the service uses: analysis_run (service/analysis.c). */
 worker_analyze_fn worker_analyzer(void);
 
 #endif

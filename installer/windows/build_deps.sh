@@ -98,7 +98,7 @@ do_sources() {
 	done
 	if [ "${#need[@]}" -gt 0 ]; then
 		# apt-get source downloads, checks the signatures and applies Debian's patches.
-		(cd "$SRC" && apt-get source -qq "${need[@]}")
+		(cd "$SRC" && apt-get source -qq -o APT::Sandbox::User=root "${need[@]}")
 	fi
 	for p in "${SRC_PKGS[@]}"; do
 		[ -n "$(src_dir "$p")" ] || { log "apt-get source $p gave no folder in $SRC" >&2; exit 1; }

@@ -29,7 +29,7 @@ tmp=$(scratch)
 if make -j2 windows >"$tmp/make.log" 2>&1 && [ -f "$EXE" ]; then
 	pass windows_build
 else
-	fail windows_build "make windows failed: $(grep -E 'error|Error' "$tmp/make.log" | head -n 15)"
+	fail windows_build "make windows failed: $(grep -E 'error:|undefined reference|\*\*\*' "$tmp/make.log" | sort -u | head -n 15)"
 	exit 0
 fi
 
@@ -104,7 +104,7 @@ if make -j2 "$WIN_DIR/tests/test_plat.exe" >"$tmp/make_plat.log" 2>&1; then
 		fail windows_test_plat "exited with status $rc: $(tail -n 5 "$tmp/plat.raw")"
 	fi
 else
-	fail windows_test_plat "cannot build it: $(grep -E 'error' "$tmp/make_plat.log" | head -n 10)"
+	fail windows_test_plat "cannot build it: $(grep -E 'error:|undefined reference' "$tmp/make_plat.log" | sort -u | head -n 10)"
 fi
 
 # ---- --version and --help --------------------------------------------------------------------------

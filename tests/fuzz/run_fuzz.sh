@@ -16,7 +16,7 @@ flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover
 for t in "${targets[@]}"; do
 	srcs=(tests/fuzz/$t.c core/err.c core/buf.c core/cursor.c core/plat_posix.c analyzer/*.c)
 	echo "fuzz: building $t"
-	$CLANG $flags -o build/fuzz/$t "${srcs[@]}" $(pkg-config --libs libcjson) -lm
+	$CLANG $flags -o build/fuzz/$t "${srcs[@]}" $(pkg-config --libs libcjson libuv) -lm
 	mkdir -p "build/fuzz/$t-new" "tests/fuzz/corpus/$t"
 	seeds=("build/fuzz/$t-new" "tests/fuzz/corpus/$t")
 	[ -d "build/fuzz/$t-seeds" ] && seeds+=("build/fuzz/$t-seeds")

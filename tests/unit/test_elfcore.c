@@ -1127,6 +1127,36 @@ TEST(createdump_core_is_recognised)
 	}
 	triage_free(&t);
 
+	/* .NET 7+ createdump: pr_cursig only in the crashing thread's status (not necessarily the
+	 * first), then an NT_SIGINFO padded "CORE\0SIG" */
+	n.len = 0;
+	desc_prpsinfo(&d, 777, 0, "dotnet", "");
+	eb_note(&n, "CORE", 3, &d, 4, "PRP");
+	desc_file(&d, maps, 2);
+	eb_note(&n, "CORE", 0x46494c45, &d, 4, "FIL");
+	desc_prstatus(&d, 0, 777);
+	eb_note(&n, "CORE", 1, &d, 4, "THR");
+	desc_prstatus(&d, 11, 780);
+	eb_note(&n, "CORE", 1, &d, 4, "THR");
+	desc_siginfo(&d, 11, 1, 0x18);
+	eb_note(&n, "CORE", 0x53494749, &d, 4, "SIG");
+	desc_prstatus(&d, 0, 781);
+	eb_note(&n, "CORE", 1, &d, 4, "THR");
+	eb_core(&b, &s);
+	seed("synthetic-createdump-siginfo", &b);
+	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	CHECK_STR(t.writer, "createdump");
+	CHECK_INT(t.nthreads, 3);
+	CHECK(t.has_crashing_thread);
+	CHECK_U64(t.crashing_thread_id, 780);
+	CHECK(t.exc.present);
+	CHECK_STR(t.exc.name, "SIGSEGV");
+	CHECK_U64(t.exc.thread_id, 780);
+	CHECK(t.exc.has_fault_address);
+	CHECK_U64(t.exc.fault_address, 0x18);
+	CHECK(!t.exc.has_pc); /* its registers are the crash handler's, not the fault's */
+	triage_free(&t);
+
 	/* the same notes with zero padding are not createdump's */
 	n.len = 0;
 	desc_prpsinfo(&d, 777, 0, "dotnet", "");
@@ -1208,6 +1238,59 @@ TEST(signal_details_follow_si_code)
 	CHECK_STR(t.exc.name, "SIGUSR1");
 	CHECK(!t.exc.has_fault_address);
 	triage_free(&t);
+}
+
+/* The .NET fixture dumps (createdump cores made by the fixtures target, when present): the crashing
+ * thread and signal must be the ones createdump's own .crashreport.json names. */
+TEST(createdump_fixture_cores_match_their_crash_reports)
+{
+	static const char *const names[] = {
+		"s01-static-field", "s04-thread-stack", "s10-unhandled-exception",
+	};
+	size_t i, k, seen = 0;
+
+	for (i = 0; i < DS_ARRAY_LEN(names); i++) {
+		char path[256], *json = NULL;
+		size_t len = 0;
+		struct triage t;
+		struct ds_err e;
+		uint64_t crashed = 0;
+		const char *p, *q;
+
+		snprintf(path, sizeof(path), "build/fixtures/dumps/%s.dmp.crashreport.json", names[i]);
+		if (plat_read_file(path, 1 << 22, &json, &len) != DS_OK)
+			continue;
+		/* the thread with "crashed": "true" and its "native_thread_id": "0x..." */
+		for (p = json; (p = strstr(p, "\"crashed\": \"true\"")) != NULL; p++) {
+			q = strstr(p, "\"native_thread_id\": \"");
+			if (q != NULL) {
+				crashed = strtoull(q + 21, NULL, 16);
+				break;
+			}
+		}
+		free(json);
+		snprintf(path, sizeof(path), "build/fixtures/dumps/%s.dmp", names[i]);
+		if (crashed == 0 || read_path(path, &t, &e, NULL) != DS_OK) {
+			T_FAIL_("%s: crash report without a crashed thread, or unreadable core (%s)", names[i], e.msg);
+			continue;
+		}
+		seen++;
+		CHECK_STR(t.writer, "createdump");
+		CHECK_STR(t.os, "linux");
+		CHECK(t.has_crashing_thread);
+		CHECK_U64(t.crashing_thread_id, crashed);
+		CHECK(t.exc.present && t.exc.is_signal);
+		CHECK(!t.exc.has_pc);
+		for (k = 0; k < t.nmodules; k++)
+			if (strcmp(t.modules[k].name, "libcoreclr.so") == 0)
+				break;
+		CHECK(k < t.nmodules);
+		if (k < t.nmodules)
+			CHECK(strstr(t.modules[k].path, "/Microsoft.NETCore.App/") != NULL);
+		triage_free(&t);
+	}
+	if (seen == 0)
+		SKIP("no .NET fixture dumps in build/fixtures/dumps (make fixtures)");
 }
 
 TEST(has_heap_follows_the_backed_writable_anonymous_memory)
@@ -1500,6 +1583,7 @@ int main(void)
 	RUN(notes_aligned_to_eight_when_the_segment_says_so);
 	RUN(createdump_core_is_recognised);
 	RUN(signal_details_follow_si_code);
+	RUN(createdump_fixture_cores_match_their_crash_reports);
 	RUN(has_heap_follows_the_backed_writable_anonymous_memory);
 	RUN(not_a_core_is_eformat);
 	RUN(damaged_notes_are_ecorrupt_with_offset);

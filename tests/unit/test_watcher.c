@@ -1,7 +1,7 @@
 /* test_watcher.c - when the watcher takes a file: the pure completeness judgement (stability window,
  * crash report, empty, symlink, vanished), the names that are never dumps, and the real thing on a
  * temporary folder with libuv: a file written in pieces is reported once, complete; a symlink never;
- * a crash report completes its dump at once; an unchanged folder's rescan is skipped. */
+ * a crash report does not complete its dump early; an unchanged folder's rescan is skipped. */
 #include "t.h"
 
 #include "../../core/plat.h"
@@ -56,12 +56,15 @@ TEST(judge_stability_window)
 	CHECK_INT(watcher_judge(&o, DS_OK, &st, 0, 6998 * MS, 2000 * MS), WATCHER_STABLE);
 }
 
-TEST(judge_crash_report_completes_at_once)
+/* createdump writes NAME.crashreport.json before the dump: the report never shortens the window */
+TEST(judge_crash_report_is_no_shortcut)
 {
 	struct watcher_obs o = { 0 };
 	struct plat_stat st = { 100, 5, 1, 0, 0 };
 
-	CHECK_INT(watcher_judge(&o, DS_OK, &st, 1, 10 * MS, 2000 * MS), WATCHER_STABLE);
+	CHECK_INT(watcher_judge(&o, DS_OK, &st, 1, 10 * MS, 2000 * MS), WATCHER_WAIT);
+	CHECK_INT(watcher_judge(&o, DS_OK, &st, 1, 2009 * MS, 2000 * MS), WATCHER_WAIT);
+	CHECK_INT(watcher_judge(&o, DS_OK, &st, 1, 2010 * MS, 2000 * MS), WATCHER_STABLE);
 }
 
 TEST(judge_other_cases)
@@ -161,13 +164,13 @@ TEST(real_folder)
 	append(q, "x");
 	snprintf(q, sizeof(q), "%s/partial.dmp.tmp", dir);
 	append(q, "x");
-	/* a dump with its crash report: taken without waiting for the window */
+	/* a dump with its crash report: still waits for the window (createdump writes the report first) */
 	snprintf(q, sizeof(q), "%s/app.42.dmp", dir);
 	append(q, "ELF...");
 	snprintf(q, sizeof(q), "%s/app.42.dmp.crashreport.json", dir);
 	append(q, "{}");
 	run_for(&loop, 100);
-	CHECK_INT(find(&s, "app.42.dmp"), 1);
+	CHECK_INT(find(&s, "app.42.dmp"), 0);
 	CHECK_INT(find(&s, "slow 'quoted' $(name).dmp"), 0); /* last piece was under 300 ms ago */
 	run_for(&loop, 600);
 	CHECK_INT(find(&s, "before.dmp"), 1);
@@ -214,7 +217,7 @@ int main(void)
 	RUN(names_never_dumps);
 	RUN(report_base);
 	RUN(judge_stability_window);
-	RUN(judge_crash_report_completes_at_once);
+	RUN(judge_crash_report_is_no_shortcut);
 	RUN(judge_other_cases);
 	RUN(real_folder);
 	return t_total_failed != 0;

@@ -1,4 +1,4 @@
-/* createdump_posix.h - the Linux collection config: which environment makes the .NET runtime write a
+/* createdump.h - the Linux collection config: which environment makes the .NET runtime write a
  * heap dump and a crash report into the dump folder when a program crashes, installed for systemd
  * services as a drop-in file (ROOT/etc/systemd/system/NAME.service.d/dumpscout.conf). It writes and
  * removes only its own drop-in; reloading systemd and restarting the service is left to the user. */

@@ -1,7 +1,7 @@
-/* createdump_posix.c - the Linux collection config: renders, installs, removes and reads the systemd
+/* createdump.c - the Linux collection config: renders, installs, removes and reads the systemd
  * drop-in that sets the DOTNET_DbgEnableMiniDump family of variables for a service. It never runs
  * systemctl and never passes a name through a shell; it touches only files named dumpscout.conf. */
-#include "createdump_posix.h"
+#include "createdump.h"
 
 #include "../core/buf.h"
 #include "../core/plat.h"

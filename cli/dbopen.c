@@ -1,0 +1,184 @@
+/* dbopen.c - finding and opening the database for the CLI (see dbopen.h), with error messages that
+ * name what was tried and what to do about it. The search order is fixed and documented in docs/cli.md;
+ * nothing here writes to the database. */
+#include "dbopen.h"
+#include "cli.h"
+#include "../core/plat.h"
+#include "../core/store.h"
+#include "../service/config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o)
+{
+	const char *a = argv[*i];
+	const char **dst = NULL;
+	const char *name = NULL;
+
+	if (strcmp(a, "--db") == 0 || strncmp(a, "--db=", 5) == 0) {
+		dst = &o->db;
+		name = "--db";
+	} else if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+		dst = &o->config;
+		name = "--config";
+	} else {
+		return 0;
+	}
+	if (strchr(a, '=') != NULL) {
+		*dst = strchr(a, '=') + 1;
+	} else if (*i + 1 < argc) {
+		*dst = argv[++*i];
+	} else {
+		cli_error(cmd, "%s needs a value (see dumpscout %s --help)", name, cmd);
+		return -1;
+	}
+	if ((*dst)[0] == '\0') {
+		cli_error(cmd, "%s needs a non-empty value", name);
+		return -1;
+	}
+	return 1;
+}
+
+static int dbopen_exists(const char *path)
+{
+	struct plat_stat st;
+
+	return plat_lstat(path, &st) == DS_OK;
+}
+
+int dbopen_config(const char *cmd, const struct dbopen_opts *o, struct config *cfg, int *found)
+{
+	struct ds_err e = { 0 };
+	const char *path = o->config;
+	int rc;
+
+	*found = 0;
+	memset(cfg, 0, sizeof(*cfg));
+	if (path == NULL && dbopen_exists(CONFIG_DEFAULT_PATH))
+		path = CONFIG_DEFAULT_PATH;
+	if (path == NULL && dbopen_exists(DBOPEN_LOCAL_CONFIG))
+		path = DBOPEN_LOCAL_CONFIG;
+	rc = path != NULL ? config_load(path, cfg, &e) : config_defaults(cfg);
+	if (rc != DS_OK) {
+		if (path != NULL)
+			cli_error(cmd, "cannot use the config %s: %s%s", path, e.msg[0] ? e.msg : ds_strerror(rc),
+				  rc == DS_ENOENT ? " (check --config)" : " (dumpscout config check shows every problem)");
+		else
+			cli_error(cmd, "%s", ds_strerror(rc));
+		return rc == DS_ENOMEM || rc == DS_EIO ? DS_EXIT_FAIL : DS_EXIT_BADINPUT;
+	}
+	*found = path != NULL;
+	return DS_EXIT_OK;
+}
+
+int dbopen_fail(const char *cmd, int rc, const struct ds_err *e)
+{
+	const char *msg = e != NULL && e->msg[0] ? e->msg : ds_strerror(rc);
+
+	switch (rc) {
+	case DS_EBUSY:
+		cli_error(cmd, "%s: another process held the database locked past the busy timeout. Try again; if it "
+			       "persists, look for a long transaction (an open sqlite3 shell, a stuck process), or raise "
+			       "DUMPSCOUT_BUSY_MS", msg);
+		return DS_EXIT_FAIL;
+	case DS_ESCHEMA:
+		if (strstr(msg, "upgrade dumpscout") != NULL)
+			cli_error(cmd, "%s (this is dumpscout %s: install the same version as dumpscoutd)", msg, DS_VERSION);
+		else
+			cli_error(cmd, "%s (start dumpscoutd of this version once: it upgrades the database)", msg);
+		return DS_EXIT_FAIL;
+	case DS_EPERM:
+		cli_error(cmd, "%s: run as root or as a user allowed to read the service's data folder", msg);
+		return DS_EXIT_FAIL;
+	case DS_ECORRUPT:
+		cli_error(cmd, "%s: this file is not a dumpscout database (check --db)", msg);
+		return DS_EXIT_BADINPUT;
+	default:
+		cli_error(cmd, "%s", msg);
+		return rc == DS_EINVAL ? DS_EXIT_BADINPUT : DS_EXIT_FAIL;
+	}
+}
+
+int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct store **out)
+{
+	struct ds_err e = { 0 };
+	struct config cfg;
+	char tried[2048] = "";
+	const char *path = NULL, *from = NULL, *env = getenv("DUMPSCOUT_DB"), *busy = getenv("DUMPSCOUT_BUSY_MS");
+	int rc, code = DS_EXIT_FAIL, busy_ms = 0, found = 0;
+	char *end = NULL;
+
+	*out = NULL;
+	memset(&cfg, 0, sizeof(cfg));
+	if (busy != NULL && busy[0] != '\0') {
+		long v = strtol(busy, &end, 10);
+		if (*end != '\0' || v <= 0 || v > 3600000) {
+			cli_error(cmd, "DUMPSCOUT_BUSY_MS must be a number of milliseconds (1..3600000), not '%s'", busy);
+			code = DS_EXIT_BADINPUT;
+			goto out;
+		}
+		busy_ms = (int)v;
+	}
+	if (o->db != NULL) {
+		path = o->db;
+		from = "--db";
+	} else if (env != NULL && env[0] != '\0') {
+		path = env;
+		from = "$DUMPSCOUT_DB";
+	} else {
+		if (o->config != NULL || dbopen_exists(CONFIG_DEFAULT_PATH)) {
+			code = dbopen_config(cmd, o, &cfg, &found);
+			if (code != DS_EXIT_OK)
+				goto out;
+			if (cfg.db != NULL && (o->config != NULL || dbopen_exists(cfg.db))) {
+				path = cfg.db;
+				from = cfg.file != NULL ? cfg.file : "the config";
+			} else {
+				snprintf(tried, sizeof(tried), "%s (from %s), ", cfg.db ? cfg.db : "?",
+					 cfg.file ? cfg.file : CONFIG_DEFAULT_PATH);
+			}
+		}
+		if (path == NULL && dbopen_exists(DBOPEN_DEFAULT_DB)) {
+			path = DBOPEN_DEFAULT_DB;
+			from = "the default location";
+		}
+		if (path == NULL && dbopen_exists(DBOPEN_LOCAL_DB)) {
+			path = DBOPEN_LOCAL_DB;
+			from = "the local run folder";
+		}
+		if (path == NULL) {
+			cli_error(cmd,
+				  "no database found: tried %s%s and %s ($DUMPSCOUT_DB and --db not set). Start the service "
+				  "(dumpscoutd, or make run) so it creates one, or name it with --db PATH",
+				  tried, DBOPEN_DEFAULT_DB, DBOPEN_LOCAL_DB);
+			code = DS_EXIT_FAIL;
+			goto out;
+		}
+	}
+	/* Never let the CLI create a database, and never let it migrate one: a read-only open first checks
+	 * that the file exists with exactly this schema version. */
+	rc = dbopen_exists(path) ? store_open_ex(path, STORE_READONLY, busy_ms, out, &e) : DS_ENOENT;
+	if (rc == DS_OK && rw) {
+		store_close(*out);
+		*out = NULL;
+		rc = store_open_ex(path, STORE_READWRITE, busy_ms, out, &e);
+	}
+	if (rc == DS_ENOENT) {
+		cli_error(cmd, "no database at %s (from %s): check the path, or start dumpscoutd so it creates the "
+			       "database there", path, from);
+		code = DS_EXIT_FAIL;
+	} else if (rc != DS_OK) {
+		code = dbopen_fail(cmd, rc, &e);
+	} else {
+		code = DS_EXIT_OK;
+	}
+	if (code != DS_EXIT_OK) {
+		store_close(*out);
+		*out = NULL;
+	}
+out:
+	config_free(&cfg);
+	return code;
+}
