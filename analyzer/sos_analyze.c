@@ -63,6 +63,7 @@ struct facts {
 	unsigned ptr;
 	int have_la_list;
 	int no_clr;
+	int garbled;        /* a command's output did not have the shape that command prints */
 	uint64_t las[FA_MAX_LAS];
 	size_t nlas;
 	uint64_t scouts[FA_MAX_LAS];
@@ -445,6 +446,12 @@ static int fa_dumpheap(struct facts *f, const char *cmd, const char *out, size_t
 	} else {
 		if (strstr(type, "LoaderAllocator") != NULL)
 			f->have_la_list = 1;
+		/* No match prints nothing at all; text without a single row or total is not dumpheap output. */
+		if (d.nobjects == 0 && !d.has_total && d.nstats == 0) {
+			struct span all = { out, len };
+			if (span_trim(all).n > 0)
+				f->garbled = 1;
+		}
 		for (i = 0; i < d.nobjects; i++) {
 			const char *t = d.objects[i].type;
 			if (t != NULL && sos_is_loader_allocator(t) && f->nlas < FA_MAX_LAS)
@@ -750,6 +757,13 @@ static void drive_plan(struct drive *d)
 
 	if (drive_cmd(d, "listing LoaderAllocator objects", "dumpheap -type System.Reflection.LoaderAllocator") != DS_OK)
 		return;
+	if (f->garbled) {
+		d->a->status = SOS_PARSE_ERROR;
+		snprintf(d->a->error, sizeof(d->a->error),
+			 "the engine's answer to dumpheap is not a heap listing: is engine_path really dotnet-dump?");
+		d->dead = 1;
+		return;
+	}
 	if (f->no_clr) {
 		d->a->status = SOS_NO_DAC;
 		snprintf(d->a->error, sizeof(d->a->error),
@@ -883,7 +897,8 @@ int sos_analyze_dump(const char *dump, const struct sos_analyze_opts *o, struct 
 	if (rc != DS_OK)
 		goto out;
 	/* Whatever was gathered is classified, also after a timeout: partial facts are still facts. */
-	if (a->status != SOS_NO_DAC && a->status != SOS_ENGINE_MISSING && a->status != SOS_UNSUPPORTED_HOST) {
+	if (a->status != SOS_NO_DAC && a->status != SOS_ENGINE_MISSING && a->status != SOS_UNSUPPORTED_HOST &&
+	    a->status != SOS_PARSE_ERROR) {
 		memset(&e, 0, sizeof(e));
 		rc = facts_classify(&f, &a->result, &e);
 		if (rc == DS_OK) {

@@ -47,6 +47,7 @@ const char *sos_status_name(enum sos_status st)
 	case SOS_NO_DAC: return "no_dac";
 	case SOS_UNSUPPORTED_HOST: return "unsupported_host";
 	case SOS_TOOBIG: return "output_too_big";
+	case SOS_PARSE_ERROR: return "parse_error";
 	case SOS_FAILED:
 	default: return "failed";
 	}

@@ -29,10 +29,11 @@ enum sos_status {
 	SOS_UNSUPPORTED_HOST, /* e.g. a Windows dump on a Linux host */
 	SOS_FAILED,           /* the engine exited or failed otherwise */
 	SOS_TOOBIG,           /* output cap reached */
+	SOS_PARSE_ERROR,      /* the engine answered with text that is not what the command prints */
 };
 
 /* Stable lower-case names ("ok", "timeout", "engine_missing", "no_dac", "unsupported_host", "failed",
- * "output_too_big"): stored in the database and printed in JSON. */
+ * "output_too_big", "parse_error"): stored in the database and printed in JSON. */
 const char *sos_status_name(enum sos_status st);
 
 struct sos_run; /* opaque */

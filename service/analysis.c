@@ -60,6 +60,7 @@ static int analysis_store_status(enum sos_status st)
 	case SOS_ENGINE_MISSING: return STORE_AN_ENGINE_MISSING;
 	case SOS_NO_DAC: return STORE_AN_NO_DAC;
 	case SOS_UNSUPPORTED_HOST: return STORE_AN_UNSUPPORTED_HOST;
+	case SOS_PARSE_ERROR: return STORE_AN_PARSE_ERROR;
 	default: return STORE_AN_FAILED;
 	}
 }

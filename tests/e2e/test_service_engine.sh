@@ -19,7 +19,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-engine.XXXXXX")
 D=$T/var/dumps
 DB=$T/var/dumpscout.db
 PID=
-trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT # KEEP=1 keeps $T
 cat >"$T/cfg.json" <<JSON
 { "data_dir": "$T/var", "heartbeat_s": 1, "log_level": "debug",
   "watch": { "stability_ms": 300, "rescan_s": 5 },

@@ -23,7 +23,8 @@ if [ ! -x "$DS" ]; then
 	exit 0
 fi
 
-tmp=$(scratch)
+scratch
+tmp=$SCRATCH
 
 # ---- build -----------------------------------------------------------------------------------------
 if make -j2 windows >"$tmp/make.log" 2>&1 && [ -f "$EXE" ]; then
@@ -35,9 +36,9 @@ fi
 
 # ---- imports and exports ---------------------------------------------------------------------------
 # Every DLL the exe imports must ship with Windows: no libwinpthread, libgcc, libcurl, libsqlite3...
-system_dlls=" kernel32.dll msvcrt.dll advapi32.dll ws2_32.dll user32.dll shell32.dll ole32.dll oleaut32.dll
-iphlpapi.dll userenv.dll psapi.dll dbghelp.dll bcrypt.dll crypt32.dll secur32.dll ntdll.dll gdi32.dll
-wevtapi.dll rpcrt4.dll shlwapi.dll version.dll wldap32.dll normaliz.dll "
+system_dlls=" kernel32.dll msvcrt.dll advapi32.dll ws2_32.dll user32.dll shell32.dll ole32.dll oleaut32.dll"
+system_dlls+=" iphlpapi.dll userenv.dll psapi.dll dbghelp.dll bcrypt.dll crypt32.dll secur32.dll ntdll.dll"
+system_dlls+=" gdi32.dll wevtapi.dll rpcrt4.dll shlwapi.dll version.dll wldap32.dll normaliz.dll "
 check_imports() {
 	local exe=$1 name=$2 dlls bad="" d
 	dlls=$(x86_64-w64-mingw32-objdump -p "$exe" | awk '/DLL Name:/ { print tolower($3) }' | sort -u)

@@ -102,12 +102,21 @@ def check_minidump(path):
     if w['modules']:
         if j['module_count'] != len(w['modules']):
             bad.append('module_count %d, winedump %d' % (j['module_count'], len(w['modules'])))
-        for ours, theirs in zip(j['modules'], w['modules']):
+        # Matched by base address: dumpscout lists the main executable first, the dump may not.
+        by_base = {int(m['base'], 16): m for m in j['modules']}
+        for theirs in w['modules']:
+            ours = by_base.get(theirs.get('base'))
+            if ours is None:
+                bad.append('no module at base 0x%x' % theirs.get('base', 0))
+                continue
             if int(ours['base'], 16) != theirs.get('base') or ours['size'] != theirs.get('size'):
                 bad.append('module %s base/size differ' % ours['name'])
             if theirs.get('path') is not None and ours['path'] != theirs['path']:
                 bad.append('module path %r, winedump %r' % (ours['path'], theirs['path']))
-            if theirs.get('sig') == 'feef04bd' and ours['version'] != theirs.get('version'):
+            # An all-zero version is no version (dumpscout prints null, as rust-minidump does).
+            their_ver = theirs.get('version')
+            their_ver = None if their_ver == '0.0.0.0' else their_ver
+            if theirs.get('sig') == 'feef04bd' and ours['version'] != their_ver:
                 bad.append('version of %s %r, winedump %r' % (ours['name'], ours['version'], theirs.get('version')))
     if 'exc_code' in w:
         e = j['exception']

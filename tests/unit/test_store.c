@@ -106,7 +106,7 @@ static const char *t_json_str(const cJSON *o, const char *k)
 /* Count of bucket (kind, key) from store_bucket_list, -1 when absent. */
 static int64_t t_bucket_count(struct store *s, const char *kind, const char *key, int64_t *app_count)
 {
-	struct store_bucket_filter f = { kind, STORE_BSORT_COUNT, 0, 0 };
+	struct store_bucket_filter f = { kind, STORE_BSORT_COUNT, 0, 0, 0 };
 	cJSON *arr = NULL, *b;
 	int64_t n = -1;
 
