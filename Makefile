@@ -111,7 +111,10 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) 
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
-test check: deps all $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
+# Helper programs the shell tests run (mk/ fragments add theirs).
+TEST_HELPERS += $(BUILD)/tests/sos_transcript
+
+test check: deps all $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(GOLDEN_SCRIPTS) $(E2E_SCRIPTS)
 
 test-unit: all $(UNIT_BIN)
@@ -128,7 +131,7 @@ test-update: all
 
 sanitize:
 	$(MAKE) BUILD=build/san OPT=-O1 SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		deps all $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN))
+		deps all $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS))
 	@BUILD=build/san ASAN_OPTIONS=detect_leaks=1 tests/run.sh \
 		$(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN)) $(GOLDEN_SCRIPTS)
 

@@ -139,6 +139,8 @@ char *sos_run_find_engine(const char *configured)
 		free(tools);
 	}
 	if (found == NULL)
+		found = sos_try(".tools", exe); /* run from a checkout: the project's own .tools/ */
+	if (found == NULL)
 		found = sos_search_path(exe);
 	if (found == NULL)
 		home = plat_home_dir();

@@ -58,7 +58,7 @@ TEST(every_key_read)
 		" \"retries\": {\"max_attempts\": 5, \"backoff_base_s\": 2},"
 		" \"retention\": {\"max_count\": 10, \"max_bytes\": 1000000, \"max_age_days\": 3, \"interval_s\": 60},"
 		" \"collection\": {\"units\": [\"a.service\", \"b@1.service\"]},"
-		" \"mail\": {\"smtp\": {\"anything\": [1, \"goes\"]}}}";
+		" \"mail\": {\"server\": \"127.0.0.1\", \"security\": \"none\", \"from\": \"a@b.org\", \"to\": \"c@d.org\"}}";
 
 	CHECK_INT(load(text, &c, &e), DS_OK);
 	CHECK_STR(e.msg, "");
@@ -84,8 +84,8 @@ TEST(every_key_read)
 	CHECK_INT(c.retention_interval_s, 60);
 	CHECK_INT(c.nunits, 2);
 	CHECK_STR(c.units[1], "b@1.service");
-	/* mail is not validated here, only carried */
-	CHECK(c.mail != NULL && cJSON_GetObjectItem(c.mail, "smtp") != NULL);
+	/* mail is validated with the mailer's rules and carried as is */
+	CHECK(c.mail != NULL && cJSON_GetObjectItem(c.mail, "server") != NULL);
 	config_free(&c);
 }
 
@@ -179,7 +179,8 @@ TEST(effective_config_json_hides_mail)
 	struct ds_err e;
 	char *j;
 
-	CHECK_INT(load("{\"mail\": {\"password\": \"hunter2\"}}", &c, &e), DS_OK);
+	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"username\": \"u\", \"password_env\": \"hunter2\","
+		       " \"from\": \"a@b.org\", \"to\": [\"c@d.org\"]}}", &c, &e), DS_OK);
 	j = config_to_json(&c, 0);
 	CHECK(j != NULL && strstr(j, "\"stability_ms\":2000") != NULL);
 	CHECK(j != NULL && strstr(j, "hunter2") == NULL);
@@ -188,11 +189,34 @@ TEST(effective_config_json_hides_mail)
 	config_free(&c);
 }
 
+/* the mail section is checked with mail_config_parse: its first problem is reported, naming the key */
+TEST(mail_section_validated)
+{
+	struct config c;
+	struct ds_err e;
+
+	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"prot\": 25}}", &c, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "/etc/ds/x.json: mail: unknown key 'prot'");
+	config_free(&c);
+	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"port\": 0, \"from\": \"a@b.org\", \"to\": \"c@d.org\"}}",
+		       &c, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "/etc/ds/x.json: mail.port: must be a whole number from 1 to 65535");
+	config_free(&c);
+	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"security\": \"none\", \"from\": \"a@b.org\","
+		       " \"to\": \"c@d.org\"}}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "mail.security") != NULL);
+	config_free(&c);
+	CHECK_INT(load("{\"mail\": []}", &c, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "/etc/ds/x.json: 'mail' must be an object, not a list");
+	config_free(&c);
+}
+
 int main(void)
 {
 	RUN(defaults_without_file);
 	RUN(data_dir_moves_derived_paths);
 	RUN(every_key_read);
+	RUN(mail_section_validated);
 	RUN(unknown_key_named_with_file);
 	RUN(wrong_types_named);
 	RUN(not_json_gives_line);
