@@ -11,6 +11,8 @@ DEB_PKGS=(
 	sqlite3 clang llvm libclang-rt-14-dev
 	elfutils gdb valgrind python3 python3-aiosmtpd openssl
 	hyperfine time wine64-tools chromium
+	# the Windows build and its tests under Wine (make windows, tests/e2e/test_windows_*.sh)
+	gcc-mingw-w64-x86-64-win32 wine wine64 msitools wixl cmake ninja-build tcl
 )
 DOTNET_DUMP_VERSION=${DOTNET_DUMP_VERSION:-10.0.*}
 
