@@ -11,6 +11,8 @@
 
 static atomic_int log_level_cur = LOG_INFO;
 static int log_journal;
+static log_sink_fn log_sink;
+static void *log_sink_ctx;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 /* syslog priorities understood by the journal on stderr lines */
@@ -48,6 +50,12 @@ const char *log_level_name(enum log_level lvl)
 	if ((int)lvl < 0 || (size_t)lvl >= DS_ARRAY_LEN(log_names))
 		return "?";
 	return log_names[lvl];
+}
+
+void log_set_sink(log_sink_fn fn, void *ctx)
+{
+	log_sink = fn;
+	log_sink_ctx = ctx;
 }
 
 void log_set_journal(int on)
@@ -108,4 +116,8 @@ void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
 		len = (int)sizeof(line) - 2;
 	line[len++] = '\n';
 	fwrite(line, 1, (size_t)len, stderr);
+	if (log_sink != NULL) {
+		line[len] = '\0'; /* len <= sizeof(line) - 1: there is room */
+		log_sink(lvl, component, line, (size_t)len, line + start, log_sink_ctx);
+	}
 }

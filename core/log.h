@@ -23,6 +23,15 @@ void log_set_journal(int on);
 void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
 	DS_PRINTF(3, 4);
 
+/* An extra destination for every line that is printed (the Windows service's log file and Event Log):
+ * fn gets the level, the component, the whole line (NUL-terminated, len counts its final newline) and
+ * the message part alone (a pointer into the line, so it ends with the same newline). It
+ * is called from whichever thread logs, after the stderr write; it must be thread-safe and must not
+ * log. NULL removes it. Call at start-up, before threads start. */
+typedef void (*log_sink_fn)(enum log_level lvl, const char *component, const char *line, size_t len,
+			    const char *msg, void *ctx);
+void log_set_sink(log_sink_fn fn, void *ctx);
+
 #define log_error(comp, ...) log_msg(LOG_ERROR, comp, __VA_ARGS__)
 #define log_warn(comp, ...) log_msg(LOG_WARN, comp, __VA_ARGS__)
 #define log_info(comp, ...) log_msg(LOG_INFO, comp, __VA_ARGS__)

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum config_type { CT_SECTION, CT_PATH, CT_STR, CT_U32, CT_U64, CT_PATHLIST, CT_UNITLIST, CT_LEVEL, CT_PASS };
+enum config_type { CT_SECTION, CT_PATH, CT_STR, CT_U32, CT_U64, CT_PATHLIST, CT_UNITLIST, CT_LEVEL, CT_PASS,
+		   CT_BOOL, CT_APPLIST };
 
 struct config_key {
 	const char *section; /* "" for the top level */
@@ -38,6 +39,7 @@ static const struct config_key config_keys[] = {
 	{ "", "retention", CT_SECTION, 0, 0, 0, 0 },
 	{ "", "collection", CT_SECTION, 0, 0, 0, 0 },
 	{ "", "mail", CT_PASS, F(mail), 0, 0, 0 },
+	{ "", "wer", CT_SECTION, 0, 0, 0, 0 },
 	{ "watch", "stability_ms", CT_U32, F(stability_ms), 0, 0, 3600000 },
 	{ "watch", "rescan_s", CT_U32, F(rescan_s), 0, 0, 86400 },
 	{ "analysis", "concurrency", CT_U32, F(concurrency), 0, 1, 64 },
@@ -53,6 +55,12 @@ static const struct config_key config_keys[] = {
 	{ "retention", "max_age_days", CT_U32, F(max_age_days), 0, 0, 36500 },
 	{ "retention", "interval_s", CT_U32, F(retention_interval_s), 0, 10, 7 * 86400 },
 	{ "collection", "units", CT_UNITLIST, F(units), F(nunits), 0, CONFIG_MAX_UNITS },
+	{ "wer", "apply", CT_BOOL, F(wer_apply), 0, 0, 0 },
+	{ "wer", "dump_folder", CT_PATH, F(wer_dump_folder), 0, 0, 0 },
+	{ "wer", "dump_count", CT_U32, F(wer_dump_count), 0, 1, 10000 },
+	{ "wer", "dump_type", CT_U32, F(wer_dump_type), 0, 0, 2 },
+	{ "wer", "custom_dump_flags", CT_U32, F(wer_custom_dump_flags), 0, 0, 0xffffffffu },
+	{ "wer", "applications", CT_APPLIST, F(wer_apps), F(nwer_apps), 0, CONFIG_MAX_UNITS },
 };
 #undef F
 
@@ -94,6 +102,42 @@ static char *config_join(const char *a, const char *b)
 	return buf_steal(&o);
 }
 
+static char *config_default_data_dir;
+
+int config_set_default_data_dir(const char *dir)
+{
+	char *c = NULL;
+
+	if (dir != NULL && (c = strdup(dir)) == NULL)
+		return DS_ENOMEM;
+	free(config_default_data_dir);
+	config_default_data_dir = c;
+	return DS_OK;
+}
+
+/* An executable name for a LocalDumps subkey: "app.exe", no folder, nothing a key name cannot hold. */
+static int config_app_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 5 || n > 200 || strcmp(s + n - 4, ".exe") != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\\' || s[i] == '/' || s[i] == ':' || s[i] == '*' || s[i] == '?' || s[i] == '"')
+			return 0;
+	return 1;
+}
+
+/* An absolute path: "/x" everywhere; on Windows also "C:\x", "C:/x" and "\\server\share". */
+static int config_is_abs(const char *v)
+{
+#ifdef _WIN32
+	if (v[0] == '\\' || (((v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z') && v[1] == ':'))
+		return 1;
+#endif
+	return v[0] == '/';
+}
+
 int config_defaults(struct config *cfg)
 {
 	int rc = DS_ENOMEM;
@@ -114,9 +158,13 @@ int config_defaults(struct config *cfg)
 	cfg->max_bytes = (uint64_t)20 << 30;
 	cfg->max_age_days = 90;
 	cfg->retention_interval_s = 3600;
-	cfg->data_dir = strdup(CONFIG_DEFAULT_DATA_DIR);
+	cfg->wer_apply = 1;
+	cfg->wer_dump_count = 10;
+	cfg->wer_dump_type = 2;
+	cfg->data_dir = strdup(config_default_data_dir != NULL ? config_default_data_dir : CONFIG_DEFAULT_DATA_DIR);
 	cfg->engine = strdup("");
-	if (cfg->data_dir == NULL || cfg->engine == NULL)
+	cfg->wer_dump_folder = strdup("");
+	if (cfg->data_dir == NULL || cfg->engine == NULL || cfg->wer_dump_folder == NULL)
 		goto out;
 	rc = DS_OK;
 out:
@@ -139,6 +187,10 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->nunits; i++)
 		free(cfg->units[i]);
 	free(cfg->units);
+	free(cfg->wer_dump_folder);
+	for (i = 0; i < cfg->nwer_apps; i++)
+		free(cfg->wer_apps[i]);
+	free(cfg->wer_apps);
 	cJSON_Delete(cfg->mail);
 	memset(cfg, 0, sizeof(*cfg));
 }
@@ -147,7 +199,7 @@ void config_free(struct config *cfg)
  * (the engine's "find it"). */
 static char *config_path(const char *base_dir, const char *v)
 {
-	if (v[0] == '/' || v[0] == '\0' || base_dir == NULL)
+	if (config_is_abs(v) || v[0] == '\0' || base_dir == NULL)
 		return strdup(v);
 	if (strncmp(v, "./", 2) == 0)
 		v += 2;
@@ -209,6 +261,11 @@ static int config_list(const struct config_key *k, const char *key, const cJSON 
 				       it->valuestring);
 			goto out;
 		}
+		if (k->type == CT_APPLIST && !config_app_valid(it->valuestring)) {
+			config_problem(r, "'%s[%zu]': '%s' is not an executable's file name (NAME.exe, no folder)", key,
+				       i, it->valuestring);
+			goto out;
+		}
 		vec[i] = k->type == CT_PATHLIST ? config_path(base_dir, it->valuestring) : strdup(it->valuestring);
 		if (vec[i] == NULL) {
 			rc = DS_ENOMEM;
@@ -254,7 +311,7 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 			config_problem(r, "'%s' contains control characters", key);
 			return DS_OK;
 		}
-		if (v->valuestring[0] == '\0' && strcmp(k->name, "engine") != 0) {
+		if (v->valuestring[0] == '\0' && strcmp(k->name, "engine") != 0 && strcmp(k->name, "dump_folder") != 0) {
 			config_problem(r, "'%s' must not be empty", key);
 			return DS_OK;
 		}
@@ -288,8 +345,16 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 		}
 		*(enum log_level *)((char *)cfg + k->off) = lvl;
 		return DS_OK;
+	case CT_BOOL:
+		if (!cJSON_IsBool(v)) {
+			config_problem(r, "'%s' must be true or false, not %s", key, config_type_name(v));
+			return DS_OK;
+		}
+		*(int *)((char *)cfg + k->off) = cJSON_IsTrue(v);
+		return DS_OK;
 	case CT_PATHLIST:
 	case CT_UNITLIST:
+	case CT_APPLIST:
 		return config_list(k, key, v, base_dir, cfg, r);
 	case CT_PASS:
 		if (!cJSON_IsObject(v)) {
@@ -402,6 +467,10 @@ static int config_parse(const char *text, size_t len, const char *file, struct c
 			goto out;
 		}
 		slash = strrchr(base_dir, '/');
+#ifdef _WIN32
+		if (strrchr(base_dir, '\\') != NULL && (slash == NULL || strrchr(base_dir, '\\') > slash))
+			slash = strrchr(base_dir, '\\');
+#endif
 		if (slash == NULL) {
 			free(base_dir);
 			base_dir = NULL; /* relative to the current folder, as given */
@@ -560,6 +629,13 @@ char *config_to_json(const struct config *cfg, int pretty)
 	cJSON_AddNumberToObject(o, "interval_s", cfg->retention_interval_s);
 	o = cJSON_AddObjectToObject(root, "collection");
 	cJSON_AddItemToObject(o, "units", config_json_strv(cfg->units, cfg->nunits));
+	o = cJSON_AddObjectToObject(root, "wer");
+	cJSON_AddBoolToObject(o, "apply", cfg->wer_apply);
+	cJSON_AddStringToObject(o, "dump_folder", cfg->wer_dump_folder);
+	cJSON_AddNumberToObject(o, "dump_count", cfg->wer_dump_count);
+	cJSON_AddNumberToObject(o, "dump_type", cfg->wer_dump_type);
+	cJSON_AddNumberToObject(o, "custom_dump_flags", cfg->wer_custom_dump_flags);
+	cJSON_AddItemToObject(o, "applications", config_json_strv(cfg->wer_apps, cfg->nwer_apps));
 	/* The mail section may hold a password: report only whether it is there. */
 	cJSON_AddBoolToObject(root, "mail_configured", cfg->mail != NULL);
 	s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);

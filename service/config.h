@@ -50,9 +50,22 @@ struct config {
 	/* "collection" */
 	char **units;                    /* "collection.units": systemd units to collect dumps from */
 	size_t nunits;
+	/* "wer": Windows Error Reporting LocalDumps, applied by the Windows service (service/wer_win.c) */
+	int wer_apply;                   /* "wer.apply": true (the service writes LocalDumps at start) */
+	char *wer_dump_folder;           /* "wer.dump_folder": "" = the first of dump_dirs */
+	uint32_t wer_dump_count;         /* "wer.dump_count": 10 */
+	uint32_t wer_dump_type;          /* "wer.dump_type": 2 (0 custom, 1 mini, 2 full) */
+	uint32_t wer_custom_dump_flags;  /* "wer.custom_dump_flags": 0 (MINIDUMP_TYPE bits, type 0 only) */
+	char **wer_apps;                 /* "wer.applications": ["app.exe", ...]: per-application subkeys */
+	size_t nwer_apps;
 	/* "mail": passed through unvalidated for the mailer; NULL when absent (owned) */
 	struct cJSON *mail;
 };
+
+/* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows
+ * service and CLI pass %ProgramData%\dumpscout. The string is copied; NULL restores the default.
+ * Call at start-up, before threads start. DS_ENOMEM. */
+int config_set_default_data_dir(const char *dir);
 
 /* Fills cfg with the defaults (data_dir /var/lib/dumpscout). Free with config_free. DS_ENOMEM. */
 int config_defaults(struct config *cfg);

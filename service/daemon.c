@@ -19,6 +19,8 @@
 
 #define DAEMON_RETENTION_DEBOUNCE_MS 2000
 
+static void daemon_hook_publish(uv_async_t *a);
+
 struct daemon {
 	const struct config *cfg;
 	uv_loop_t *loop;
@@ -29,6 +31,7 @@ struct daemon {
 	char host[256];
 	uv_timer_t heartbeat, retention, retention_soon, grace;
 	uv_signal_t sigterm, sigint, sighup;
+	uv_async_t stopreq;          /* daemon_request_stop from another thread */
 	int stopping;
 	int queue_idle, mailer_stopped;
 	int handles_open;
@@ -81,6 +84,9 @@ static void daemon_on_heartbeat(uv_timer_t *t)
 
 	if (store_status_heartbeat(d->st, plat_now_ms(), &e) != DS_OK)
 		log_warn("daemon", "heartbeat: %s", e.msg);
+	/* rows another process made due (`dumpscout reanalyze` requeues them) are claimed within a beat */
+	if (!d->stopping)
+		queue_pump(&d->q);
 	if (d->w != NULL && log_get_level() >= LOG_DEBUG) {
 		watcher_get_stats(d->w, &ws);
 		log_debug("daemon", "events %llu, scans %llu (%llu skipped), files ready %llu, pending %zu; "
@@ -118,6 +124,8 @@ static void daemon_finish(struct daemon *d)
 	daemon_close_handle(d, (uv_handle_t *)&d->grace);
 	daemon_close_handle(d, (uv_handle_t *)&d->sigterm);
 	daemon_close_handle(d, (uv_handle_t *)&d->sigint);
+	daemon_hook_publish(NULL);
+	daemon_close_handle(d, (uv_handle_t *)&d->stopreq);
 	queue_close(&d->q);
 }
 
@@ -172,6 +180,54 @@ static void daemon_stop(struct daemon *d, const char *why)
 	uv_timer_start(&d->grace, daemon_on_grace, DAEMON_STOP_GRACE_MS, 0);
 	mailer_stop(d->mailer, daemon_on_mailer_stopped, d); /* calls back once its round in flight ends */
 	queue_stop(&d->q); /* calls daemon_on_idle, now or when the last job ends */
+}
+
+/* The stop and ready hooks for a supervisor that sends no signal (the Windows service control
+ * manager's handler runs on another thread). daemon_stop_async is the running loop's handle. */
+static uv_once_t daemon_hook_once = UV_ONCE_INIT;
+static uv_mutex_t daemon_hook_lock;
+static uv_async_t *daemon_stop_async;
+static int daemon_stop_early; /* asked before the loop could take it */
+static void (*daemon_ready_fn)(void *ctx);
+static void *daemon_ready_ctx;
+
+static void daemon_hook_init(void)
+{
+	uv_mutex_init(&daemon_hook_lock);
+}
+
+static void daemon_hook_publish(uv_async_t *a)
+{
+	uv_once(&daemon_hook_once, daemon_hook_init);
+	uv_mutex_lock(&daemon_hook_lock);
+	daemon_stop_async = a;
+	if (a != NULL && daemon_stop_early)
+		uv_async_send(a);
+	uv_mutex_unlock(&daemon_hook_lock);
+}
+
+void daemon_request_stop(void)
+{
+	uv_once(&daemon_hook_once, daemon_hook_init);
+	uv_mutex_lock(&daemon_hook_lock);
+	daemon_stop_early = 1;
+	if (daemon_stop_async != NULL)
+		uv_async_send(daemon_stop_async);
+	uv_mutex_unlock(&daemon_hook_lock);
+}
+
+void daemon_set_ready_hook(void (*fn)(void *ctx), void *ctx)
+{
+	daemon_ready_fn = fn;
+	daemon_ready_ctx = ctx;
+}
+
+static void daemon_on_stop_request(uv_async_t *a)
+{
+	struct daemon *d = a->data;
+
+	if (!d->stopping) /* several sends may arrive as one callback, or a stop after a stop */
+		daemon_stop(d, "stop requested");
 }
 
 static void daemon_on_signal(uv_signal_t *s, int signum)
@@ -287,7 +343,10 @@ int daemon_run(const struct config *cfg)
 	uv_signal_init(&loop, &d.sigterm);
 	uv_signal_init(&loop, &d.sigint);
 	uv_signal_init(&loop, &d.sighup);
-	d.handles_open = 7;
+	uv_async_init(&loop, &d.stopreq, daemon_on_stop_request);
+	d.stopreq.data = &d;
+	d.handles_open = 8;
+	daemon_hook_publish(&d.stopreq);
 	d.heartbeat.data = d.retention.data = d.retention_soon.data = d.grace.data = &d;
 	d.sigterm.data = d.sigint.data = d.sighup.data = &d;
 	uv_signal_start(&d.sigterm, daemon_on_signal, SIGTERM);
@@ -318,6 +377,8 @@ int daemon_run(const struct config *cfg)
 	uv_timer_start(&d.retention, daemon_on_retention, 1000, (uint64_t)cfg->retention_interval_s * 1000);
 	log_info("daemon", "watching %s%s; ready", cfg->dump_dirs[0], cfg->ndump_dirs > 1 ? " and more" : "");
 	code = DS_EXIT_OK;
+	if (daemon_ready_fn != NULL)
+		daemon_ready_fn(daemon_ready_ctx);
 stop:
 	if (code != DS_EXIT_OK)
 		daemon_stop(&d, "start-up failed");
@@ -333,6 +394,7 @@ stop:
 		log_warn("daemon", "final heartbeat: %s", e.msg);
 	log_info("daemon", "stopped: %llu new dump(s) recorded, %llu triaged this run",
 		 (unsigned long long)d.q.stats.discovered, (unsigned long long)d.q.stats.triaged);
+	daemon_hook_publish(NULL); /* the loop and its handles end here */
 out:
 	(void)loop_ok;
 	mailer_free(d.mailer);

@@ -15,4 +15,12 @@
  * it could not start (the reason is logged). Call once per process, from the main thread. */
 int daemon_run(const struct config *cfg);
 
+/* Asks the running daemon_run to stop as SIGTERM does (work in flight finishes within
+ * DAEMON_STOP_GRACE_MS); a stop asked before the loop runs is taken as soon as it does. Thread-safe:
+ * for a supervisor's thread such as the Windows service control handler. */
+void daemon_request_stop(void);
+/* fn(ctx) is called once from daemon_run's thread when start-up has succeeded (the folders are
+ * watched): the Windows service then reports RUNNING. Call before daemon_run; NULL removes it. */
+void daemon_set_ready_hook(void (*fn)(void *ctx), void *ctx);
+
 #endif
