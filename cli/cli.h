@@ -28,6 +28,9 @@ int cmd_config(int argc, char **argv);
 
 /* Prints "dumpscout CMD: " + message to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) DS_PRINTF(2, 3);
+/* Runs dumpscoutd (found beside this program) with args (NULL-terminated, without argv[0]) and the same
+ * standard streams; returns its exit code, or 1 when it cannot be started (with a message naming cmd). */
+int cli_run_service_tool(const char *cmd, const char *const *args);
 /* 1 when colour may be used on fd: a terminal and NO_COLOR unset. */
 int cli_use_color(int fd);
 

@@ -62,12 +62,11 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 {
 	struct config cfg;
 	struct mail_config *mc = NULL;
-	struct mail_pump_stats ps;
 	struct ds_err e = { 0 };
 	char *text = NULL, *html = NULL, *subject = NULL, *dir = NULL;
 	size_t tlen = 0, hlen = 0;
 	int64_t id = 0;
-	int code, rc, found = 0, inited = 0;
+	int code, rc, found = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
 	code = dbopen_config("report", dbo, &cfg, &found);
@@ -105,24 +104,11 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 		goto out;
 	}
 	fprintf(stderr, "report: digest queued in the outbox (message %lld)\n", (long long)id);
-	if (mail_global_init() != DS_OK) {
-		fprintf(stderr, "report: cannot start libcurl; dumpscoutd will deliver it\n");
-		code = DS_EXIT_OK;
-		goto out;
+	{
+		const char *args[] = { "--config", cfg.file, "--db", store_path(st), "--send-outbox", NULL };
+		code = cli_run_service_tool("report", args);
 	}
-	inited = 1;
-	memset(&ps, 0, sizeof(ps));
-	rc = mail_outbox_pump(st, mc, plat_now_ms(), 10, &ps, &e);
-	if (rc != DS_OK)
-		code = dbopen_fail("report", rc, &e);
-	else if (ps.sent > 0)
-		code = DS_EXIT_OK, fprintf(stderr, "report: delivered %d message(s)\n", ps.sent);
-	else
-		code = DS_EXIT_OK, fprintf(stderr, "report: not delivered yet (%s); it stays queued and dumpscoutd "
-						   "retries it\n", ps.last_error[0] ? ps.last_error : "nothing was due");
 out:
-	if (inited)
-		mail_global_cleanup();
 	mail_config_free(mc);
 	config_free(&cfg);
 	free(text);

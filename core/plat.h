@@ -64,6 +64,8 @@ int plat_is_executable(const char *path);
 /* Forcibly ends a process and, where the OS allows, the process group it leads (children it
  * started). Used on engine timeouts. */
 void plat_kill_tree(int pid);
+/* The suffix of executable files: "" or ".exe". */
+const char *plat_exe_suffix(void);
 /* Separator of the PATH variable: ':' or ';'. */
 char plat_path_list_sep(void);
 
@@ -171,6 +173,10 @@ struct plat_svc_spec {
  * actions (restart) and pre-shutdown notification. DS_EEXIST if one of that name exists, DS_EPERM
  * without administrator rights. */
 int plat_svc_install(const struct plat_svc_spec *spec);
+/* Sets an installed service's description, failure actions (restart after restart_delay_ms, three
+ * times, the count reset after a day; also on a non-zero exit) and a 30 s pre-shutdown timeout
+ * (plat_svc_install does this too). The service may call it on itself at start: an MSI cannot. */
+int plat_svc_configure(const struct plat_svc_spec *spec);
 /* Marks the service for deletion (it goes once stopped and its handles are closed). DS_ENOENT. */
 int plat_svc_uninstall(const char *name);
 /* Asks the SCM to start / to stop it; neither waits (poll plat_svc_state). DS_EEXIST: already

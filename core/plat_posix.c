@@ -597,3 +597,14 @@ int plat_eventlog_write(const char *source, int level, const char *msg)
 	(void)source, (void)level, (void)msg;
 	return DS_EUNSUPPORTED;
 }
+
+int plat_svc_configure(const struct plat_svc_spec *spec)
+{
+	(void)spec;
+	return DS_EUNSUPPORTED;
+}
+
+const char *plat_exe_suffix(void)
+{
+	return "";
+}

@@ -1511,16 +1511,12 @@ static void plat_win_svc_close(SC_HANDLE scm, SC_HANDLE svc)
 		CloseServiceHandle(scm);
 }
 
+static void plat_win_svc_configure(SC_HANDLE svc, wchar_t *wdesc, uint32_t restart_delay_ms);
+
 int plat_svc_install(const struct plat_svc_spec *spec)
 {
 	SC_HANDLE scm = NULL, svc = NULL;
-	SERVICE_DESCRIPTIONW desc;
-	SERVICE_FAILURE_ACTIONSW fa;
-	SERVICE_FAILURE_ACTIONS_FLAG faf;
-	SERVICE_PRESHUTDOWN_INFO pre;
-	SC_ACTION act[3];
 	wchar_t *wn = NULL, *wd = NULL, *wdesc = NULL, *wcmd = NULL;
-	size_t i;
 	int rc;
 
 	rc = plat_win_scm(SC_MANAGER_CREATE_SERVICE, &scm);
@@ -1537,11 +1533,31 @@ int plat_svc_install(const struct plat_svc_spec *spec)
 		goto out;
 	}
 	/* The rest is best effort: a service without a description or restart policy still works. */
+	plat_win_svc_configure(svc, wdesc, spec->restart_delay_ms);
+	rc = DS_OK;
+out:
+	free(wn);
+	free(wd);
+	free(wdesc);
+	free(wcmd);
+	plat_win_svc_close(scm, svc);
+	return rc;
+}
+
+static void plat_win_svc_configure(SC_HANDLE svc, wchar_t *wdesc, uint32_t restart_delay_ms)
+{
+	SERVICE_DESCRIPTIONW desc;
+	SERVICE_FAILURE_ACTIONSW fa;
+	SERVICE_FAILURE_ACTIONS_FLAG faf;
+	SERVICE_PRESHUTDOWN_INFO pre;
+	SC_ACTION act[3];
+	size_t i;
+
 	desc.lpDescription = wdesc;
 	ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc);
 	for (i = 0; i < DS_ARRAY_LEN(act); i++) {
 		act[i].Type = SC_ACTION_RESTART;
-		act[i].Delay = spec->restart_delay_ms;
+		act[i].Delay = restart_delay_ms;
 	}
 	memset(&fa, 0, sizeof(fa));
 	fa.dwResetPeriod = 86400; /* the failure count starts again after a day without failures */
@@ -1552,12 +1568,24 @@ int plat_svc_install(const struct plat_svc_spec *spec)
 	ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &faf);
 	pre.dwPreshutdownTimeout = 30000;
 	ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &pre);
+}
+
+int plat_svc_configure(const struct plat_svc_spec *spec)
+{
+	SC_HANDLE scm = NULL, svc = NULL;
+	wchar_t *wdesc = NULL;
+	int rc;
+
+	rc = plat_win_svc_open(spec->name, SERVICE_CHANGE_CONFIG | SERVICE_START, &scm, &svc);
+	if (rc != DS_OK)
+		goto out;
+	wdesc = plat_win_wide(spec->description, &rc);
+	if (wdesc == NULL)
+		goto out;
+	plat_win_svc_configure(svc, wdesc, spec->restart_delay_ms);
 	rc = DS_OK;
 out:
-	free(wn);
-	free(wd);
 	free(wdesc);
-	free(wcmd);
 	plat_win_svc_close(scm, svc);
 	return rc;
 }
@@ -1693,4 +1721,9 @@ int plat_eventlog_write(const char *source, int level, const char *msg)
 	rc = ReportEventW(plat_win_evt, type, 0, 1, NULL, 1, 0, strs, NULL) ? DS_OK : DS_EIO;
 	free(w);
 	return rc;
+}
+
+const char *plat_exe_suffix(void)
+{
+	return ".exe";
 }

@@ -77,8 +77,16 @@ WIN_LINK_LIBS := $(if $(WIN_SERVICE_SRC),$(WIN_LIBSERVICE)) $(WIN_LIBANALYZER) $
 $(WIN_CLI_EXE): $(WIN_CLI_OBJ) $(WIN_LINK_LIBS)
 	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(WIN_CLI_OBJ) $(WIN_LINK_LIBS) $(WIN_LIBS)
 
-$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS)
-	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_LINK_LIBS) $(WIN_LIBS)
+# The service carries a message table (service/eventlog_win.mc: event 1 = "%1"), so the Event Viewer
+# shows the text of its events; the Event Log source points at dumpscoutd.exe.
+WIN_SERVICE_RES := $(WIN_DIR)/obj/service/eventlog_win.res.o
+$(WIN_SERVICE_RES): service/eventlog_win.mc
+	@mkdir -p $(WIN_DIR)/obj/service/mc
+	$(WIN_TRIPLE)-windmc -h $(WIN_DIR)/obj/service/mc -r $(WIN_DIR)/obj/service/mc $<
+	$(WIN_TRIPLE)-windres -I $(WIN_DIR)/obj/service/mc $(WIN_DIR)/obj/service/mc/eventlog_win.rc -o $@
+
+$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS)
+	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS) $(WIN_LIBS)
 
 # Unit tests cross-built for Wine (tests/e2e/test_windows_build.sh runs build/win/tests/test_plat.exe).
 $(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)

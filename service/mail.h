@@ -168,4 +168,7 @@ int mail_alert_enqueue(struct store *st, const struct mail_config *c, int64_t bu
 		       const char *text, size_t text_len, const char *html, size_t html_len, int64_t now,
 		       int64_t *id, struct ds_err *e);
 
+/* Overwrites n bytes with zeros in a way the compiler keeps (passwords). Internal to mail.c and smtp.c. */
+void mail_wipe(char *p, size_t n);
+
 #endif

@@ -3,6 +3,7 @@
  * file). The service itself is in daemon.c. */
 #include "config.h"
 #include "daemon.h"
+#include "mailcmd.h"
 
 #include "../core/ds.h"
 #include "../core/log.h"
@@ -20,6 +21,7 @@ static void main_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dumpscoutd [--config FILE] [--check-config] [--log-level LEVEL]\n"
+		"       dumpscoutd --config FILE --mail-test | --send-outbox [--db PATH]\n"
 		"       dumpscoutd --help | --version\n\n"
 		"The dumpscout service: watches the dump folders, records every complete dump in the database,\n"
 		"triages it natively and queues .NET heap dumps for SOS analysis. Runs in the foreground and logs\n"
@@ -27,19 +29,21 @@ static void main_usage(FILE *f)
 		"  --config FILE      the JSON configuration (default " CONFIG_DEFAULT_PATH " if it exists,\n"
 		"                     else built-in defaults: data in " CONFIG_DEFAULT_DATA_DIR ")\n"
 		"  --check-config     check the configuration, print problems, and exit (0 ok, 2 problems)\n"
-		"  --log-level LEVEL  error, warn, info or debug (overrides the config's log_level)\n\n"
+		"  --log-level LEVEL  error, warn, info or debug (overrides the config's log_level)\n"
+		"  --mail-test        send a test message now and exit (what `dumpscout mail test` runs)\n"
+		"  --send-outbox      deliver the mail that is due now and exit (`dumpscout report --send`)\n\n"
 		"Every configuration key and its default: docs/service.md.\n");
 }
 
 int main(int argc, char **argv)
 {
-	const char *cfgpath = NULL, *level = NULL;
+	const char *cfgpath = NULL, *level = NULL, *dbpath = NULL;
 	struct config cfg;
 	struct plat_stat st;
 	struct ds_err e = { 0 };
 	enum log_level lvl;
 	char pool[16];
-	int i, check = 0, code = DS_EXIT_OK;
+	int i, check = 0, mail_test = 0, send_outbox = 0, code = DS_EXIT_OK;
 	const char *js;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -52,6 +56,12 @@ int main(int argc, char **argv)
 			goto out;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
 			check = 1;
+		} else if (strcmp(argv[i], "--mail-test") == 0) {
+			mail_test = 1;
+		} else if (strcmp(argv[i], "--send-outbox") == 0) {
+			send_outbox = 1;
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			dbpath = argv[++i];
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			cfgpath = argv[++i];
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
@@ -70,6 +80,16 @@ int main(int argc, char **argv)
 	}
 	if (cfgpath == NULL && plat_lstat(CONFIG_DEFAULT_PATH, &st) == DS_OK)
 		cfgpath = CONFIG_DEFAULT_PATH;
+	if (mail_test || send_outbox) {
+		if (cfgpath == NULL) {
+			fprintf(stderr, "dumpscoutd: %s needs --config FILE with a \"mail\" section\n",
+				mail_test ? "--mail-test" : "--send-outbox");
+			code = DS_EXIT_BADINPUT;
+			goto out;
+		}
+		code = mail_test ? mailcmd_test(cfgpath) : mailcmd_send_outbox(cfgpath, dbpath);
+		goto out;
+	}
 	if (check) {
 		if (cfgpath == NULL) {
 			printf("no configuration file (" CONFIG_DEFAULT_PATH " does not exist): built-in defaults apply\n");
