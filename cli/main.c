@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "../core/ds.h"
 #include "../core/plat.h"
+#include "../service/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@ static const struct cli_command commands[] = {
 	{ "reanalyze", cmd_reanalyze, "put dumps back in the queue (ID... or --failed)" },
 	{ "purge", cmd_purge, "apply the retention quotas now (--dry-run to preview)" },
 	{ "config", cmd_config, "config check: validate the service's configuration file" },
+	{ "service", cmd_service, "service install|uninstall|start|stop|status: the Windows service" },
+	{ "wer", cmd_wer, "wer apply|revert|status: Windows Error Reporting LocalDumps for the service" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -57,6 +60,25 @@ static void usage(FILE *f)
 		   "Exit codes: 0 success, 1 operational failure, 2 bad input or arguments.\n");
 }
 
+/* On Windows the service keeps its data in %ProgramData%\dumpscout: the commands' default database is
+ * there too. plat_common_data_dir() is NULL elsewhere. */
+static void main_windows_defaults(void)
+{
+	char *pd = plat_common_data_dir(), *d;
+	size_t n;
+
+	if (pd == NULL)
+		return;
+	n = strlen(pd) + sizeof("\\dumpscout");
+	d = malloc(n);
+	if (d != NULL) {
+		snprintf(d, n, "%s\\dumpscout", pd);
+		config_set_default_data_dir(d);
+	}
+	free(d);
+	free(pd);
+}
+
 int main(int argc, char **argv)
 {
 	size_t i;
@@ -66,6 +88,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dumpscout: cannot read the command line\n");
 		return DS_EXIT_FAIL;
 	}
+	main_windows_defaults();
 	if (argc < 2) {
 		usage(stderr);
 		return DS_EXIT_BADINPUT;

@@ -85,8 +85,12 @@ $(WIN_SERVICE_RES): service/eventlog_win.mc
 	$(WIN_TRIPLE)-windmc -h $(WIN_DIR)/obj/service/mc -r $(WIN_DIR)/obj/service/mc $<
 	$(WIN_TRIPLE)-windres -I $(WIN_DIR)/obj/service/mc $(WIN_DIR)/obj/service/mc/eventlog_win.rc -o $@
 
-$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS)
-	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS) $(WIN_LIBS)
+# Like the Linux dumpscoutd (mk/service.mk), it mails the CLI's report: cli/report.c and cli/when.c
+# are linked in, after the archives, which are named again for what they use.
+WIN_SERVICE_OBJ_EXTRA := $(call win_obj,cli/report.c cli/when.c)
+$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_SERVICE_OBJ_EXTRA) $(WIN_LINK_LIBS)
+	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS) \
+		$(WIN_SERVICE_OBJ_EXTRA) $(WIN_LIBANALYZER) $(WIN_LIBCORE) $(WIN_LIBS)
 
 # Unit tests cross-built for Wine (tests/e2e/test_windows_build.sh runs build/win/tests/test_plat.exe).
 $(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)
