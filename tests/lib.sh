@@ -25,3 +25,25 @@ scratch() {
 	SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-test.XXXXXX")
 	trap 'rm -rf "$SCRATCH"' EXIT
 }
+
+# ---- the service in end-to-end tests ----
+# These expect T (the test's folder, holding cfg.json and the service's log), DB (its database) and,
+# when the service should have made it, D (the dump folder). PID gets the service's process id.
+# start: runs $DSD on $T/cfg.json in the background and waits (5 s at most) until it logs "ready".
+start() {
+	"$DSD" --config "$T/cfg.json" 2>>"$T/log" &
+	PID=$!
+	for _ in $(seq 100); do
+		grep -q "ready" "$T/log" 2>/dev/null && { [ -z "${D:-}" ] || [ -d "$D" ]; } && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# q SQL: one query on the service's database, read-only, waiting out a writer's lock.
+q() { sqlite3 -readonly -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
+# wait_for SECONDS SQL EXPECTED: polls the query until it prints EXPECTED.
+wait_for() {
+	local i
+	for i in $(seq $(($1 * 10))); do [ "$(q "$2")" = "$3" ] && return 0; sleep 0.1; done
+	return 1
+}

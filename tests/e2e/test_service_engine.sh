@@ -28,13 +28,6 @@ cat >"$T/cfg.json" <<JSON
   "retries": { "max_attempts": 2, "backoff_base_s": 1 },
   "retention": { "max_count": 0, "max_bytes": 0, "max_age_days": 0 } }
 JSON
-start() {
-	"$DSD" --config "$T/cfg.json" 2>>"$T/log" &
-	PID=$!
-	for _ in $(seq 100); do grep -q "ready" "$T/log" 2>/dev/null && [ -d "$D" ] && return 0; sleep 0.05; done
-	return 1
-}
-q() { sqlite3 -readonly -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
 # drop NAME: a copy of the .NET dump with a distinct trailer (so it is not linked as a duplicate),
 # renamed into the folder complete
 drop() {

@@ -17,18 +17,6 @@ cat >"$T/cfg.json" <<JSON
   "retention": { "max_count": 0, "max_bytes": 0, "max_age_days": 0 } }
 JSON
 PID=
-start() {
-	"$DSD" --config "$T/cfg.json" 2>>"$T/log" &
-	PID=$!
-	for _ in $(seq 100); do grep -q "ready" "$T/log" 2>/dev/null && [ -d "$D" ] && return 0; sleep 0.05; done
-	return 1
-}
-q() { sqlite3 -readonly -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
-wait_for() {
-	local i
-	for i in $(seq $(($1 * 10))); do [ "$(q "$2")" = "$3" ] && return 0; sleep 0.1; done
-	return 1
-}
 trap 'kill -9 $PID 2>/dev/null; rm -rf "$T"' EXIT
 
 start || { fail service_live_starts "$(tail -5 "$T/log")"; exit 0; }

@@ -34,15 +34,7 @@ start_server() {
 	PORT=$(cat "$T/port" 2>/dev/null || echo 0)
 	[ "$PORT" != 0 ]
 }
-start() {
-	: >"$T/ready"
-	"$DSD" --config "$T/cfg.json" 2>>"$T/log" &
-	PID=$!
-	for _ in $(seq 100); do grep -q "ready" "$T/log" 2>/dev/null && return 0; sleep 0.05; done
-	return 1
-}
 stop() { kill -TERM "$PID" 2>/dev/null; wait "$PID"; local rc=$?; PID=; return $rc; }
-q() { sqlite3 -readonly -cmd ".timeout 5000" "$DB" "$1" 2>/dev/null; }
 # messages KIND [last]: how many received messages have a subject with KIND ("new crash bucket" for
 # alerts, "crash dump" for digests), or with "last" the file name of the newest one.
 messages() {
