@@ -52,7 +52,7 @@ E2E_SCRIPTS := $(wildcard tests/e2e/test_*.sh)
 
 DEPS_STAMP := .tools/deps.stamp
 
-.PHONY: all deps test check test-unit test-golden test-fuzz-replay test-e2e test-update run demo sanitize \
+.PHONY: valgrind all deps test check test-unit test-golden test-fuzz-replay test-e2e test-update run demo sanitize \
 	fuzz bench install uninstall clean fixtures fixtures-windows windows
 
 all: $(CLI_BIN)
@@ -134,6 +134,11 @@ sanitize:
 		deps all $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS))
 	@BUILD=build/san ASAN_OPTIONS=detect_leaks=1 tests/run.sh \
 		$(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN)) $(GOLDEN_SCRIPTS)
+
+# Every unit test and fuzz replay under valgrind's memcheck: any error or definite leak fails the test.
+valgrind: all $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
+	@BUILD=$(BUILD) TEST_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+		tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY_BIN)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps
