@@ -32,7 +32,7 @@ struct fa_module {
 	int collectible;    /* -1 unknown, 0 no, 1 yes */
 	uint64_t la, alc;
 	uint64_t *mts;      /* types defined in the module */
-	size_t ntypes;
+	size_t ntypes, captypes;
 };
 
 struct fa_mt {
@@ -231,7 +231,7 @@ static int fa_dumpmodule(struct facts *f, uint64_t modaddr, const char *out, siz
 	struct cursor c, lc;
 	struct span line;
 	uint64_t mt, tok;
-	size_t cap = 0, nd;
+	size_t nd;
 	int in_defined = 0;
 	int rc = DS_OK;
 
@@ -269,7 +269,7 @@ static int fa_dumpmodule(struct facts *f, uint64_t modaddr, const char *out, siz
 			continue;
 		if (m->ntypes >= FA_MAX_TYPES)
 			break;
-		rc = fa_grow((void **)&m->mts, &cap, m->ntypes, sizeof(*m->mts), FA_MAX_TYPES);
+		rc = fa_grow((void **)&m->mts, &m->captypes, m->ntypes, sizeof(*m->mts), FA_MAX_TYPES);
 		if (rc == DS_OK)
 			m->mts[m->ntypes++] = mt;
 	}
