@@ -214,4 +214,21 @@ fi
 path=$(w reg query 'HKLM\System\CurrentControlSet\Control\Session Manager\Environment' /v PATH)
 if grep -qi 'dumpscout' <<<"$path"; then fail windows_service_path_removed "$path"; else pass windows_service_path_removed; fi
 
+# ---- the same without the MSI: dumpscout service install|start|stop|uninstall -------------------------
+if w "$CLI" service install >"$tmp/cli_install.out" && w "$CLI" service start >>"$tmp/cli_install.out" &&
+	wait_state RUNNING 30; then
+	pass windows_service_cli_install
+else
+	fail windows_service_cli_install "state '$(svc_state)': $(cat "$tmp/cli_install.out" "$tmp/w.err" | head -c 600)"
+fi
+w "$CLI" service status --json >"$tmp/cli_status.json"
+expect_eq windows_service_cli_status "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("state"))' \
+	"$tmp/cli_status.json" 2>&1)" running
+if w "$CLI" service uninstall >"$tmp/cli_uninstall.out" && ! w reg query "$SVCKEY" >/dev/null 2>&1; then
+	pass windows_service_cli_uninstall
+else
+	fail windows_service_cli_uninstall "$(cat "$tmp/cli_uninstall.out" "$tmp/w.err" | head -c 600)"
+fi
+expect_eq windows_service_cli_localdumps_restored "$(ld_snapshot)" "$before"
+
 echo "     also timings: build ${t_build} s, install to RUNNING ${t_install} s, total $(($(date +%s) - t0)) s"
