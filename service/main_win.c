@@ -5,6 +5,7 @@
  * log file, the Event Log, WER LocalDumps - and then runs daemon.c's loop, which does the work. */
 #include "config.h"
 #include "daemon.h"
+#include "mailcmd.h"
 #include "svcctl.h"
 #include "wer.h"
 
@@ -56,6 +57,7 @@ static void main_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: dumpscoutd [--console] [--config FILE] [--check-config] [--log-level LEVEL]\n"
+		"       dumpscoutd --config FILE --mail-test | --send-outbox [--db PATH]\n"
 		"       dumpscoutd --help | --version\n\n"
 		"The dumpscout service. Started by the service control manager (install it with the MSI or\n"
 		"'dumpscout service install'); --console runs it in this console instead (Ctrl+C stops it).\n"
@@ -361,7 +363,8 @@ int main(int argc, char **argv)
 	SERVICE_TABLE_ENTRYW table[] = { { (LPWSTR)L"" SVCCTL_NAME, main_svc_main }, { NULL, NULL } };
 	struct config cfg;
 	enum log_level lvl;
-	int i, console = 0, check = 0, code = DS_EXIT_OK;
+	int i, console = 0, check = 0, mail_test = 0, send_outbox = 0, code = DS_EXIT_OK;
+	const char *dbpath = NULL;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (plat_args_utf8(&argc, &argv) != DS_OK) {
@@ -379,6 +382,12 @@ int main(int argc, char **argv)
 			console = 1;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
 			check = 1;
+		} else if (strcmp(argv[i], "--mail-test") == 0) {
+			mail_test = 1;
+		} else if (strcmp(argv[i], "--send-outbox") == 0) {
+			send_outbox = 1;
+		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			dbpath = argv[++i];
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			main_cfgpath = argv[++i];
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
@@ -393,6 +402,17 @@ int main(int argc, char **argv)
 	if (main_level != NULL && log_level_parse(main_level, &lvl) != DS_OK) {
 		fprintf(stderr, "dumpscoutd: --log-level must be error, warn, info or debug (got '%s')\n", main_level);
 		code = DS_EXIT_BADINPUT;
+		goto out;
+	}
+	if (mail_test || send_outbox) {
+		/* What `dumpscout mail test` and `dumpscout report --send` run: only this program sends mail. */
+		if (main_cfgpath == NULL) {
+			fprintf(stderr, "dumpscoutd: %s needs --config FILE with a \"mail\" section\n",
+				mail_test ? "--mail-test" : "--send-outbox");
+			code = DS_EXIT_BADINPUT;
+			goto out;
+		}
+		code = mail_test ? mailcmd_test(main_cfgpath) : mailcmd_send_outbox(main_cfgpath, dbpath);
 		goto out;
 	}
 	if (check) {
