@@ -133,8 +133,8 @@ int cmd_collect(int argc, char **argv)
 		code = DS_EXIT_BADINPUT;
 		goto out;
 	}
-	if (cfgpath == NULL && plat_lstat(CONFIG_DEFAULT_PATH, &st) == DS_OK)
-		cfgpath = CONFIG_DEFAULT_PATH;
+	if (cfgpath == NULL && plat_lstat(config_default_path(), &st) == DS_OK)
+		cfgpath = config_default_path();
 	rc = config_load(cfgpath, &cfg, &e);
 	if (rc != DS_OK) {
 		cli_error("collect", "%s", e.msg);

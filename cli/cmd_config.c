@@ -62,7 +62,7 @@ out:
 
 int cmd_config(int argc, char **argv)
 {
-	const char *path = CONFIG_DEFAULT_PATH;
+	const char *path = config_default_path();
 	int i, code, mail_code = DS_EXIT_OK;
 	FILE *tmp;
 	char buf[4096];

@@ -32,7 +32,7 @@ static int mail_test(const char *cfgpath)
 
 int cmd_mail(int argc, char **argv)
 {
-	const char *cfgpath = CONFIG_DEFAULT_PATH;
+	const char *cfgpath = config_default_path();
 	int i;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {

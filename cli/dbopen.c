@@ -56,8 +56,8 @@ int dbopen_config(const char *cmd, const struct dbopen_opts *o, struct config *c
 
 	*found = 0;
 	memset(cfg, 0, sizeof(*cfg));
-	if (path == NULL && dbopen_exists(CONFIG_DEFAULT_PATH))
-		path = CONFIG_DEFAULT_PATH;
+	if (path == NULL && dbopen_exists(config_default_path()))
+		path = config_default_path();
 	if (path == NULL && dbopen_exists(DBOPEN_LOCAL_CONFIG))
 		path = DBOPEN_LOCAL_CONFIG;
 	rc = path != NULL ? config_load(path, cfg, &e) : config_defaults(cfg);
@@ -104,14 +104,16 @@ int dbopen_fail(const char *cmd, int rc, const struct ds_err *e)
 int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct store **out)
 {
 	struct ds_err e = { 0 };
-	struct config cfg;
+	struct config cfg, defcfg;
 	char tried[2048] = "";
 	const char *path = NULL, *from = NULL, *env = getenv("DUMPSCOUT_DB"), *busy = getenv("DUMPSCOUT_BUSY_MS");
+	const char *defdb = DBOPEN_DEFAULT_DB;
 	int rc, code = DS_EXIT_FAIL, busy_ms = 0, found = 0;
 	char *end = NULL;
 
 	*out = NULL;
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&defcfg, 0, sizeof(defcfg));
 	if (busy != NULL && busy[0] != '\0') {
 		long v = strtol(busy, &end, 10);
 		if (*end != '\0' || v <= 0 || v > 3600000) {
@@ -128,7 +130,7 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 		path = env;
 		from = "$DUMPSCOUT_DB";
 	} else {
-		if (o->config != NULL || dbopen_exists(CONFIG_DEFAULT_PATH)) {
+		if (o->config != NULL || dbopen_exists(config_default_path())) {
 			code = dbopen_config(cmd, o, &cfg, &found);
 			if (code != DS_EXIT_OK)
 				goto out;
@@ -137,11 +139,14 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 				from = cfg.file != NULL ? cfg.file : "the config";
 			} else {
 				snprintf(tried, sizeof(tried), "%s (from %s), ", cfg.db ? cfg.db : "?",
-					 cfg.file ? cfg.file : CONFIG_DEFAULT_PATH);
+					 cfg.file ? cfg.file : config_default_path());
 			}
 		}
-		if (path == NULL && dbopen_exists(DBOPEN_DEFAULT_DB)) {
-			path = DBOPEN_DEFAULT_DB;
+		/* The service's default database: /var/lib/dumpscout, or %ProgramData%\dumpscout on Windows. */
+		if (config_defaults(&defcfg) == DS_OK && defcfg.db != NULL)
+			defdb = defcfg.db;
+		if (path == NULL && dbopen_exists(defdb)) {
+			path = defdb;
 			from = "the default location";
 		}
 		if (path == NULL && dbopen_exists(DBOPEN_LOCAL_DB)) {
@@ -152,7 +157,7 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 			cli_error(cmd,
 				  "no database found: tried %s%s and %s ($DUMPSCOUT_DB and --db not set). Start the service "
 				  "(dumpscoutd, or make run) so it creates one, or name it with --db PATH",
-				  tried, DBOPEN_DEFAULT_DB, DBOPEN_LOCAL_DB);
+				  tried, defdb, DBOPEN_LOCAL_DB);
 			code = DS_EXIT_FAIL;
 			goto out;
 		}
@@ -180,5 +185,6 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 	}
 out:
 	config_free(&cfg);
+	config_free(&defcfg);
 	return code;
 }

@@ -104,6 +104,16 @@ static char *config_join(const char *a, const char *b)
 
 static char *config_default_data_dir;
 
+static char config_default_path_buf[4096];
+
+const char *config_default_path(void)
+{
+	if (config_default_data_dir == NULL)
+		return CONFIG_DEFAULT_PATH;
+	snprintf(config_default_path_buf, sizeof(config_default_path_buf), "%s/dumpscout.json", config_default_data_dir);
+	return config_default_path_buf;
+}
+
 int config_set_default_data_dir(const char *dir)
 {
 	char *c = NULL;

@@ -67,6 +67,11 @@ struct config {
  * Call at start-up, before threads start. DS_ENOMEM. */
 int config_set_default_data_dir(const char *dir);
 
+/* The config file used when none is named: CONFIG_DEFAULT_PATH, or DATA_DIR/dumpscout.json once
+ * config_set_default_data_dir replaced the data folder (Windows). Static storage; not thread-safe
+ * against config_set_default_data_dir. */
+const char *config_default_path(void);
+
 /* Fills cfg with the defaults (data_dir /var/lib/dumpscout). Free with config_free. DS_ENOMEM. */
 int config_defaults(struct config *cfg);
 
