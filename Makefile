@@ -114,7 +114,8 @@ $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) 
 # Helper programs the shell tests run (mk/ fragments add theirs).
 TEST_HELPERS += $(BUILD)/tests/sos_transcript
 
-test check: deps all $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS)
+# The real dumps the tests read are made first (cached): .NET fixtures and native cores.
+test check: deps all fixtures native-cores $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS)
 	@BUILD=$(BUILD) tests/run.sh $(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(GOLDEN_SCRIPTS) $(E2E_SCRIPTS)
 
 test-unit: all $(UNIT_BIN)
@@ -131,7 +132,7 @@ test-update: all
 
 sanitize:
 	$(MAKE) BUILD=build/san OPT=-O1 SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-		deps all $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS))
+		deps all fixtures native-cores $(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN) $(TEST_HELPERS))
 	@BUILD=build/san ASAN_OPTIONS=detect_leaks=1 tests/run.sh \
 		$(patsubst $(BUILD)/%,build/san/%,$(UNIT_BIN) $(FUZZ_REPLAY_BIN)) $(GOLDEN_SCRIPTS)
 
