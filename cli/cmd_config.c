@@ -29,25 +29,13 @@ static int config_check_mail(const char *path)
 	struct config cfg;
 	struct mail_config *mc = NULL;
 	struct ds_err e = { 0 };
-	const char *slash;
 	char *dir = NULL;
 	int code = DS_EXIT_OK, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (config_load(path, &cfg, &e) != DS_OK || cfg.mail == NULL)
 		goto out;
-	slash = strrchr(path, '/');
-	if (slash != NULL) {
-		dir = malloc((size_t)(slash - path) + 2);
-		if (dir == NULL) {
-			code = DS_EXIT_FAIL;
-			goto out;
-		}
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-		if (slash == path)
-			strcpy(dir, "/");
-	}
+	dir = config_file_dir(path);
 	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
 	if (rc != DS_OK) {
 		printf("%s: %s\n", path, e.msg[0] ? e.msg : ds_strerror(rc));

@@ -39,24 +39,6 @@ static void report_usage(FILE *f)
 		"          dumpscout report --send --config /etc/dumpscout/dumpscout.json\n");
 }
 
-/* The folder of a file path (malloc'd) or NULL for the current folder. */
-static char *report_dir(const char *file)
-{
-	const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-	char *d;
-
-	if (slash == NULL)
-		return NULL;
-	d = malloc((size_t)(slash - file) + 2);
-	if (d == NULL)
-		return NULL;
-	memcpy(d, file, (size_t)(slash - file));
-	d[slash - file] = '\0';
-	if (slash == file)
-		strcpy(d, "/");
-	return d;
-}
-
 /* Queues the digest and tries to deliver what is due. Returns an exit code. */
 static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJSON *r)
 {
@@ -78,7 +60,7 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 			  found ? "the config has none" : "give it with --config FILE");
 		goto out;
 	}
-	dir = report_dir(cfg.file);
+	dir = config_file_dir(cfg.file);
 	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
 	if (rc != DS_OK) {
 		cli_error("report", "%s: %s", cfg.file, e.msg);

@@ -104,6 +104,26 @@ static char *config_join(const char *a, const char *b)
 
 static char *config_default_data_dir;
 
+char *config_file_dir(const char *file)
+{
+	const char *slash = NULL, *p;
+	size_t n;
+	char *d;
+
+	for (p = file; p != NULL && *p != '\0'; p++)
+		if (*p == '/' || (*p == '\\' && plat_path_list_sep() == ';'))
+			slash = p;
+	if (slash == NULL)
+		return NULL;
+	n = slash == file ? 1 : (size_t)(slash - file);
+	d = malloc(n + 1);
+	if (d != NULL) {
+		memcpy(d, file, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
 static char config_default_path_buf[4096];
 
 const char *config_default_path(void)

@@ -67,6 +67,11 @@ struct config {
  * Call at start-up, before threads start. DS_ENOMEM. */
 int config_set_default_data_dir(const char *dir);
 
+/* The folder of a config file path, where its relative paths start (malloc'd, caller frees; "/" for a
+ * file in the root), or NULL when the path has no folder part (the current folder) or on allocation
+ * failure. Both '/' and, on Windows, '\\' separate folders. Reentrant. */
+char *config_file_dir(const char *file);
+
 /* The config file used when none is named: CONFIG_DEFAULT_PATH, or DATA_DIR/dumpscout.json once
  * config_set_default_data_dir replaced the data folder (Windows). Static storage; not thread-safe
  * against config_set_default_data_dir. */

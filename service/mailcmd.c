@@ -13,24 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The folder of a config file path (malloc'd), or NULL for the current folder. */
-char *mailcmd_config_dir(const char *file)
-{
-	const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-	char *d;
-
-	if (slash == NULL)
-		return NULL;
-	d = malloc((size_t)(slash - file) + 2);
-	if (d == NULL)
-		return NULL;
-	memcpy(d, file, (size_t)(slash - file));
-	d[slash - file] = '\0';
-	if (slash == file)
-		strcpy(d, "/");
-	return d;
-}
-
 int mailcmd_test(const char *cfgpath)
 {
 	struct config cfg;
@@ -56,7 +38,7 @@ int mailcmd_test(const char *cfgpath)
 		exit_code = DS_EXIT_BADINPUT;
 		goto out;
 	}
-	dir = mailcmd_config_dir(cfg.file != NULL ? cfg.file : cfgpath);
+	dir = config_file_dir(cfg.file != NULL ? cfg.file : cfgpath);
 	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
 	if (rc != DS_OK) {
 		fprintf(stderr, "dumpscout mail: %s: %s\n", cfgpath, e.msg);
@@ -139,7 +121,7 @@ int mailcmd_send_outbox(const char *cfgpath, const char *dbpath)
 		fprintf(stderr, "dumpscout report: %s\n", rc != DS_OK ? e.msg : "the config has no \"mail\" section");
 		goto out;
 	}
-	dir = mailcmd_config_dir(cfg.file != NULL ? cfg.file : cfgpath);
+	dir = config_file_dir(cfg.file != NULL ? cfg.file : cfgpath);
 	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
 	if (rc != DS_OK) {
 		fprintf(stderr, "dumpscout report: %s: %s\n", cfgpath, e.msg);

@@ -9,7 +9,5 @@
 int mailcmd_test(const char *cfgpath);
 /* Delivers what is due in the outbox of the database (dbpath, or the config's db when NULL) now. */
 int mailcmd_send_outbox(const char *cfgpath, const char *dbpath);
-/* The folder of a config file path (malloc'd, caller frees), or NULL for the current folder. */
-char *mailcmd_config_dir(const char *file);
 
 #endif

@@ -342,25 +342,6 @@ static void mailer_on_tick(uv_timer_t *t)
 
 /* ---- life cycle ---- */
 
-/* The folder of the config file (malloc'd), or NULL: relative paths then stay relative to the
- * current folder, as config.c does. */
-static char *mailer_base_dir(const char *file)
-{
-	const char *slash = file != NULL ? strrchr(file, '/') : NULL;
-	size_t n;
-	char *d;
-
-	if (slash == NULL)
-		return NULL;
-	n = slash == file ? 1 : (size_t)(slash - file);
-	d = malloc(n + 1);
-	if (d != NULL) {
-		memcpy(d, file, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, const char *host,
 		 struct mailer **out, struct ds_err *e)
 {
@@ -381,7 +362,7 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m->loop = loop;
 	m->st = st;
 	m->host = host;
-	base = mailer_base_dir(cfg->file);
+	base = config_file_dir(cfg->file);
 	rc = mail_config_parse(cfg->mail, base, &m->mc, e);
 	if (rc != DS_OK)
 		goto out;

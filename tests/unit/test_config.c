@@ -211,8 +211,26 @@ TEST(mail_section_validated)
 	config_free(&c);
 }
 
+TEST(config_file_dir_is_where_relative_paths_start)
+{
+	char *d;
+
+	d = config_file_dir("/etc/dumpscout/dumpscout.json");
+	CHECK_STR(d, "/etc/dumpscout");
+	free(d);
+	d = config_file_dir("/dumpscout.json");
+	CHECK_STR(d, "/");
+	free(d);
+	CHECK(config_file_dir("dumpscout.json") == NULL);
+	CHECK(config_file_dir(NULL) == NULL);
+	d = config_file_dir("var/x.json");
+	CHECK_STR(d, "var");
+	free(d);
+}
+
 int main(void)
 {
+	RUN(config_file_dir_is_where_relative_paths_start);
 	RUN(defaults_without_file);
 	RUN(data_dir_moves_derived_paths);
 	RUN(every_key_read);
