@@ -3,7 +3,7 @@
  * file). The service itself is in daemon.c. */
 #include "config.h"
 #include "daemon.h"
-#include "mailcmd.h"
+#include "daemon_args.h"
 
 #include "../core/ds.h"
 #include "../core/log.h"
@@ -37,60 +37,35 @@ static void main_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	const char *cfgpath = NULL, *level = NULL, *dbpath = NULL;
+	struct daemon_args a;
+	const char *cfgpath;
 	struct config cfg;
 	struct plat_stat st;
 	struct ds_err e = { 0 };
-	enum log_level lvl;
 	char pool[16];
-	int i, check = 0, mail_test = 0, send_outbox = 0, code = DS_EXIT_OK;
+	int code = DS_EXIT_OK;
 	const char *js;
 
 	memset(&cfg, 0, sizeof(cfg));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			main_usage(stdout);
-			goto out;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("dumpscoutd %s\n", DS_VERSION);
-			goto out;
-		} else if (strcmp(argv[i], "--check-config") == 0) {
-			check = 1;
-		} else if (strcmp(argv[i], "--mail-test") == 0) {
-			mail_test = 1;
-		} else if (strcmp(argv[i], "--send-outbox") == 0) {
-			send_outbox = 1;
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			dbpath = argv[++i];
-		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			cfgpath = argv[++i];
-		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
-			level = argv[++i];
-		} else {
-			fprintf(stderr, "dumpscoutd: unknown option or missing value: '%s'\n\n", argv[i]);
-			main_usage(stderr);
-			code = DS_EXIT_BADINPUT;
-			goto out;
-		}
-	}
-	if (level != NULL && log_level_parse(level, &lvl) != DS_OK) {
-		fprintf(stderr, "dumpscoutd: --log-level must be error, warn, info or debug (got '%s')\n", level);
+	if (daemon_args_parse(argc, argv, 0, &a) != DS_OK) {
+		main_usage(stderr);
 		code = DS_EXIT_BADINPUT;
 		goto out;
 	}
-	if (cfgpath == NULL && plat_lstat(CONFIG_DEFAULT_PATH, &st) == DS_OK)
-		cfgpath = CONFIG_DEFAULT_PATH;
-	if (mail_test || send_outbox) {
-		if (cfgpath == NULL) {
-			fprintf(stderr, "dumpscoutd: %s needs --config FILE with a \"mail\" section\n",
-				mail_test ? "--mail-test" : "--send-outbox");
-			code = DS_EXIT_BADINPUT;
-			goto out;
-		}
-		code = mail_test ? mailcmd_test(cfgpath) : mailcmd_send_outbox(cfgpath, dbpath);
+	if (a.help || a.version) {
+		if (a.help)
+			main_usage(stdout);
+		else
+			printf("dumpscoutd %s\n", DS_VERSION);
 		goto out;
 	}
-	if (check) {
+	cfgpath = a.config;
+	if (cfgpath == NULL && plat_lstat(CONFIG_DEFAULT_PATH, &st) == DS_OK)
+		cfgpath = CONFIG_DEFAULT_PATH;
+	a.config = cfgpath;
+	if (daemon_args_oneshot(&a, &code))
+		goto out;
+	if (a.check) {
 		if (cfgpath == NULL) {
 			printf("no configuration file (" CONFIG_DEFAULT_PATH " does not exist): built-in defaults apply\n");
 			goto out;
@@ -106,7 +81,7 @@ int main(int argc, char **argv)
 		code = ds_exit_code(e.code);
 		goto out;
 	}
-	log_set_level(level != NULL ? lvl : cfg.log_level);
+	log_set_level(a.level != NULL ? a.lvl : cfg.log_level);
 	/* SOS analyses block a pool thread each for as long as the engine runs: size the pool so triage
 	 * never waits behind them (nor behind a mail delivery round, which may block for mail.timeout_s).
 	 * Must happen before libuv starts its pool. */

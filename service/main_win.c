@@ -5,7 +5,7 @@
  * log file, the Event Log, WER LocalDumps - and then runs daemon.c's loop, which does the work. */
 #include "config.h"
 #include "daemon.h"
-#include "mailcmd.h"
+#include "daemon_args.h"
 #include "svcctl.h"
 #include "wer.h"
 
@@ -362,59 +362,32 @@ int main(int argc, char **argv)
 {
 	SERVICE_TABLE_ENTRYW table[] = { { (LPWSTR)L"" SVCCTL_NAME, main_svc_main }, { NULL, NULL } };
 	struct config cfg;
-	enum log_level lvl;
-	int i, console = 0, check = 0, mail_test = 0, send_outbox = 0, code = DS_EXIT_OK;
-	const char *dbpath = NULL;
+	struct daemon_args args;
+	int console = 0, check = 0, code = DS_EXIT_OK;
 
 	memset(&cfg, 0, sizeof(cfg));
 	if (plat_args_utf8(&argc, &argv) != DS_OK) {
 		fprintf(stderr, "dumpscoutd: cannot read the command line\n");
 		return DS_EXIT_FAIL;
 	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			main_usage(stdout);
-			goto out;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("dumpscoutd %s\n", DS_VERSION);
-			goto out;
-		} else if (strcmp(argv[i], "--console") == 0) {
-			console = 1;
-		} else if (strcmp(argv[i], "--check-config") == 0) {
-			check = 1;
-		} else if (strcmp(argv[i], "--mail-test") == 0) {
-			mail_test = 1;
-		} else if (strcmp(argv[i], "--send-outbox") == 0) {
-			send_outbox = 1;
-		} else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-			dbpath = argv[++i];
-		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			main_cfgpath = argv[++i];
-		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) {
-			main_level = argv[++i];
-		} else {
-			fprintf(stderr, "dumpscoutd: unknown option or missing value: '%s'\n\n", argv[i]);
-			main_usage(stderr);
-			code = DS_EXIT_BADINPUT;
-			goto out;
-		}
-	}
-	if (main_level != NULL && log_level_parse(main_level, &lvl) != DS_OK) {
-		fprintf(stderr, "dumpscoutd: --log-level must be error, warn, info or debug (got '%s')\n", main_level);
+	if (daemon_args_parse(argc, argv, 1, &args) != DS_OK) {
+		main_usage(stderr);
 		code = DS_EXIT_BADINPUT;
 		goto out;
 	}
-	if (mail_test || send_outbox) {
-		/* What `dumpscout mail test` and `dumpscout report --send` run: only this program sends mail. */
-		if (main_cfgpath == NULL) {
-			fprintf(stderr, "dumpscoutd: %s needs --config FILE with a \"mail\" section\n",
-				mail_test ? "--mail-test" : "--send-outbox");
-			code = DS_EXIT_BADINPUT;
-			goto out;
-		}
-		code = mail_test ? mailcmd_test(main_cfgpath) : mailcmd_send_outbox(main_cfgpath, dbpath);
+	if (args.help || args.version) {
+		if (args.help)
+			main_usage(stdout);
+		else
+			printf("dumpscoutd %s\n", DS_VERSION);
 		goto out;
 	}
+	main_cfgpath = args.config;
+	main_level = args.level;
+	console = args.console;
+	check = args.check;
+	if (daemon_args_oneshot(&args, &code))
+		goto out;
 	if (check) {
 		struct ds_err e = { 0 };
 
