@@ -107,6 +107,7 @@ struct md {
 	struct md_loc s[SL_COUNT];
 	int any_breakpad;      /* a 0x4767xxxx stream is present */
 	int is32;              /* 32-bit target: addresses are masked to 32 bits */
+	uint16_t arch;         /* SystemInfo ProcessorArchitecture (0xffff: unknown) */
 	enum md_os_kind osk;
 	uint64_t budget;       /* bytes of names still allowed */
 };
@@ -474,6 +475,7 @@ static int md_sysinfo(struct md *m)
 	platform = ld32le(b + 20);
 	snprintf(t->arch, sizeof(t->arch), "%s", md_arch_name(arch));
 	m->is32 = md_arch_is32(arch);
+	m->arch = arch;
 	switch (platform) {
 	case 0: case 1: case 2: case 3: os = "windows"; m->osk = OSK_WINDOWS; break;
 	case 0x8000: os = "unix"; break;
@@ -843,6 +845,41 @@ static const char *md_mach_name(uint32_t code)
 	return "";
 }
 
+/* Where the crashing thread's instruction pointer sits in its CPU context, by architecture: the
+ * Windows CONTEXT layouts, which breakpad and crashpad also write for these CPUs (x86 Eip, amd64 Rip,
+ * arm64 Pc after ContextFlags, Cpsr and 32 integer registers; breakpad's old arm64 context, 0x8003, has a
+ * 64-bit flags word and lands on the same offset). 0 when unknown. */
+static uint32_t md_pc_offset(uint16_t arch)
+{
+	switch (arch) {
+	case 0: return 0xb8;      /* x86 */
+	case 9: return 0xf8;      /* amd64 */
+	case 12: return 0x108;    /* arm64 */
+	case 0x8003: return 0x108; /* arm64, breakpad's old layout */
+	default: return 0;
+	}
+}
+
+/* Reads the instruction pointer from the exception's thread context, when it is there and in bounds.
+ * A context that is missing or too short is not an error: the dump simply has no pc to give. */
+static int md_exception_pc(struct md *m, const unsigned char *b)
+{
+	struct triage_exception *x = &m->t->exc;
+	uint32_t size = ld32le(b + 160), rva = ld32le(b + 164), off = md_pc_offset(m->arch);
+	unsigned char pc[8];
+	int rc = DS_OK;
+
+	if (off == 0 || size < off + 8 || !dsrc_has(m->src, rva, (uint64_t)off + 8))
+		goto out;
+	rc = md_read(m, (uint64_t)rva + off, pc, m->is32 ? 4 : 8, "exception thread context");
+	if (rc != DS_OK)
+		goto out;
+	x->pc = m->is32 ? ld32le(pc) : ld64le(pc);
+	x->has_pc = x->pc != 0;
+out:
+	return rc;
+}
+
 static int md_exception(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_EXCEPTION];
@@ -876,6 +913,9 @@ static int md_exception(struct md *m)
 		x->params[i] = ld64le(b + 40 + 8 * i) & mask;
 	m->t->has_crashing_thread = 1;
 	m->t->crashing_thread_id = x->thread_id;
+	rc = md_exception_pc(m, b);
+	if (rc != DS_OK)
+		goto out;
 	switch (m->osk) {
 	case OSK_SIGNALS:
 		if (x->code == LIN_DUMP_REQUESTED) {

@@ -192,7 +192,32 @@ def check_core(path):
             bad.append('modules %s, eu-readelf NT_FILE %s' % (ours[:4], paths[:4]))
     report(name, bad)
 
+def check_rust_minidump_gold():
+    """The crashing thread's first frame in rust-minidump's own JSON output (the gold snapshots shipped
+    with the corpus) is the instruction pointer dumpscout reads from the exception's thread context, and
+    the crash bucket names that frame's module and module offset."""
+    for snap in sorted(glob.glob(os.path.join(CORPUS, 'dumps/mdmp/*.gold.rust-minidump-json*.snap'))):
+        dump = snap.split('.gold.')[0]
+        name = 'gold_rust_minidump_pc_' + os.path.basename(dump)
+        text = open(snap).read()
+        gold = json.loads(text[text.index('{'):])
+        frames = (gold.get('crashing_thread') or {}).get('frames') or []
+        if not frames:
+            print('SKIP %s: the gold output has no crashing thread' % name)
+            continue
+        f0 = frames[0]
+        rc, j = inspect(dump)
+        e = (j or {}).get('exception') or {}
+        bad = []
+        if e.get('pc') is None or int(e['pc'], 16) != int(f0['offset'], 16):
+            bad.append('pc %s, rust-minidump frame 0 %s' % (e.get('pc'), f0['offset']))
+        want = '|%s+0x%x|' % (f0['module'], int(f0['module_offset'], 16))
+        if j is None or want not in j['bucket']:
+            bad.append('bucket %s lacks %s' % (j and j['bucket'], want))
+        report(name, bad)
+
 def main():
+    check_rust_minidump_gold()
     if shutil.which('winedump'):
         for p in sorted(glob.glob(os.path.join(CORPUS, 'dumps/mdmp/*.dmp'))):
             check_minidump(p)
