@@ -84,6 +84,8 @@ struct facts {
 	size_t nclasses, capclasses;
 	int has_exc;
 	struct sos_exception exc;
+	int has_stack;
+	struct sos_clrstack stack;
 };
 
 /* Grows *arr to hold n+1 elements of elsz bytes, at most max. */
@@ -131,6 +133,8 @@ static void facts_free(struct facts *f)
 	free(f->classes_done);
 	if (f->has_exc)
 		sos_exception_free(&f->exc);
+	if (f->has_stack)
+		sos_clrstack_free(&f->stack);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -528,7 +532,17 @@ static int facts_add(struct facts *f, const char *cmd, const char *out, size_t l
 		rc = fa_dumpclass(f, args[nargs - 1], out, len, line);
 	else if ((strcmp(w, "gcroot") == 0) && nargs > 0)
 		rc = fa_gcroot(f, args[nargs - 1], out, len, line);
-	else if ((strcmp(w, "pe") == 0 || strcmp(w, "printexception") == 0) && !f->has_exc) {
+	else if (strcmp(w, "clrstack") == 0 && !f->has_stack) {
+		struct ds_err e;
+		memset(&f->stack, 0, sizeof(f->stack));
+		rc = sos_parse_clrstack(out, len, line, &f->stack, &e);
+		if (rc == DS_OK && f->stack.nframes > 0)
+			f->has_stack = 1;
+		else
+			sos_clrstack_free(&f->stack);
+		if (rc == DS_EPARSE)
+			rc = DS_OK;
+	} else if ((strcmp(w, "pe") == 0 || strcmp(w, "printexception") == 0) && !f->has_exc) {
 		struct ds_err e;
 		memset(&f->exc, 0, sizeof(f->exc));
 		rc = sos_parse_pe(out, len, line, &f->exc, &e);
@@ -612,6 +626,17 @@ static const struct fa_alc *fa_alc_of_la(const struct facts *f, uint64_t la)
 					return &f->alcs[j];
 		}
 	return NULL;
+}
+
+/* Moves the faulting thread's stack from the facts to the analysis. */
+static void facts_take_stack(struct facts *f, struct sos_analysis *a)
+{
+	if (!f->has_stack)
+		return;
+	a->stack = f->stack;
+	a->has_stack = 1;
+	memset(&f->stack, 0, sizeof(f->stack));
+	f->has_stack = 0;
 }
 
 /* Builds classify inputs from the facts and classifies. */
@@ -845,6 +870,8 @@ void sos_analyze_opts_default(struct sos_analyze_opts *o)
 void sos_analysis_free(struct sos_analysis *a)
 {
 	free(a->transcript);
+	if (a->has_stack)
+		sos_clrstack_free(&a->stack);
 	if (a->classified)
 		classify_result_free(&a->result);
 	memset(a, 0, sizeof(*a));
@@ -916,6 +943,7 @@ int sos_analyze_dump(const char *dump, const struct sos_analyze_opts *o, struct 
 out:
 	sos_run_close(run);
 	buf_free(&d.out);
+	facts_take_stack(&f, a);
 	facts_free(&f);
 	a->duration_ms = (plat_mono_ns() - t0) / 1000000u;
 	return rc;
@@ -967,6 +995,7 @@ int sos_analyze_transcript(const char *text, size_t len, unsigned ptr_size, stru
 		classify_result_free(&a->result);
 out:
 	sos_session_free(&s);
+	facts_take_stack(&f, a);
 	facts_free(&f);
 	return rc;
 }
@@ -1025,6 +1054,19 @@ char *sos_analysis_to_json(const char *file, const char *triage_json, const stru
 			cJSON_AddItemToObject(an, "contexts", cJSON_CreateArray());
 			cJSON_AddNullToObject(an, "managed_exception");
 		}
+	}
+	if (an != NULL && a->has_stack) {
+		cJSON *st = cJSON_AddObjectToObject(an, "faulting_stack"), *fr;
+		size_t i;
+		if (st != NULL) {
+			cJSON_AddItemToObject(st, "os_thread_id", a->stack.os_thread_id ?
+					      cJSON_CreateString(a->stack.os_thread_id) : cJSON_CreateNull());
+			fr = cJSON_AddArrayToObject(st, "frames");
+			for (i = 0; fr != NULL && i < a->stack.nframes; i++)
+				cJSON_AddItemToArray(fr, cJSON_CreateString(a->stack.frames[i].call_site));
+		}
+	} else if (an != NULL) {
+		cJSON_AddNullToObject(an, "faulting_stack");
 	}
 	cJSON_AddItemToObject(root, "crash_report", cr != NULL ? crashreport_json(cr) : cJSON_CreateNull());
 	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);

@@ -48,6 +48,8 @@ struct sos_analysis {
 	size_t transcript_len;
 	int classified;                /* result below is valid */
 	struct classify_result result; /* owned */
+	int has_stack;                 /* the faulting thread's managed stack (clrstack) below is valid */
+	struct sos_clrstack stack;     /* owned */
 };
 
 void sos_analyze_opts_default(struct sos_analyze_opts *o);

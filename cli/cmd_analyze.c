@@ -205,6 +205,14 @@ exception:
 		printf("\n");
 		for (k = 0; k < r->exception.nstack && k < 8; k++)
 			printf("      at %s\n", r->exception.stack[k]);
+	}
+	if (a->has_stack) {
+		printf("\n  faulting thread %s, managed stack:\n", a->stack.os_thread_id ? a->stack.os_thread_id : "?");
+		for (k = 0; k < a->stack.nframes && k < 12; k++)
+			printf("      %s\n", a->stack.frames[k].call_site);
+	}
+	if (a->classified && r->has_exception) {
+		/* printed above */
 	} else if (have_cr && cr->exception_type != NULL) {
 		printf("\n  managed exception  %s (from the crash report)\n", cr->exception_type);
 		for (k = 0; k < cr->nframes && k < 8; k++)

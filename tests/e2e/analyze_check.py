@@ -75,6 +75,12 @@ def main():
             else:
                 if a['leak'] or held:
                     bad.append('control reports a leak: %s' % [(c.get('name'), c['state']) for c in held])
+            # The faulting thread's managed stack: FailFast for the ALC scenarios, the throwing method for s10
+            # (both from the fixture host's source).
+            frames = ' '.join((a.get('faulting_stack') or {}).get('frames') or [])
+            want_frame = 'RunThrow' if sc.startswith('s10') else 'FailFast'
+            if want_frame not in frames:
+                bad.append('faulting stack lacks %s: %s' % (want_frame, frames[:200]))
             et = exp.get('exception_type')
             me = a.get('managed_exception') or {}
             if et and me.get('type') != et:
