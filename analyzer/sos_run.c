@@ -48,6 +48,8 @@ const char *sos_status_name(enum sos_status st)
 	case SOS_UNSUPPORTED_HOST: return "unsupported_host";
 	case SOS_TOOBIG: return "output_too_big";
 	case SOS_PARSE_ERROR: return "parse_error";
+	case SOS_NOT_DOTNET: return "not_dotnet";
+	case SOS_NO_HEAP: return "no_heap";
 	case SOS_FAILED:
 	default: return "failed";
 	}

@@ -30,10 +30,12 @@ enum sos_status {
 	SOS_FAILED,           /* the engine exited or failed otherwise */
 	SOS_TOOBIG,           /* output cap reached */
 	SOS_PARSE_ERROR,      /* the engine answered with text that is not what the command prints */
+	SOS_NOT_DOTNET,       /* not run: no .NET runtime in the process (native triage only) */
+	SOS_NO_HEAP,          /* not run: the dump holds no heap (a mini or triage dump) */
 };
 
 /* Stable lower-case names ("ok", "timeout", "engine_missing", "no_dac", "unsupported_host", "failed",
- * "output_too_big", "parse_error"): stored in the database and printed in JSON. */
+ * "output_too_big", "parse_error", "not_dotnet", "no_heap"): stored in the database and printed in JSON. */
 const char *sos_status_name(enum sos_status st);
 
 struct sos_run; /* opaque */

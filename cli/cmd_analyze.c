@@ -22,6 +22,7 @@ struct analyze_args {
 	const char *save;
 	int json, pretty, quiet;
 	unsigned timeout_s;
+	unsigned ptr_size; /* --ptr-size for a transcript: 4 or 8 */
 };
 
 static void analyze_usage(FILE *f)
@@ -51,6 +52,7 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = 600;
+	a->ptr_size = 8;
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -84,7 +86,7 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 			} else if (strcmp(s, "--save-transcript") == 0) {
 				a->save = v;
 			} else if (strcmp(v, "4") == 0 || strcmp(v, "8") == 0) {
-				a->timeout_s = a->timeout_s; /* ptr size handled below */
+				a->ptr_size = (unsigned)(v[0] - '0');
 			} else {
 				cli_error("analyze", "--ptr-size is 4 or 8, not '%s'", v);
 				return -1;
@@ -268,18 +270,15 @@ int cmd_analyze(int argc, char **argv)
 	struct progress prog;
 	char *engine = NULL, *js, *tj, crpath[4096];
 	unsigned ptr_size = 8;
-	int have_cr = 0, rc, code = DS_EXIT_OK, i;
+	int have_cr = 0, rc, code = DS_EXIT_OK;
 
 	rc = analyze_parse_args(argc, argv, &args);
 	if (rc != 0) {
 		analyze_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? DS_EXIT_OK : DS_EXIT_BADINPUT;
 	}
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--ptr-size") == 0)
-			ptr_size = (unsigned)atoi(argv[i + 1]);
 	if (args.transcript != NULL)
-		return analyze_transcript_file(&args, ptr_size);
+		return analyze_transcript_file(&args, args.ptr_size);
 
 	memset(&a, 0, sizeof(a));
 	memset(&e, 0, sizeof(e));
@@ -299,10 +298,10 @@ int cmd_analyze(int argc, char **argv)
 		ptr_size = 4;
 
 	if (t.runtime_name[0] == '\0') {
-		a.status = SOS_FAILED;
+		a.status = SOS_NOT_DOTNET;
 		snprintf(a.error, sizeof(a.error), "no .NET runtime is loaded in this process: native triage only");
 	} else if (!t.has_heap) {
-		a.status = SOS_FAILED;
+		a.status = SOS_NO_HEAP;
 		snprintf(a.error, sizeof(a.error),
 			 "the dump holds no heap memory (a mini or triage dump): collect a heap dump (DumpType 2 / "
 			 "DOTNET_DbgMiniDumpType=2) for the managed analysis");

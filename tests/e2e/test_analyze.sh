@@ -7,3 +7,14 @@ if [ ! -f build/fixtures/dumps/s01-static-field.dmp ]; then
 	make -s fixtures >/dev/null 2>&1 || { fail analyze_fixtures "make fixtures failed"; exit 0; }
 fi
 /usr/bin/python3 tests/e2e/analyze_check.py "$DS" build/fixtures/dumps tests/fixtures/dotnet/expect
+
+# Exit codes and statuses at the edges: corrupt input, a native dump, a missing engine.
+out=$("$DS" analyze "$CORPUS/dumps/mdmp/rust-minidump__invalid-range.dmp" 2>&1); rc=$?
+case "$rc:$out" in 2:*offset*) pass analyze_corrupt_exit2_with_offset ;; *) fail analyze_corrupt_exit2_with_offset "exit $rc: $out" ;; esac
+st=$("$DS" analyze --json "$CORPUS/dumps/elf/lldb__linux-x86_64.core" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["analysis"]["status"])'; echo "exit ${PIPESTATUS[0]}")
+expect_eq analyze_native_core_not_dotnet "$(echo $st)" "not_dotnet exit 0"
+if [ -f build/fixtures/dumps/s01-static-field.dmp ]; then
+	st=$("$DS" analyze --json --engine /nonexistent/dotnet-dump build/fixtures/dumps/s01-static-field.dmp 2>/dev/null |
+		/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["analysis"]["status"])'; echo "exit ${PIPESTATUS[0]}")
+	expect_eq analyze_engine_missing_exit1 "$(echo $st)" "engine_missing exit 1"
+fi
