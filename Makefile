@@ -151,12 +151,22 @@ bench: deps all
 run: deps all
 	bash installer/run_local.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+# install: both binaries, the SOS engine (the .tools/ folder `make deps` filled, under libexec), the systemd
+# unit (ExecStart pointing at PREFIX) and, unless one exists, the default config in /etc/dumpscout.
+install: all deps
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/dumpscout $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(CLI_BIN) $(SERVICE_BIN) $(DESTDIR)$(PREFIX)/bin/
+	cp -a .tools/. $(DESTDIR)$(PREFIX)/libexec/dumpscout/
+	rm -f $(DESTDIR)$(PREFIX)/libexec/dumpscout/deps.stamp
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' installer/dumpscoutd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/dumpscoutd.service
+	install -d $(DESTDIR)/etc/dumpscout
+	[ -e $(DESTDIR)/etc/dumpscout/dumpscout.json ] || install -m 600 installer/dumpscout.json $(DESTDIR)/etc/dumpscout/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dumpscout $(DESTDIR)$(PREFIX)/bin/dumpscoutd
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/dumpscout
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/dumpscoutd.service
+	@echo "kept /etc/dumpscout and /var/lib/dumpscout (the config and the data); remove them by hand if you want"
 
 clean:
 	rm -rf build

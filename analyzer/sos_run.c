@@ -139,6 +139,11 @@ char *sos_run_find_engine(const char *configured)
 		if (found == NULL && tools != NULL)
 			found = sos_try(tools, exe);
 		free(tools);
+		/* make install: PREFIX/bin/dumpscout -> PREFIX/libexec/dumpscout/dotnet-dump */
+		tools = sos_join(dir, "../libexec/dumpscout");
+		if (found == NULL && tools != NULL)
+			found = sos_try(tools, exe);
+		free(tools);
 	}
 	if (found == NULL)
 		found = sos_try(".tools", exe); /* run from a checkout: the project's own .tools/ */

@@ -43,7 +43,8 @@ struct sos_run; /* opaque */
 void sos_limits_default(struct sos_limits *lim);
 
 /* Finds the engine: `configured` if not NULL/empty (used as given), else $DUMPSCOUT_ENGINE, else
- * .tools/dotnet-dump beside or above the running executable's folder, else .tools/dotnet-dump in the
+ * .tools/dotnet-dump beside or above the running executable's folder, else ../libexec/dumpscout/dotnet-dump
+ * from it (make install), else .tools/dotnet-dump in the
  * current folder, else dotnet-dump on PATH, else
  * ~/.dotnet/tools/dotnet-dump. Returns a malloc'd path (caller frees) or NULL if none exists. */
 char *sos_run_find_engine(const char *configured);
