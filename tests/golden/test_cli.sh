@@ -179,6 +179,10 @@ deleted=$(q "SELECT count(*) FROM dumps WHERE deleted_at IS NOT NULL")
 files_after=$(ls "$D" | grep -vc crashreport)
 case "$rc:$out" in 0:*"deleted $deleted of"*) pass cli_purge ;; *) fail cli_purge "$rc: $out" ;; esac
 expect_eq cli_purge_files_gone "$((files_before - files_after))" "$deleted"
+# Retention keeps the newest dump of every bucket: no bucket may be left without a present dump, and the
+# one kept is its newest.
+expect_eq cli_purge_keeps_newest_per_bucket "$(q "SELECT count(*) FROM buckets b WHERE EXISTS (SELECT 1 FROM dump_buckets x WHERE x.bucket_id = b.id) AND NOT EXISTS (SELECT 1 FROM dump_buckets x JOIN dumps d ON d.id = x.dump_id WHERE x.bucket_id = b.id AND d.deleted_at IS NULL AND d.id = (SELECT max(d2.id) FROM dump_buckets x2 JOIN dumps d2 ON d2.id = x2.dump_id WHERE x2.bucket_id = b.id))")" "0"
+[ "$deleted" -gt 0 ] && pass cli_purge_deleted_some || fail cli_purge_deleted_some "max_count 2 deleted nothing"
 out=$("$DS" config check --config "$T/cfg.json" 2>&1); rc=$?
 expect_eq cli_config_ok "$rc:$out" "0:$T/cfg.json: ok"
 printf '{ "watch": { "stability_ms": "soon" }, "retention": { "max_cont": 3 } }\n' >"$T/bad.json"
