@@ -41,6 +41,7 @@ def fix_run_ids(s):
     s = re.sub(r"\b0000[0-9a-f]{12}\b", "<addr>", s)
     s = re.sub(r"\b[0-9a-f]{64}\b", "<fixture-sha256>", s)
     s = re.sub(r"\(\d+ bytes\)", "(<fixture-size> bytes)", s)
+    s = re.sub(r"(?<![\w.])\d{7,11}(?![\w.])", "<fixture-size>", s)
     s = re.sub(r"\b\d+ threads, \d+ modules\b", "<n> threads, <n> modules", s)
     return s.replace(ROOT, "<ROOT>")
 
