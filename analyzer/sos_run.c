@@ -116,46 +116,39 @@ static char *sos_search_path(const char *name)
 
 char *sos_run_find_engine(const char *configured)
 {
-#ifdef _WIN32
-	static const char exe[] = "dotnet-dump.exe";
-#else
-	static const char exe[] = "dotnet-dump";
-#endif
-	const char *env = getenv("DUMPSCOUT_ENGINE");
-	char *dir = NULL, *tools = NULL, *found = NULL;
-	char *home = NULL;
+	/* Relative to the running executable: build/dumpscout -> ../.tools; a layout that keeps .tools
+	 * beside the binary; make install: PREFIX/bin -> ../libexec/dumpscout. */
+	static const char *const beside_exe[] = { "../.tools", ".tools", "../libexec/dumpscout" };
+	const char *env = getenv("DUMPSCOUT_ENGINE"), *given = NULL;
+	char exe[32], *dir = NULL, *home = NULL, *tools, *found = NULL;
+	size_t i;
 
+	snprintf(exe, sizeof(exe), "dotnet-dump%s", plat_exe_suffix());
 	if (configured != NULL && configured[0] != '\0')
-		return plat_is_executable(configured) ? strdup(configured) : NULL;
-	if (env != NULL && env[0] != '\0')
-		return plat_is_executable(env) ? strdup(env) : NULL;
+		given = configured;
+	else if (env != NULL && env[0] != '\0')
+		given = env;
+	if (given != NULL) {
+		/* An explicit choice is used as given, or not at all: no silent fallback to another engine. */
+		found = plat_is_executable(given) ? strdup(given) : NULL;
+		goto out;
+	}
 	dir = plat_exe_dir();
-	if (dir != NULL) {
-		/* build/dumpscout -> ../.tools/dotnet-dump; an installed layout keeps .tools beside the binary. */
-		tools = sos_join(dir, "../.tools");
-		found = tools ? sos_try(tools, exe) : NULL;
-		free(tools);
-		tools = sos_join(dir, ".tools");
-		if (found == NULL && tools != NULL)
-			found = sos_try(tools, exe);
-		free(tools);
-		/* make install: PREFIX/bin/dumpscout -> PREFIX/libexec/dumpscout/dotnet-dump */
-		tools = sos_join(dir, "../libexec/dumpscout");
-		if (found == NULL && tools != NULL)
-			found = sos_try(tools, exe);
+	for (i = 0; dir != NULL && found == NULL && i < DS_ARRAY_LEN(beside_exe); i++) {
+		tools = sos_join(dir, beside_exe[i]);
+		found = tools != NULL ? sos_try(tools, exe) : NULL;
 		free(tools);
 	}
 	if (found == NULL)
 		found = sos_try(".tools", exe); /* run from a checkout: the project's own .tools/ */
 	if (found == NULL)
 		found = sos_search_path(exe);
-	if (found == NULL)
-		home = plat_home_dir();
-	if (found == NULL && home != NULL) {
+	if (found == NULL && (home = plat_home_dir()) != NULL) {
 		tools = sos_join(home, ".dotnet/tools");
-		found = tools ? sos_try(tools, exe) : NULL;
+		found = tools != NULL ? sos_try(tools, exe) : NULL;
 		free(tools);
 	}
+out:
 	free(dir);
 	free(home);
 	return found;
