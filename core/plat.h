@@ -64,6 +64,10 @@ int plat_is_executable(const char *path);
 /* Forcibly ends a process and, where the OS allows, the process group it leads (children it
  * started). Used on engine timeouts. */
 void plat_kill_tree(int pid);
+/* 1 if c separates folders in a path: '/', and on Windows also '\\'. */
+int plat_is_path_sep(int c);
+/* 1 if path is absolute: "/x"; on Windows also "C:\\x", "C:/x" and "\\\\server\\share". */
+int plat_path_is_absolute(const char *path);
 /* The suffix of executable files: "" or ".exe". */
 const char *plat_exe_suffix(void);
 /* Separator of the PATH variable: ':' or ';'. */

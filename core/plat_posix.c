@@ -608,3 +608,13 @@ const char *plat_exe_suffix(void)
 {
 	return "";
 }
+
+int plat_is_path_sep(int c)
+{
+	return c == '/';
+}
+
+int plat_path_is_absolute(const char *path)
+{
+	return path != NULL && path[0] == '/';
+}

@@ -1727,3 +1727,16 @@ const char *plat_exe_suffix(void)
 {
 	return ".exe";
 }
+
+int plat_is_path_sep(int c)
+{
+	return c == '/' || c == '\\';
+}
+
+int plat_path_is_absolute(const char *path)
+{
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	return path[0] == '/' || path[0] == '\\' ||
+	       (((path[0] | 0x20) >= 'a' && (path[0] | 0x20) <= 'z') && path[1] == ':');
+}

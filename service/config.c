@@ -111,7 +111,7 @@ char *config_file_dir(const char *file)
 	char *d;
 
 	for (p = file; p != NULL && *p != '\0'; p++)
-		if (*p == '/' || (*p == '\\' && plat_path_list_sep() == ';'))
+		if (plat_is_path_sep((unsigned char)*p))
 			slash = p;
 	if (slash == NULL)
 		return NULL;
@@ -161,11 +161,7 @@ static int config_app_valid(const char *s)
 /* An absolute path: "/x" everywhere; on Windows also "C:\x", "C:/x" and "\\server\share". */
 static int config_is_abs(const char *v)
 {
-#ifdef _WIN32
-	if (v[0] == '\\' || (((v[0] | 0x20) >= 'a' && (v[0] | 0x20) <= 'z') && v[1] == ':'))
-		return 1;
-#endif
-	return v[0] == '/';
+	return plat_path_is_absolute(v);
 }
 
 int config_defaults(struct config *cfg)
@@ -481,7 +477,7 @@ static int config_parse(const char *text, size_t len, const char *file, struct c
 {
 	cJSON *root = NULL;
 	const char *end = NULL;
-	char *base_dir = NULL, *slash;
+	char *base_dir = NULL;
 	size_t line = 1;
 	const char *p;
 	int rc;
@@ -491,21 +487,13 @@ static int config_parse(const char *text, size_t len, const char *file, struct c
 		goto out;
 	if (file != NULL) {
 		cfg->file = strdup(file);
-		base_dir = strdup(file);
-		if (cfg->file == NULL || base_dir == NULL) {
+		/* NULL: no folder part, relative paths stay relative to the current folder, as given */
+		base_dir = config_file_dir(file);
+		for (p = file; base_dir == NULL && *p != '\0' && !plat_is_path_sep((unsigned char)*p); p++)
+			;
+		if (cfg->file == NULL || (base_dir == NULL && *p != '\0')) {
 			rc = DS_ENOMEM;
 			goto out;
-		}
-		slash = strrchr(base_dir, '/');
-#ifdef _WIN32
-		if (strrchr(base_dir, '\\') != NULL && (slash == NULL || strrchr(base_dir, '\\') > slash))
-			slash = strrchr(base_dir, '\\');
-#endif
-		if (slash == NULL) {
-			free(base_dir);
-			base_dir = NULL; /* relative to the current folder, as given */
-		} else {
-			slash[slash == base_dir] = '\0';
 		}
 	}
 	if (text == NULL)
