@@ -16,7 +16,7 @@ import sys
 
 MANIFEST = "build/fixtures/dumps/manifest.tsv"
 PIDS = {}
-if os.path.exists(MANIFEST):
+if os.path.exists(MANIFEST) and os.environ.get("CLI_GOLDEN_FIXTURES", "1") == "1":
     for row in open(MANIFEST).read().splitlines()[1:]:
         cols = row.split("\t")
         if len(cols) > 1 and cols[1].isdigit():
@@ -106,4 +106,8 @@ else:
         marker = re.compile(r"Scout\.|plugin-|\bs[01]\d-[a-z]")
         whole = bool(re.search(r"/s[01]\d-[a-z][^\n]*\.dmp", "\n".join(data.splitlines()[:4])))
         data = "\n".join(fix_run_ids(l) if whole or marker.search(l) else l for l in data.split("\n"))
+        # A fixture's pid has 4 or 5 digits depending on the machine, and a table's columns are as wide as
+        # their widest cell: with fixtures in the table, compare cells, not padding (tests/unit/
+        # test_cli_table.c checks the alignment itself).
+        data = re.sub(r"(?<=\S) {2,}(?=\S)", "  ", data)
     sys.stdout.write(data)
