@@ -15,7 +15,12 @@ cfg=$var/dumpscout.json
 db=$var/dumpscout.db
 DS=$BUILD/dumpscout
 DSD=$BUILD/dumpscoutd
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only, and never with NO_COLOR.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n== %s\n' "$*"; }
+fi
 
 for b in "$DS" "$DSD"; do
 	[ -x "$b" ] || { echo "demo: $b is missing: run 'make' first" >&2; exit 1; }
