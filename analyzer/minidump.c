@@ -776,32 +776,57 @@ out:
 	return rc;
 }
 
+/* The header that the unloaded-module, memory-info and handle-data streams share: SizeOfHeader,
+ * SizeOfEntry, then the entry count (64 bits wide for memory info), hdr_len bytes in all. Checks the
+ * header against the stream and that count entries of esize bytes fit after it; errors name `what`
+ * and point at the stream's directory entry, its header, or the count field. */
+static int md_sized_list(struct md *m, const struct md_loc *l, size_t hdr_len, int count64, uint32_t min_entry,
+			 const char *what, uint32_t *hsize, uint32_t *esize, uint64_t *count)
+{
+	unsigned char h[16];
+	char msg[96];
+	int rc;
+
+	if (l->size < hdr_len) {
+		snprintf(msg, sizeof(msg), "%s too short", what);
+		rc = md_corrupt(m, l->dirent, msg);
+		goto out;
+	}
+	rc = md_read(m, l->rva, h, hdr_len, what);
+	if (rc != DS_OK)
+		goto out;
+	*hsize = ld32le(h);
+	*esize = ld32le(h + 4);
+	*count = count64 ? ld64le(h + 8) : ld32le(h + 8);
+	if (*hsize < hdr_len || *hsize > l->size || *esize < min_entry) {
+		snprintf(msg, sizeof(msg), "bad %s header", what);
+		rc = md_corrupt(m, l->rva, msg);
+		goto out;
+	}
+	if (*count > (l->size - *hsize) / *esize) {
+		snprintf(msg, sizeof(msg), "%s count larger than its stream", what);
+		rc = md_corrupt(m, (uint64_t)l->rva + 8, msg);
+	}
+out:
+	return rc;
+}
+
 static int md_unloaded(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_UNLOADED];
 	struct triage *t = m->t;
-	unsigned char h[12], b[MD_UNLOADED_MIN_ENTRY];
-	uint32_t hsize, esize, count, i;
+	unsigned char b[MD_UNLOADED_MIN_ENTRY];
+	uint32_t hsize, esize, i;
+	uint64_t count;
 	int rc = DS_OK;
 
 	if (!l->present)
 		goto out;
-	if (l->size < sizeof(h)) {
-		rc = md_corrupt(m, l->dirent, "unloaded module list too short");
-		goto out;
-	}
-	rc = md_read(m, l->rva, h, sizeof(h), "unloaded module list");
+	rc = md_sized_list(m, l, 12, 0, MD_UNLOADED_MIN_ENTRY, "unloaded module list", &hsize, &esize, &count);
 	if (rc != DS_OK)
 		goto out;
-	hsize = ld32le(h);
-	esize = ld32le(h + 4);
-	count = ld32le(h + 8);
-	if (hsize < sizeof(h) || hsize > l->size || esize < MD_UNLOADED_MIN_ENTRY) {
-		rc = md_corrupt(m, l->rva, "bad unloaded module list header");
-		goto out;
-	}
-	if (count > TRIAGE_MAX_MODULES || (uint64_t)count * esize > l->size - hsize) {
-		rc = md_corrupt(m, (uint64_t)l->rva + 8, "unloaded module count larger than its stream");
+	if (count > TRIAGE_MAX_MODULES) {
+		rc = md_corrupt(m, (uint64_t)l->rva + 8, "unloaded module count over the module cap");
 		goto out;
 	}
 	if (count == 0)
@@ -1045,32 +1070,15 @@ out:
 static int md_meminfo(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_MEMINFO];
-	unsigned char b[16];
 	uint32_t hsize, esize;
 	uint64_t count;
 	int rc = DS_OK;
 
 	if (!l->present)
 		goto out;
-	if (l->size < sizeof(b)) {
-		rc = md_corrupt(m, l->dirent, "memory info list too short");
-		goto out;
-	}
-	rc = md_read(m, l->rva, b, sizeof(b), "memory info list");
-	if (rc != DS_OK)
-		goto out;
-	hsize = ld32le(b);
-	esize = ld32le(b + 4);
-	count = ld64le(b + 8);
-	if (hsize < sizeof(b) || hsize > l->size || esize < MD_MEMINFO_MIN_ENTRY) {
-		rc = md_corrupt(m, l->rva, "bad memory info list header");
-		goto out;
-	}
-	if (count > (l->size - hsize) / esize) {
-		rc = md_corrupt(m, (uint64_t)l->rva + 8, "memory info count larger than its stream");
-		goto out;
-	}
-	m->t->mem_regions = count;
+	rc = md_sized_list(m, l, 16, 1, MD_MEMINFO_MIN_ENTRY, "memory info list", &hsize, &esize, &count);
+	if (rc == DS_OK)
+		m->t->mem_regions = count;
 out:
 	return rc;
 }
@@ -1078,30 +1086,15 @@ out:
 static int md_handles(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_HANDLES];
-	unsigned char b[16];
-	uint32_t hsize, dsize, count;
+	uint32_t hsize, dsize;
+	uint64_t count;
 	int rc = DS_OK;
 
 	if (!l->present)
 		goto out;
-	if (l->size < sizeof(b)) {
-		rc = md_corrupt(m, l->dirent, "handle data stream too short");
-		goto out;
-	}
-	rc = md_read(m, l->rva, b, sizeof(b), "handle data");
+	rc = md_sized_list(m, l, 16, 0, MD_HANDLE_MIN_DESC, "handle data", &hsize, &dsize, &count);
 	if (rc != DS_OK)
 		goto out;
-	hsize = ld32le(b);
-	dsize = ld32le(b + 4);
-	count = ld32le(b + 8);
-	if (hsize < sizeof(b) || hsize > l->size || dsize < MD_HANDLE_MIN_DESC) {
-		rc = md_corrupt(m, l->rva, "bad handle data header");
-		goto out;
-	}
-	if ((uint64_t)count * dsize > l->size - hsize) {
-		rc = md_corrupt(m, (uint64_t)l->rva + 8, "handle count larger than its stream");
-		goto out;
-	}
 	m->t->has_handles = 1;
 	m->t->handle_count = count;
 out:
