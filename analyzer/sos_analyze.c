@@ -138,19 +138,6 @@ static void facts_free(struct facts *f)
 	memset(f, 0, sizeof(*f));
 }
 
-static void cmd_word(const char *cmd, char *w, size_t wsz)
-{
-	size_t i = 0;
-
-	while (*cmd == ' ' || *cmd == '!')
-		cmd++;
-	while (*cmd != '\0' && *cmd != ' ' && *cmd != '\t' && i + 1 < wsz) {
-		w[i++] = (char)((*cmd >= 'A' && *cmd <= 'Z') ? *cmd - 'A' + 'a' : *cmd);
-		cmd++;
-	}
-	w[i] = '\0';
-}
-
 static struct fa_module *fa_module_find(struct facts *f, uint64_t addr)
 {
 	size_t i;
@@ -512,7 +499,7 @@ static int facts_add(struct facts *f, const char *cmd, const char *out, size_t l
 		f->no_clr = 1;
 	if (cmd == NULL || !ok)
 		return DS_OK;
-	cmd_word(cmd, w, sizeof(w));
+	sos_cmd_word(cmd, w, sizeof(w));
 	nargs = sos_cmd_hex_args(cmd, args, DS_ARRAY_LEN(args));
 	if (strcmp(w, "dumpheap") == 0)
 		rc = fa_dumpheap(f, cmd, out, len, line);

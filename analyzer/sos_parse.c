@@ -226,8 +226,7 @@ out:
 	return rc;
 }
 
-/* Lowercased first word of a command, without a leading '!'. */
-static void cmd_word(const char *cmd, char *w, size_t wsz)
+void sos_cmd_word(const char *cmd, char *w, size_t wsz)
 {
 	size_t i = 0;
 
@@ -246,7 +245,7 @@ enum sos_kind sos_record_kind(const char *cmd, const char *out, size_t len)
 	char w[32];
 
 	if (cmd != NULL) {
-		cmd_word(cmd, w, sizeof(w));
+		sos_cmd_word(cmd, w, sizeof(w));
 		if (strcmp(w, "dumpheap") == 0)
 			return SOS_KIND_DUMPHEAP;
 		if (strcmp(w, "gcroot") == 0)

@@ -67,6 +67,10 @@ enum sos_kind {
 };
 enum sos_kind sos_record_kind(const char *cmd, const char *out, size_t len);
 
+/* The first word of a command, lowercased and without WinDbg's leading '!' ("!DumpHeap -type X" ->
+ * "dumpheap"), into w (wsz bytes, always NUL-terminated; cut if longer). Reentrant. */
+void sos_cmd_word(const char *cmd, char *w, size_t wsz);
+
 /* The first hexadecimal argument of a command ("gcroot -nostacks 0x7f8b..." -> 0x7f8b...); the value
  * of the "-type" option into typebuf (empty if none); whether "-short" was given. Returns 0 if an address
  * was found, -1 otherwise. Any pointer may be NULL. */

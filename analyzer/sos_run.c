@@ -3,6 +3,7 @@
  * time and size limits and kills the engine when one is hit. It does not interpret what the commands
  * print: that is sos_parse.c's job. */
 #include "sos_run.h"
+#include "../core/cursor.h"
 #include "../core/plat.h"
 
 #include <stdio.h>
@@ -308,14 +309,12 @@ static int sos_wait_marker(struct sos_run *s, uint32_t cmd_timeout_ms)
 	return DS_EENGINE;
 }
 
+/* 1 if needle occurs in the n bytes at hay. */
 static int sos_contains(const char *hay, size_t n, const char *needle)
 {
-	size_t m = strlen(needle), i;
+	struct span sp = { hay, n };
 
-	for (i = 0; i + m <= n; i++)
-		if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
-			return 1;
-	return 0;
+	return span_find(sp, needle) >= 0;
 }
 
 /* Builds the engine's environment: ours plus invariant globalization (stable number formats) and no
