@@ -104,38 +104,6 @@ int plat_file_read_at(struct plat_file *f, uint64_t off, void *dst, size_t n)
 	return DS_OK;
 }
 
-int plat_read_file(const char *path, size_t max, char **data, size_t *len)
-{
-	struct plat_file *f = NULL;
-	char *p = NULL;
-	int rc;
-
-	*data = NULL;
-	*len = 0;
-	rc = plat_file_open(path, &f);
-	if (rc != DS_OK)
-		goto out;
-	if (f->size > max) {
-		rc = DS_ETOOBIG;
-		goto out;
-	}
-	p = malloc((size_t)f->size + 1);
-	if (p == NULL) {
-		rc = DS_ENOMEM;
-		goto out;
-	}
-	rc = plat_file_read_at(f, 0, p, (size_t)f->size);
-	if (rc != DS_OK)
-		goto out;
-	p[f->size] = '\0';
-	*data = p;
-	*len = (size_t)f->size;
-	p = NULL;
-out:
-	free(p);
-	plat_file_close(f);
-	return rc;
-}
 
 int plat_write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
