@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_sos_golden.sh - the SOS parser and classifier on real transcripts: every file in
-# ../shared/corpus/sos/ (published outputs, many SOS versions), the fixtures' recorded sessions in
+# tests/corpus/sos/ (published outputs, many SOS versions), the fixtures' recorded sessions in
 # tests/golden/sos/, and the complog dumpheap+gcroot pair as one session. For each, the classified JSON
 # must equal tests/golden/sos_expected/NAME.json (UPDATE=1 rewrites those; review with git diff), and
 # facts read straight from the transcript text must hold: the root count a context reports equals the
