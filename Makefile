@@ -17,8 +17,13 @@ PKGS := libuv sqlite3 libcjson libcurl
 OPT ?= -O2
 CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -g $(OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-fno-strict-aliasing -MMD -MP
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# The libraries' flags are asked of pkg-config when the first compile or link needs them, not when make
+# reads this file: on a fresh machine `make test` installs them (deps) before it compiles anything.
+# Asked once, then kept; a pkg-config that cannot find them stops the build with what to do.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_ask,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkg_ask,--libs))$(PKG_LIBS)
+pkg_ask = $(call pkg_check,$(shell $(PKG_CONFIG) $(1) $(PKGS) 2>/dev/null || echo DS_PKG_CONFIG_FAILED))
+pkg_check = $(if $(filter DS_PKG_CONFIG_FAILED,$(1)),$(error $(PKG_CONFIG) cannot find $(PKGS): run `make deps` first),$(1))
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) -I. $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LIBS = $(PKG_LIBS) -lm -lpthread
@@ -66,12 +71,16 @@ $(DEPS_STAMP): installer/deps.sh
 # V=1 shows the full compiler command lines.
 Q := $(if $(V),,@)
 
-$(BUILD)/obj/%.o: %.c
+# When this run installs the dependencies (make test, make deps all, ...), nothing compiles before they are
+# in, also under make -j.
+DEPS_FIRST := $(if $(filter deps test check sanitize run bench install demo fuzz fixtures,$(MAKECMDGOALS)),$(DEPS_STAMP))
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@

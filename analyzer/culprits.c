@@ -2,7 +2,7 @@
  * content lives in analyzer/culprits.json; this file only reads it, it decides nothing about chains. */
 #include "culprits.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* culprits.h - the catalogue of known causes that keep an AssemblyLoadContext alive: loaded from the
- * JSON embedded at build time (analyzer/culprits.json -> analyzer/culprits_data.c), and matched against
+ * JSON embedded at build time (analyzer/culprits.json -> build/gen/culprits_data.c), and matched against
  * a classified root. It knows nothing of SOS text; classify.c feeds it kinds, culprits and chains. */
 #ifndef DS_CULPRITS_H
 #define DS_CULPRITS_H

@@ -18,6 +18,7 @@
 #include "elfcore.h"
 #include "dsrc.h"
 #include "triage.h"
+#include "core/carr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,22 +232,13 @@ static char *ec_memdup(const char *p, size_t n)
 static int ec_add_thread(struct ec *c, uint64_t id, uint64_t off)
 {
 	struct triage *t = c->t;
-	struct triage_thread *nt;
-	size_t cap;
+	int rc = carr_reserve(&t->threads, &c->threads_cap, t->nthreads, sizeof(*t->threads), TRIAGE_MAX_THREADS);
 
-	if (t->nthreads >= TRIAGE_MAX_THREADS)
+	if (rc == DS_ETOOBIG)
 		return ds_err_set(c->e, DS_ECORRUPT, off, "more than %u threads in the core notes",
 				  TRIAGE_MAX_THREADS);
-	if (t->nthreads == c->threads_cap) {
-		cap = c->threads_cap ? c->threads_cap * 2 : 16;
-		if (cap > TRIAGE_MAX_THREADS)
-			cap = TRIAGE_MAX_THREADS;
-		nt = realloc(t->threads, cap * sizeof(*nt));
-		if (nt == NULL)
-			return ds_err_setn(c->e, DS_ENOMEM, "out of memory for the thread list");
-		t->threads = nt;
-		c->threads_cap = cap;
-	}
+	if (rc != DS_OK)
+		return ds_err_setn(c->e, DS_ENOMEM, "out of memory for the thread list");
 	t->threads[t->nthreads].id = id;
 	t->threads[t->nthreads].name = NULL;
 	t->nthreads++;

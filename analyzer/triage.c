@@ -5,10 +5,10 @@
 #include "dsrc.h"
 #include "elfcore.h"
 #include "minidump.h"
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #ifndef DS_CLI_H
 #define DS_CLI_H
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct cli_command {
 	const char *name;

@@ -3,11 +3,11 @@
  * or as the JSON contract documented in the README. Also re-classifies a saved SOS session. It starts the
  * engine only through analyzer/sos_analyze.c. */
 #include "cli.h"
-#include "../analyzer/crashreport.h"
-#include "../analyzer/sos_analyze.h"
-#include "../analyzer/triage.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
+#include "analyzer/crashreport.h"
+#include "analyzer/sos_analyze.h"
+#include "analyzer/triage.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include "jget.h"
 #include "table.h"
 #include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * program started by hand. The file work is in service/createdump.c; this is argument handling
  * and wording only. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../service/config.h"
-#include "../service/createdump.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "service/config.h"
+#include "service/createdump.h"
 
 #include <stdio.h>
 #include <stdlib.h>

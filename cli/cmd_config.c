@@ -2,9 +2,9 @@
  * with the service's own parser (config_check) and prints every problem with its key, or "FILE: ok".
  * It does not start anything or touch the database. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../service/config.h"
-#include "../service/mail.h"
+#include "core/ds.h"
+#include "service/config.h"
+#include "service/mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,8 +8,8 @@
 #include "listing.h"
 #include "table.h"
 #include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

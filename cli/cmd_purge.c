@@ -6,10 +6,10 @@
 #include "dbopen.h"
 #include "jget.h"
 #include "table.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
-#include "../service/retention.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "service/config.h"
+#include "service/retention.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
 #include "cli.h"
 #include "dbopen.h"
 #include "table.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

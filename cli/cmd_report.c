@@ -7,10 +7,10 @@
 #include "report.h"
 #include "table.h"
 #include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
-#include "../service/mail.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "service/config.h"
+#include "service/mail.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

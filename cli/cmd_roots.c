@@ -7,9 +7,9 @@
 #include "jget.h"
 #include "table.h"
 #include "when.h"
-#include "../analyzer/culprits.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "analyzer/culprits.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

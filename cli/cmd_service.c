@@ -2,13 +2,13 @@
  * the service control manager, for machines that do not use the MSI (service/svcctl_win.c does the
  * work). On other systems it says that this is a Windows command (systemd runs dumpscoutd there). */
 #include "cli.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
-#include "../service/svcctl.h"
+#include "service/svcctl.h"
 #endif
 
 static void cmd_service_usage(FILE *f)

@@ -9,9 +9,9 @@
 #include "listing.h"
 #include "table.h"
 #include "when.h"
-#include "../analyzer/culprits.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "analyzer/culprits.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>

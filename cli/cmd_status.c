@@ -8,9 +8,9 @@
 #include "jget.h"
 #include "table.h"
 #include "when.h"
-#include "../analyzer/sos_run.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "analyzer/sos_run.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

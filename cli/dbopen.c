@@ -3,9 +3,9 @@
  * nothing here writes to the database. */
 #include "dbopen.h"
 #include "cli.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "service/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /* main.c - the `dumpscout` command: finds the subcommand and hands it the arguments. The commands
  * themselves are in cli/cmd_*.c; this file knows only their names. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../service/config.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "service/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

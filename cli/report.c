@@ -6,9 +6,9 @@
 #include "report.h"
 #include "jget.h"
 #include "when.h"
-#include "../analyzer/culprits.h"
-#include "../core/buf.h"
-#include "../core/store.h"
+#include "analyzer/culprits.h"
+#include "core/buf.h"
+#include "core/store.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct cJSON;
 
@@ -28,7 +28,7 @@ struct table {
 	int mode;                     /* enum table_mode: how time and size cells are written */
 	char **cells;                 /* row-major, ncells of them, owned */
 	unsigned char *colors;
-	size_t ncells, cap;
+	size_t ncells, cap, colors_cap; /* capacities of cells and colors (core/carr.h) */
 	int next_color;
 };
 

@@ -2,7 +2,7 @@
  * with integer formulas for the proleptic Gregorian calendar, so no OS time-zone call is involved: the
  * CLI speaks UTC everywhere. It does not read the clock. */
 #include "when.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>

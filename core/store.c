@@ -6,7 +6,7 @@
 #include "plat.h"
 #include "schema.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include <inttypes.h>

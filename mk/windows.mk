@@ -57,14 +57,15 @@ $(WIN_DIR)/obj/%.o: %.c | $(WIN_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
-$(WIN_DIR)/obj/gen/schema_embed.o: $(GEN_SRC) | $(WIN_DEPS_STAMP)
+# Generated sources (the schema, the culprit catalogue) come from the Linux build's $(BUILD)/gen.
+$(WIN_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c | $(WIN_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
 $(WIN_LIBCORE): $(WIN_CORE_OBJ)
 	@rm -f $@
 	$(WIN_AR) rcs $@ $^
-$(WIN_LIBANALYZER): $(WIN_ANALYZER_OBJ)
+$(WIN_LIBANALYZER): $(WIN_ANALYZER_OBJ) $(WIN_DIR)/obj/gen/culprits_data.o
 	@rm -f $@
 	$(WIN_AR) rcs $@ $^
 $(WIN_LIBSERVICE): $(WIN_SERVICE_OBJ)

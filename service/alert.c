@@ -4,10 +4,10 @@
  * (cli/report.c), rendered by the same code as `dumpscout report`. */
 #include "alert.h"
 
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

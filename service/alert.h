@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct cJSON;
 

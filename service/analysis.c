@@ -2,11 +2,11 @@
  * the CLI shows, and the classifier's contexts and roots flattened into the store's structs. Everything
  * the store records points into one owner block freed by the queue after recording. */
 #include "analysis.h"
-#include "../analyzer/crashreport.h"
-#include "../analyzer/sos_analyze.h"
-#include "../core/buf.h"
+#include "analyzer/crashreport.h"
+#include "analyzer/sos_analyze.h"
+#include "core/buf.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

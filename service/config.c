@@ -5,10 +5,10 @@
 #include "createdump.h"
 #include "mail.h"
 
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../core/ds.h"
-#include "../core/log.h"
+#include "core/ds.h"
+#include "core/log.h"
 
 struct cJSON;
 

@@ -3,8 +3,8 @@
  * systemctl and never passes a name through a shell; it touches only files named dumpscout.conf. */
 #include "createdump.h"
 
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

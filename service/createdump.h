@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #define CREATEDUMP_DROPIN_NAME "dumpscout.conf"
 #define CREATEDUMP_NVARS 4

@@ -7,11 +7,11 @@
 #include "retention.h"
 #include "watcher.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

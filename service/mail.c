@@ -4,12 +4,12 @@
  * never writes a password or a message body to a log or an error. */
 #include "mail.h"
 
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
 #include "config.h"
 #include "mail.h"
 #include "mime.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,13 +8,13 @@
 #include "alert.h"
 #include "mail.h"
 
-#include "../cli/report.h"
+#include "cli/report.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
 
 #include <uv.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 #include "config.h"
 
 struct store;

@@ -5,9 +5,9 @@
 #include "daemon.h"
 #include "daemon_args.h"
 
-#include "../core/ds.h"
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/ds.h"
+#include "core/log.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,9 +9,9 @@
 #include "svcctl.h"
 #include "wer.h"
 
-#include "../core/ds.h"
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/ds.h"
+#include "core/log.h"
+#include "core/plat.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

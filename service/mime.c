@@ -3,8 +3,8 @@
  * nothing; the configuration, the outbox and SMTP live in service/mail.c. */
 #include "mime.h"
 
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

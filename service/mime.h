@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 /* Longest address (RFC 5321 path limit) and display name we accept. */
 #define MIME_ADDR_MAX 254

@@ -3,8 +3,8 @@
  * files through the platform layer and marks their rows. Rows, triage and analyses are never removed. */
 #include "retention.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/log.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

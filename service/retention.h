@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
-#include "../core/store.h"
+#include "core/ds.h"
+#include "core/store.h"
 
 struct retention_quota {
 	uint64_t max_count;      /* raw files kept at most (0: no limit) */

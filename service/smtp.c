@@ -4,10 +4,10 @@
  * Configuration, composing, queueing and scheduling are mail.c's. */
 #include "mail.h"
 #include "mime.h"
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>

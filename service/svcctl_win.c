@@ -4,9 +4,9 @@
 #include "svcctl.h"
 #include "wer.h"
 
-#include "../core/plat.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -4,11 +4,11 @@
  * this file decides only which values to write and what to warn about. It does not watch dumps. */
 #include "wer.h"
 
-#include "../analyzer/sos_run.h"
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "analyzer/sos_run.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

@@ -4,8 +4,8 @@
 #include "worker.h"
 #include "analysis.h"
 
-#include "../core/plat.h"
-#include "../core/sha256.h"
+#include "core/plat.h"
+#include "core/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/triage.h"
-#include "../core/ds.h"
-#include "../core/store.h"
+#include "analyzer/triage.h"
+#include "core/ds.h"
+#include "core/store.h"
 
 /* ---- triage ---- */
 

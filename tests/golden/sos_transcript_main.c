@@ -1,7 +1,7 @@
 /* sos_transcript_main.c - test helper for tests/golden/test_sos_golden.sh: runs classify_transcript over
  * one saved SOS session and prints the classified analysis as JSON (what `dumpscout analyze
  * --transcript` will print). Exit 0 on success, 2 with "FILE: line N: ..." on bad input. */
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 

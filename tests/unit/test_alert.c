@@ -3,9 +3,9 @@
  * rest, and every value from a dump is HTML-escaped in the HTML part. */
 #include "t.h"
 
-#include "../../service/alert.h"
+#include "service/alert.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 TEST(alert_lists_buckets)
 {

@@ -3,7 +3,7 @@
  * JSON rendering. Inputs are small SOS-shaped strings parsed by sos_parse.c. */
 #include "t.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "analyzer/classify.h"
 

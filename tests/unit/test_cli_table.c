@@ -3,8 +3,8 @@
  * formatting behind --since/--until. */
 #include "t.h"
 #include "cli_stubs.h"
-#include "../../cli/table.h"
-#include "../../cli/when.h"
+#include "cli/table.h"
+#include "cli/when.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * paths anchored at the file's folder, the mail section passed through untouched. */
 #include "t.h"
 
-#include "../../service/config.h"
+#include "service/config.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 static int load(const char *text, struct config *c, struct ds_err *e)
 {

@@ -5,15 +5,15 @@
  *   test_mail enqueue DB CFG SUBJECT TEXTFILE HTMLFILE | pump DB CFG [OFFSET_MS] | recover DB |
  *             send-nomark DB CFG | row DB ID | status DB */
 #include "t.h"
-#include "../../core/buf.h"
-#include "../../core/ds.h"
-#include "../../core/plat.h"
-#include "../../core/store.h"
-#include "../../service/config.h"
-#include "../../service/mail.h"
-#include "../../service/mime.h"
+#include "core/buf.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "service/config.h"
+#include "service/mail.h"
+#include "service/mime.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <time.h>
 
 /* ---- independent decoders ---- */

@@ -2,8 +2,8 @@
  * this Linux host, a Linux core without .NET) and against a stand-in engine that hangs, floods or dies,
  * to prove every limit ends the session with the right status and never hangs the caller. */
 #include "t.h"
-#include "../../analyzer/sos_run.h"
-#include "../../core/plat.h"
+#include "analyzer/sos_run.h"
+#include "core/plat.h"
 
 #include <signal.h>
 #include <sys/types.h>
