@@ -14,11 +14,13 @@
 #ifndef DS_TEXT_H
 #define DS_TEXT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "buf.h"
+#include "ds.h"
 
 enum {
 	TEXT_KEEP_NL = 1,  /* keep '\n' (multi-line text: reports, mail bodies); CR is never kept */
@@ -49,6 +51,18 @@ char *text_clean_dup(const char *s, int flags);
 int text_fputs(const char *s, FILE *out, int flags);
 /* The number of terminal columns text_clean's output of s takes (one per character). */
 size_t text_width(const char *s);
+
+/* printf whose format is trusted and whose arguments are not: every %s argument is cleaned (flags 0:
+ * no line break, tab or control can come from an argument, so a value can never start a new line of
+ * a mail or a log) before width and precision apply; other conversions are printf's own. The format
+ * may hold newlines and the program's own escape sequences (colours). Supports the C99 conversions
+ * d i u x X o c s p f F e E g G a A % with flags, width, precision (also *) and hh h l ll z j t L
+ * (not %n). text_bprintf appends to a capped buffer (its errors); text_fprintf returns EOF on a write
+ * error, else the bytes written. */
+int text_bprintf(struct buf *b, const char *fmt, ...) DS_PRINTF(2, 3);
+int text_vbprintf(struct buf *b, const char *fmt, va_list ap);
+int text_fprintf(FILE *out, const char *fmt, ...) DS_PRINTF(2, 3);
+int text_printf(const char *fmt, ...) DS_PRINTF(1, 2);
 
 /* A malloc'd copy of s[0..n) that is well-formed UTF-8: each bad byte becomes U+FFFD, everything else
  * (controls too) is kept. For storing or handing text to JSON. NULL when out of memory. */

@@ -54,6 +54,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (text_width(s) != text_width(c))
 		abort();
+	{
+		/* formatted: every argument cleaned, precision never splits a character */
+		struct buf fb;
+
+		buf_init(&fb, 1 << 20);
+		if (text_bprintf(&fb, "[%s|%.7s|%-9.3s|%.*s]", s, s, s, (int)(n % 11), s) == DS_OK) {
+			fuzz_text_check_clean(fb.data, fb.len, 0);
+		}
+		buf_free(&fb);
+	}
 	fixed = text_utf8_fix(s, n);
 	if (fixed == NULL || !text_utf8_valid(fixed, strlen(fixed)))
 		abort();

@@ -161,6 +161,26 @@ TEST(json_safe_escapes_inside_strings_only)
 	cJSON_Delete(o);
 }
 
+TEST(printf_cleans_arguments_not_the_format)
+{
+	struct buf b;
+
+	buf_init(&b, 4096);
+	CHECK_INT(text_bprintf(&b, "\x1b[1m%s\x1b[0m|%-6s|%5.2s|%d %u %lld %llx %zu %.1f %c%%\n", "a\x1b]0;x\x07",
+				"\xc2\x9b", "\xc3\xa9\xc3\xa9", -3, 7u, -9ll, 0xabcull, (size_t)12, 2.25, '\x1b'), DS_OK);
+	/* the format's own escapes and newline stay; the arguments' controls do not; the precision 2 keeps
+	 * one whole e-acute (2 bytes) */
+	CHECK_STR(b.data, "\x1b[1ma?]0;x?\x1b[0m|?     |   \xc3\xa9|-3 7 -9 abc 12 2.2 ?%\n");
+	buf_reset(&b);
+	CHECK_INT(text_bprintf(&b, "%.*s|%*d|", 3, "ab\xe2\x82\xac", 4, 5), DS_OK);
+	CHECK_STR(b.data, "ab|   5|");
+	buf_reset(&b);
+	/* an injected line break in a value cannot start a new mail header or log line */
+	CHECK_INT(text_bprintf(&b, "Subject: %s\n", "x\r\nBcc: evil@example.com"), DS_OK);
+	CHECK_STR(b.data, "Subject: x??Bcc: evil@example.com\n");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(c0_and_del_become_question_marks);
@@ -172,5 +192,6 @@ int main(void)
 	RUN(buf_cap_is_honoured);
 	RUN(utf8_fix_keeps_controls_replaces_bad_bytes);
 	RUN(json_safe_escapes_inside_strings_only);
+	RUN(printf_cleans_arguments_not_the_format);
 	return t_total_failed != 0;
 }
