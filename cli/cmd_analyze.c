@@ -3,6 +3,7 @@
  * or as the JSON contract documented in the README. Also re-classifies a saved SOS session. It starts the
  * engine only through analyzer/sos_analyze.c. */
 #include "cli.h"
+#include "core/text.h"
 #include "analyzer/crashreport.h"
 #include "analyzer/sos_analyze.h"
 #include "analyzer/triage.h"
@@ -134,6 +135,14 @@ static const char *state_words(enum classify_state s)
 	}
 }
 
+/* style (a colour escape of ours, or "") + fmt with its one string argument cleaned + off. */
+static void analyze_styled(const char *style, const char *fmt, const char *arg, const char *off)
+{
+	fputs(style, stdout);
+	text_printf(fmt, arg);
+	fputs(off, stdout);
+}
+
 static void analyze_print_human(const struct triage *t, const char *file, const struct sos_analysis *a,
 				const struct crashreport *cr, int have_cr, int color)
 {
@@ -142,83 +151,96 @@ static void analyze_print_human(const struct triage *t, const char *file, const 
 	const struct classify_result *r = &a->result;
 	size_t i, j, k, held = 0;
 
-	printf("%s%s%s\n", bold, file, off);
+	analyze_styled(bold, "%s", file, off);
+	text_printf("\n");
 	if (t != NULL) {
-		printf("  process     %s", t->process_name ? t->process_name : "(unknown)");
+		text_printf("  process     %s", t->process_name ? t->process_name : "(unknown)");
 		if (t->has_pid)
-			printf(" (pid %llu)", (unsigned long long)t->pid);
-		printf(", %s %s\n", t->os, t->arch);
+			text_printf(" (pid %llu)", (unsigned long long)t->pid);
+		text_printf(", %s %s\n", t->os, t->arch);
 		if (t->exc.present)
-			printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
+			text_printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
 			       t->exc.code, (unsigned long long)t->exc.address);
-		printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
+		text_printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
 	}
-	printf("  analysis    %s", sos_status_name(a->status));
+	text_printf("  analysis    %s", sos_status_name(a->status));
 	if (a->commands)
-		printf(" in %.1f s, %u engine commands", (double)a->duration_ms / 1000.0, a->commands);
-	printf("\n");
+		text_printf(" in %.1f s, %u engine commands", (double)a->duration_ms / 1000.0, a->commands);
+	text_printf("\n");
 	if (a->error[0])
-		printf("              %s\n", a->error);
+		text_printf("              %s\n", a->error);
 	if (!a->classified)
 		goto exception;
 	for (i = 0; i < r->ncontexts; i++)
 		if (r->contexts[i].state == CS_UNLOADING_HELD)
 			held++;
 	if (r->ncontexts == 0)
-		printf("\n  No collectible AssemblyLoadContext is alive in this dump: nothing leaks.\n");
-	else if (held > 0)
-		printf("\n  %sLEAK: %zu AssemblyLoadContext%s unloaded but still held%s (%zu alive in all)\n", red, held,
-		       held == 1 ? "" : "s", off, r->ncontexts);
-	else
-		printf("\n  %zu collectible AssemblyLoadContext%s alive; none is held after Unload().\n", r->ncontexts,
+		text_printf("\n  No collectible AssemblyLoadContext is alive in this dump: nothing leaks.\n");
+	else if (held > 0) {
+		fputs("\n  ", stdout);
+		fputs(red, stdout);
+		text_printf("LEAK: %zu AssemblyLoadContext%s unloaded but still held", held, held == 1 ? "" : "s");
+		fputs(off, stdout);
+		text_printf(" (%zu alive in all)\n", r->ncontexts);
+	} else
+		text_printf("\n  %zu collectible AssemblyLoadContext%s alive; none is held after Unload().\n", r->ncontexts,
 		       r->ncontexts == 1 ? "" : "s");
 	for (i = 0; i < r->ncontexts; i++) {
 		const struct classify_context *c = &r->contexts[i];
-		printf("\n  %sContext '%s'%s  %s  (LoaderAllocator 0x%llx)\n", bold, c->name ? c->name : "(unnamed)", off,
-		       state_words(c->state), (unsigned long long)c->loader_allocator);
+		text_printf("\n  ");
+		analyze_styled(bold, "Context '%s'", c->name ? c->name : "(unnamed)", off);
+		text_printf("  %s  (LoaderAllocator 0x%llx)\n", state_words(c->state), (unsigned long long)c->loader_allocator);
 		for (j = 0; j < c->nroots; j++) {
 			const struct classify_root *rt = &c->roots[j];
 			if (rt->probable_false_root && c->nroots > 1)
 				continue;
-			printf("    %s %s%s%s", classify_kind_name(rt->kind), bold, rt->culprit ? rt->culprit : "(no culprit named)", off);
-			if (rt->probable_false_root)
-				printf(" %s(probable false root)%s", dim, off);
-			printf("\n      ");
+			text_printf("    %s ", classify_kind_name(rt->kind));
+			analyze_styled(bold, "%s", rt->culprit ? rt->culprit : "(no culprit named)", off);
+			if (rt->probable_false_root) {
+				fputs(" ", stdout);
+				analyze_styled(dim, "%s", "(probable false root)", off);
+			}
+			text_printf("\n      ");
 			for (k = 0; k < rt->nchain; k++)
-				printf("%s%s", k ? " -> " : "", rt->chain[k]);
-			printf("\n");
+				text_printf("%s%s", k ? " -> " : "", rt->chain[k]);
+			text_printf("\n");
 			if (rt->frame)
-				printf("      thread %s, frame %s\n", rt->thread_id ? rt->thread_id : "?", rt->frame);
-			if (rt->sos_label)
-				printf("      %s(SOS labelled it '%s'; the class's static values say otherwise)%s\n", dim, rt->sos_label, off);
-			printf("      signature %s\n", rt->signature_hex);
+				text_printf("      thread %s, frame %s\n", rt->thread_id ? rt->thread_id : "?", rt->frame);
+			if (rt->sos_label) {
+				fputs("      ", stdout);
+				analyze_styled(dim, "(SOS labelled it '%s'; the class's static values say otherwise)", rt->sos_label, off);
+				text_printf("\n");
+			}
+			text_printf("      signature %s\n", rt->signature_hex);
 			if (rt->catalogue != NULL) {
-				printf("      %s%s%s\n", bold, rt->catalogue->title, off);
-				printf("      why: %s\n", rt->catalogue->explanation);
-				printf("      fix: %s\n", rt->catalogue->advice);
+				fputs("      ", stdout);
+				analyze_styled(bold, "%s", rt->catalogue->title, off);
+				text_printf("\n");
+				text_printf("      why: %s\n", rt->catalogue->explanation);
+				text_printf("      fix: %s\n", rt->catalogue->advice);
 			}
 		}
 	}
 exception:
 	if (a->classified && r->has_exception) {
-		printf("\n  managed exception  %s", r->exception.type);
+		text_printf("\n  managed exception  %s", r->exception.type);
 		if (r->exception.message)
-			printf(": %s", r->exception.message);
-		printf("\n");
+			text_printf(": %s", r->exception.message);
+		text_printf("\n");
 		for (k = 0; k < r->exception.nstack && k < 8; k++)
-			printf("      at %s\n", r->exception.stack[k]);
+			text_printf("      at %s\n", r->exception.stack[k]);
 	}
 	if (a->has_stack) {
-		printf("\n  faulting thread %s, managed stack:\n", a->stack.os_thread_id ? a->stack.os_thread_id : "?");
+		text_printf("\n  faulting thread %s, managed stack:\n", a->stack.os_thread_id ? a->stack.os_thread_id : "?");
 		for (k = 0; k < a->stack.nframes && k < 12; k++)
-			printf("      %s\n", a->stack.frames[k].call_site);
+			text_printf("      %s\n", a->stack.frames[k].call_site);
 	}
 	if (a->classified && r->has_exception) {
 		/* printed above */
 	} else if (have_cr && cr->exception_type != NULL) {
-		printf("\n  managed exception  %s (from the crash report)\n", cr->exception_type);
+		text_printf("\n  managed exception  %s (from the crash report)\n", cr->exception_type);
 		for (k = 0; k < cr->nframes && k < 8; k++)
-			printf("      at %s\n", cr->frames[k].method);
+			text_printf("      at %s\n", cr->frames[k].method);
 	}
 }
 
@@ -248,7 +270,7 @@ static int analyze_transcript_file(const struct analyze_args *args, unsigned ptr
 	if (args->json) {
 		js = sos_analysis_to_json(args->transcript, NULL, &a, NULL, args->pretty);
 		if (js != NULL)
-			printf("%s\n", js);
+			cli_print_json(stdout, js);
 		free(js);
 	} else {
 		analyze_print_human(NULL, args->transcript, &a, NULL, 0, cli_use_color(1));
@@ -340,7 +362,7 @@ int cmd_analyze(int argc, char **argv)
 		js = tj != NULL ? sos_analysis_to_json(args.dump, tj, &a, have_cr ? &cr : NULL, args.pretty) : NULL;
 		free(tj);
 		if (js != NULL)
-			printf("%s\n", js);
+			cli_print_json(stdout, js);
 		else
 			code = DS_EXIT_FAIL;
 		free(js);
