@@ -560,6 +560,43 @@ namespace DumpScout.Heap
             return result;
         }
 
+        /// <summary>The root that reaches a node in the fewest links (real roots before the runtime's own):
+        /// for a dependent link, what keeps its ConditionalWeakTable alive.</summary>
+        private Root? NearestRoot(int node)
+        {
+            if (inStart == null)
+                BuildIncoming();
+            var seen = new HashSet<int> { node };
+            var level = new List<int> { node };
+            Root? fallback = null;
+            for (int depth = 0; level.Count > 0 && seen.Count < 1_000_000 && depth < 10_000; depth++)
+            {
+                Root? best = null;
+                foreach (int x in level)
+                    if (rootsOfNode.TryGetValue(x, out List<int>? rl))
+                        foreach (int ri in rl)
+                        {
+                            Root r = roots[ri];
+                            if (r.Rank >= 9)
+                                fallback ??= r;
+                            else if (best == null || r.Rank < best.Rank)
+                                best = r;
+                        }
+                if (best != null)
+                    return best;
+                var next = new List<int>();
+                foreach (int x in level)
+                    for (int k = inStart![x]; k < inStart[x + 1]; k++)
+                    {
+                        int y = eFrom.Items[inEdges![k]];
+                        if (seen.Add(y))
+                            next.Add(y);
+                    }
+                level = next;
+            }
+            return fallback;
+        }
+
         private RootPath MakePath(Root r, int node, Dictionary<int, int> toward)
         {
             var links = new List<Link>();
@@ -625,6 +662,8 @@ namespace DumpScout.Heap
                 {
                     l.DependentTable = tab.Table;
                     l.DependentTableType = tab.Type;
+                    if (tab.Table != 0 && index.TryGetValue(tab.Table, out int tableNode))
+                        l.DependentTableRoot = NearestRoot(tableNode);
                 }
             }
             return l;

@@ -37,6 +37,7 @@ namespace DumpScout.Heap
         public ulong DependentHandle;
         public ulong DependentTable;
         public string? DependentTableType;
+        public Root? DependentTableRoot;
     }
 
     internal sealed class RootPath

@@ -226,6 +226,15 @@ namespace DumpScout.Heap
                         w.WriteString("handle", Text.Hex(l.DependentHandle));
                         Addr(w, "table", l.DependentTable);
                         Str(w, "table_type", l.DependentTableType);
+                        if (l.DependentTableRoot == null)
+                            w.WriteNull("table_root");
+                        else
+                        {
+                            w.WriteStartObject("table_root");
+                            w.WriteString("kind", l.DependentTableRoot.Kind);
+                            Str(w, "field", l.DependentTableRoot.Field);
+                            w.WriteEndObject();
+                        }
                         w.WriteEndObject();
                     }
                     w.WriteEndObject();

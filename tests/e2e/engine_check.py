@@ -134,7 +134,11 @@ def check_shape(d):
                 dep = l.get("dependent")
                 if l["via"] == "dependent":
                     need(isinstance(dep, dict) and is_addr(dep.get("handle"))
-                         and (dep.get("table") is None or is_addr(dep.get("table"))), lw + ".dependent")
+                         and (dep.get("table") is None or is_addr(dep.get("table")))
+                         and opt_str(dep.get("table_type")), lw + ".dependent")
+                    tr = dep.get("table_root")
+                    need(tr is None or (tr.get("kind") in ROOT_KINDS and opt_str(tr.get("field"))),
+                         lw + ".dependent.table_root")
                 else:
                     need(dep is None, lw + ".dependent set off a dependent link")
             need(path[-1]["address"] == c["loader_allocator"] or r["path_truncated"] is True,
@@ -203,9 +207,29 @@ def check_dump(name, scenario, exp, d, rc):
     culprit = exp.get("culprit", "")
     field = eng.get("field", culprit if want_kind in ("static_field", "thread_static") else None)
     if field:
-        report(any(r["field"] == field for r in match), tag + ": field " + field,
-               "fields: %s" % [r["field"] for r in match])
-        match = [r for r in match if r["field"] == field] or match
+        # Through a dependent handle the culprit may be what holds the ConditionalWeakTable (table_root).
+        def names(r):
+            out = [r["field"]]
+            for l in r["path"]:
+                tr = (l.get("dependent") or {}).get("table_root") or {}
+                if tr.get("kind") == want_kind:
+                    out.append(tr.get("field"))
+            return out
+        report(any(field in names(r) for r in match), tag + ": field " + field,
+               "fields: %s" % [names(r) for r in match])
+        match = [r for r in match if field in names(r)] or match
+    if eng.get("decoy_field"):
+        report(all(r["field"] != eng["decoy_field"] for r in roots), tag + ": decoy " + eng["decoy_field"] + " not a root",
+               "it is")
+    if eng.get("plugin_type"):
+        report(any(any(l["type"] == eng["plugin_type"] for l in r["path"]) for r in match),
+               tag + ": path through " + eng["plugin_type"], "paths: %s" % [[l["type"] for l in r["path"]] for r in match])
+    for other in eng.get("other_roots") or []:
+        ok = [r for r in c["roots"] if r["kind"] == other["root_kind"]
+              and (other.get("field") is None or r["field"] == other["field"])
+              and (other.get("thread_name") is None or (r["thread"] or {}).get("name") == other["thread_name"])]
+        report(bool(ok), tag + ": other root %s %s" % (other["root_kind"], other.get("field") or other.get("thread_name") or ""),
+               "roots: %s" % [(r["kind"], r["field"]) for r in c["roots"]])
     if want_kind == "stack" and culprit:
         report(any((r["frame"] or "").startswith(culprit + "(") for r in match), tag + ": frame " + culprit,
                "frames: %s" % [r["frame"] for r in match])
