@@ -649,7 +649,10 @@ namespace DumpScout.Heap
             try
             {
                 l.Collectible = t.IsCollectible;
-                l.Method = DelegateMethods(heap.GetObject(l.Address, t));
+                ClrObject o = heap.GetObject(l.Address, t);
+                l.Method = DelegateMethods(o);
+                if (o.IsRuntimeType)
+                    l.RuntimeType = o.AsRuntimeType()?.Name;
             }
             catch (Exception ex)
             {

@@ -34,6 +34,7 @@ namespace DumpScout.Heap
         public string? Field;
         public bool Collectible;
         public string? Method;
+        public string? RuntimeType;
         public ulong DependentHandle;
         public ulong DependentTable;
         public string? DependentTableType;

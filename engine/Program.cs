@@ -233,7 +233,9 @@ namespace DumpScout.Heap
                 Stage(report, "exception", () => report.Exception = ExceptionOf(rt, threads));
                 if (stacks != null)
                 {
+                    var waited = System.Diagnostics.Stopwatch.StartNew();
                     StackResults sr = stacks.Finish();
+                    Console.Error.WriteLine($"dumpscout-heap: stack walker: waited {waited.ElapsedMilliseconds} ms");
                     foreach (StackRootFact f in sr.Roots)
                         a.AddStackRoot(a.MakeThread(f.OsId, f.ManagedId), f.Frame, f.Object);
                     report.Warnings.AddRange(sr.Warnings);
@@ -259,9 +261,11 @@ namespace DumpScout.Heap
 
         private static void Stage(Report report, string name, Action stage)
         {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
             try
             {
                 stage();
+                Console.Error.WriteLine($"dumpscout-heap: {name}: {sw.ElapsedMilliseconds} ms");
             }
             catch (Exception ex)
             {

@@ -218,6 +218,7 @@ namespace DumpScout.Heap
                     Str(w, "field", l.Field);
                     w.WriteBoolean("collectible", l.Collectible);
                     Str(w, "method", l.Method);
+                    Str(w, "runtime_type", l.RuntimeType);
                     if (l.Via != "dependent")
                         w.WriteNull("dependent");
                     else

@@ -125,7 +125,8 @@ def check_shape(d):
                 need(is_addr(l.get("address")) and opt_str(l.get("type")), lw + ".address/type")
                 need(l.get("via") in VIAS, lw + ".via %r" % l.get("via"))
                 need((l["via"] == "root") == (n == 0), lw + ": via root only first")
-                need(opt_str(l.get("field")) and opt_str(l.get("method")), lw + ".field/method")
+                need(opt_str(l.get("field")) and opt_str(l.get("method")) and opt_str(l.get("runtime_type")),
+                     lw + ".field/method/runtime_type")
                 need(isinstance(l.get("collectible"), bool), lw + ".collectible")
                 if l["via"] in ("field", "element"):
                     need(isinstance(l.get("field"), str) and l["field"] != "", lw + ": field name missing")
@@ -222,8 +223,13 @@ def check_dump(name, scenario, exp, d, rc):
         report(all(r["field"] != eng["decoy_field"] for r in roots), tag + ": decoy " + eng["decoy_field"] + " not a root",
                "it is")
     if eng.get("plugin_type"):
-        report(any(any(l["type"] == eng["plugin_type"] for l in r["path"]) for r in match),
-               tag + ": path through " + eng["plugin_type"], "paths: %s" % [[l["type"] for l in r["path"]] for r in match])
+        # The plugin type on the path: an object of it, a generic instantiation over it, or a Type naming it.
+        pt = eng["plugin_type"]
+        generic = re.compile(r"[<, ]" + re.escape(pt) + r"[>,\[]")
+        def has(l):
+            return l["type"] == pt or l.get("runtime_type") == pt or bool(generic.search(l["type"] or ""))
+        report(any(any(has(l) for l in r["path"]) for r in match), tag + ": path through " + pt,
+               "paths: %s" % [[(l["type"], l.get("runtime_type")) for l in r["path"]] for r in match])
     for other in eng.get("other_roots") or []:
         ok = [r for r in c["roots"] if r["kind"] == other["root_kind"]
               and (other.get("field") is None or r["field"] == other["field"])
