@@ -24,18 +24,20 @@ namespace DumpScout.Heap
         private static readonly Regex VersionInPath =
             new Regex(@"Microsoft\.NETCore\.App[/\\]([0-9]+\.[0-9]+\.[0-9]+(?:-[A-Za-z0-9.\-]+)?)[/\\]", RegexOptions.CultureInvariant);
 
-        /// <summary>The runtime's version as "X.Y.Z". ClrMD reads 0.0 on createdump cores of .NET 10 (the
-        /// version resource of libcoreclr is not in the dump), so the shared-runtime folder in the module's
-        /// path is the next source, then the file on disk's embedded version string.</summary>
+        /// <summary>The runtime's version as "X.Y.Z": from the shared-runtime folder in the runtime module's
+        /// path, else ClrMD's (0.0 on createdump cores of .NET 10: the version resource is not in the dump),
+        /// else the version string embedded in the runtime file on disk.</summary>
         public static string RuntimeVersion(ClrInfo clr)
         {
-            Version v = clr.Version;
-            if (v.Major > 0)
-                return $"{v.Major}.{v.Minor}.{Math.Max(v.Build, 0)}";
+            // The shared-runtime folder names the product version (X.Y.Z); ClrMD's Version is the file
+            // version (8.0.3126 for an 8.0.x runtime) or 0.0 (.NET 10 createdump cores).
             string path = clr.ModuleInfo.FileName ?? "";
             Match m = VersionInPath.Match(path);
             if (m.Success)
                 return m.Groups[1].Value;
+            Version v = clr.Version;
+            if (v.Major > 0)
+                return $"{v.Major}.{v.Minor}.{Math.Max(v.Build, 0)}";
             foreach (ModuleInfo mod in clr.DataTarget.EnumerateModules())
             {
                 m = VersionInPath.Match(mod.FileName ?? "");

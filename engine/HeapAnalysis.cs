@@ -276,6 +276,12 @@ namespace DumpScout.Heap
                 domains.Add(rt.SystemDomain);
             if (rt.SharedDomain != null)
                 domains.Add(rt.SharedDomain);
+            // Before .NET 9 a static field's offset is relative to its module's GC statics block; ClrMD
+            // answers 0 for a class the runtime never flagged initialized (many CoreLib classes without a
+            // static constructor), so those are computed from the block's start, learnt from a sibling.
+            bool moduleRelative = RuntimeMajor() is > 0 and < 9;
+            var moduleBase = new Dictionary<ulong, ulong>();
+            var unresolved = new List<(ClrType Type, ClrStaticField Field)>();
             foreach (ClrType t in StaticCandidateTypes())
             {
                 try
@@ -287,17 +293,19 @@ namespace DumpScout.Heap
                     {
                         if (!HoldsReference(f.ElementType))
                             continue;
+                        bool any = false;
                         foreach (ClrAppDomain ad in domains)
                         {
                             ulong slot = f.GetAddress(ad);
-                            if (slot == 0 || slotNames.ContainsKey(slot))
+                            if (slot == 0)
                                 continue;
-                            string name = (t.Name ?? "?") + "." + (f.Name ?? "?");
-                            slotNames[slot] = name;
-                            report.StaticsSearched++;
-                            if (rt.DataTarget.DataReader.ReadPointer(slot, out ulong value) && value != 0)
-                                AddRoot(new Root { Kind = "static_field", Field = name, Object = value, Rank = 1 });
+                            any = true;
+                            if (moduleRelative && !IsGenericInstance(t) && t.Module != null && f.Offset >= 0)
+                                moduleBase.TryAdd(t.Module.Address, slot - (ulong)f.Offset);
+                            StaticSlot(t, f, slot);
                         }
+                        if (!any && moduleRelative && !IsGenericInstance(t) && t.Module != null)
+                            unresolved.Add((t, f));
                     }
                     foreach (ClrThreadStaticField f in t.ThreadStaticFields)
                     {
@@ -323,6 +331,81 @@ namespace DumpScout.Heap
                     Fail($"statics of {t.Name}", ex);
                 }
             }
+            int computed = 0;
+            foreach ((ClrType t, ClrStaticField f) in unresolved)
+            {
+                if (f.Offset < 0 || !moduleBase.TryGetValue(t.Module.Address, out ulong b))
+                    continue;
+                ulong slot = b + (ulong)f.Offset;
+                // Only a slot inside one of the runtime's statics arrays (an Object[] a handle holds).
+                if (!InHandleHeldArray(slot))
+                    continue;
+                StaticSlot(t, f, slot);
+                computed++;
+                if (Environment.GetEnvironmentVariable("DUMPSCOUT_HEAP_DEBUG") == "1"
+                    && rt.DataTarget.DataReader.ReadPointer(slot, out ulong dv) && dv != 0)
+                    Console.Error.WriteLine($"  computed {t.Name}.{f.Name} ({f.Type?.Name}) = {heap.GetObjectType(dv)?.Name}");
+            }
+            if (computed > 0)
+                Console.Error.WriteLine($"dumpscout-heap: {computed} static slots computed from their module's statics block");
+        }
+
+        private void StaticSlot(ClrType t, ClrStaticField f, ulong slot)
+        {
+            if (slotNames.ContainsKey(slot))
+                return;
+            string name = (t.Name ?? "?") + "." + (f.Name ?? "?");
+            slotNames[slot] = name;
+            report.StaticsSearched++;
+            if (rt.DataTarget.DataReader.ReadPointer(slot, out ulong value) && value != 0)
+                AddRoot(new Root { Kind = "static_field", Field = name, Object = value, Rank = 1 });
+        }
+
+        private static bool IsGenericInstance(ClrType t) => (t.Name ?? "").IndexOf('<') >= 0;
+
+        private int RuntimeMajor()
+        {
+            int major = rt.ClrInfo.Version.Major;
+            if (major > 0)
+                return major;
+            string v = report.RuntimeVersion ?? "";
+            int dot = v.IndexOf('.');
+            return dot > 0 && int.TryParse(v.AsSpan(0, dot), System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out int m) ? m : 0;
+        }
+
+        private (ulong Start, ulong End)[]? heldArrays;
+
+        // Whether an address lies in the elements of an Object[] that a handle root holds.
+        private bool InHandleHeldArray(ulong addr)
+        {
+            if (heldArrays == null)
+            {
+                var list = new List<(ulong, ulong)>();
+                foreach (Root r in roots)
+                {
+                    if (!r.HasHandle)
+                        continue;
+                    ClrType? t = heap.GetObjectType(r.Object);
+                    if (t == null || !t.IsArray || t.ComponentType == null || t.ComponentType.IsValueType)
+                        continue;
+                    list.Add((r.Object + (ulong)(2 * ptr), r.Object + heap.GetObject(r.Object, t).Size));
+                }
+                list.Sort();
+                heldArrays = list.ToArray();
+            }
+            int lo = 0, hi = heldArrays.Length - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) / 2;
+                if (addr < heldArrays[mid].Start)
+                    hi = mid - 1;
+                else if (addr >= heldArrays[mid].End)
+                    lo = mid + 1;
+                else
+                    return true;
+            }
+            return false;
         }
 
         // A static of one of these element types lives in the GC statics (value types boxed there).
