@@ -304,8 +304,35 @@ static int runtime_method(const char *m)
 	return r;
 }
 
-/* The plugin's methods of a delegate's "A; B; C" list (runtime methods dropped), malloc'd, or NULL. */
-static char *plugin_methods(const char *list)
+static char *plugin_methods_where(const char *list, const struct facts_root *r, int only_plugin);
+
+/* Whether method m is declared by one of the path's collectible (plugin) types. */
+static int method_of_plugin(const char *m, const struct facts_root *r)
+{
+	char *t = method_type(m);
+	size_t i;
+	int yes = 0;
+
+	for (i = 0; t != NULL && !yes && i < r->npath; i++)
+		yes = r->path[i].collectible && strcmp(r->path[i].type, t) == 0;
+	free(t);
+	return yes;
+}
+
+/* The plugin's methods of a delegate's "A; B; C" list, malloc'd, or NULL: those declared by a plugin
+ * type on the path when there are any, else every method that is not the runtime's. */
+static char *plugin_methods(const char *list, const struct facts_root *r)
+{
+	char *own = plugin_methods_where(list, r, 1);
+
+	if (own != NULL && own[0] == '\0') {
+		free(own);
+		own = plugin_methods_where(list, r, 0);
+	}
+	return own;
+}
+
+static char *plugin_methods_where(const char *list, const struct facts_root *r, int only_plugin)
 {
 	struct buf b;
 	const char *p = list, *q;
@@ -319,7 +346,7 @@ static char *plugin_methods(const char *list)
 		if (n < sizeof(one)) {
 			memcpy(one, p, n);
 			one[n] = '\0';
-			if (!runtime_method(one)) {
+			if (!runtime_method(one) && (!only_plugin || method_of_plugin(one, r))) {
 				char *m = method_name(one);
 
 				if (m == NULL || buf_printf(&b, "%s%s", b.len ? "; " : "", m) != DS_OK) {
@@ -427,7 +454,8 @@ static const char *root_mechanism(const struct facts_root *r, const char **mtype
 			return mech_fields[k].mechanism;
 	for (k = 0; k < DS_ARRAY_LEN(mech_types); k++)
 		for (i = 0; i < r->npath; i++)
-			if (!plugin_link(&r->path[i]) && type_matches(r->path[i].type, mech_types[k].type)) {
+			/* a runtime generic over a plugin type is collectible and still the runtime's registry */
+			if (type_matches(r->path[i].type, mech_types[k].type)) {
 				*mtype = mech_types[k].type;
 				return mech_types[k].mechanism;
 			}
@@ -470,7 +498,7 @@ static int root_registered(const struct facts_root *r, char **out)
 	*out = NULL;
 	while (i-- > 0)
 		if (r->path[i].method != NULL) {
-			*out = plugin_methods(r->path[i].method);
+			*out = plugin_methods(r->path[i].method, r);
 			if (*out == NULL)
 				return DS_ENOMEM;
 			if ((*out)[0] == '\0') {
