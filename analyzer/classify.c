@@ -606,7 +606,10 @@ static int root_culprit(const struct facts_root *r, struct classify_root *rt, co
 	size_t i;
 	char *k;
 
-	if ((r->kind == FRK_STATIC_FIELD || r->kind == FRK_THREAD_STATIC) && r->field != NULL)
+	if ((r->kind == FRK_STATIC_FIELD || r->kind == FRK_THREAD_STATIC) && r->field != NULL &&
+	    (rt->mechanism == NULL || !runtime_method(r->field)))
+		/* a host's field; a runtime's own field (TimerQueue's queues, Thread.t_currentThread) on a path
+		 * through a registry says less than what the plugin put there: see below */
 		return (rt->culprit = strdup(r->field)) ? DS_OK : DS_ENOMEM;
 	if (r->kind == FRK_STACK && !rt->runtime_thread && r->frame != NULL)
 		return (rt->culprit = method_name(r->frame)) ? DS_OK : DS_ENOMEM;
@@ -617,6 +620,8 @@ static int root_culprit(const struct facts_root *r, struct classify_root *rt, co
 			return (rt->culprit = strdup(r->path[i].type)) ? DS_OK : DS_ENOMEM;
 	if (mtype != NULL)
 		return (rt->culprit = strdup(mtype)) ? DS_OK : DS_ENOMEM;
+	if (r->field != NULL)
+		return (rt->culprit = strdup(r->field)) ? DS_OK : DS_ENOMEM;
 	if (r->kind == FRK_STACK && r->frame != NULL)
 		return (rt->culprit = method_name(r->frame)) ? DS_OK : DS_ENOMEM;
 	if (r->kind == FRK_FINALIZER_QUEUE)
