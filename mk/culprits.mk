@@ -14,7 +14,7 @@ $(CULPRITS_GEN): analyzer/culprits.json mk/culprits.mk
 	  echo '0x00 };'; \
 	  echo 'const size_t culprits_json_len = sizeof(culprits_json) - 1;'; } > $@.tmp && mv $@.tmp $@
 
-# The golden test's helper: classify_transcript over one saved session, JSON on stdout.
+# The golden test's helper: one saved SOS session classified (analyze --transcript), JSON on stdout.
 $(BUILD)/tests/sos_transcript: tests/golden/sos_transcript_main.c $(LIBANALYZER) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBANALYZER) $(LIBCORE) $(LIBS)
