@@ -123,6 +123,7 @@ struct ec {
 	uint64_t first_tid;
 	int has_pc;              /* the first thread's instruction pointer */
 	uint64_t pc;
+	int sig_mixed;           /* two NT_PRSTATUS notes carry different signals */
 	int nsignalled;          /* NT_PRSTATUS notes with pr_cursig set; the first of them: */
 	uint32_t sig_cursig;
 	uint64_t sig_tid;
@@ -475,6 +476,8 @@ static int ec_prstatus(struct ec *c, const unsigned char *d, uint32_t n, uint64_
 	rc = ec_add_thread(c, tid, off);
 	if (rc != DS_OK)
 		return rc;
+	if (cursig != 0 && c->nsignalled > 0 && cursig != c->sig_cursig)
+		c->sig_mixed = 1;
 	if (cursig != 0 && c->nsignalled++ == 0) {
 		c->sig_cursig = cursig;
 		c->sig_tid = tid;
@@ -1025,13 +1028,24 @@ static void ec_conclude(struct ec *c)
 	}
 	if (c->nprstatus == 0)
 		return;
-	/* createdump up to .NET 6 writes a made-up SIGABRT into every thread's status and no
-	 * NT_SIGINFO: it records neither the signal nor the crashing thread, and we claim neither (its
-	 * .crashreport.json has them). Later createdump sets pr_cursig only in the crashing thread's
-	 * status, followed by an NT_SIGINFO ("CORE\0SIG"); that thread need not be the first. Its
-	 * registers are those of the thread waiting in the runtime's crash handler, not of the fault,
-	 * so no pc is claimed. */
+	/* No NT_PRPSINFO (some writers leave it out): the first thread's status names the process;
+	 * its pr_pid is that thread's id, the process id for the main thread that createdump and gdb
+	 * write first (issue 12 item 8). */
+	if (!t->has_pid) {
+		t->has_pid = 1;
+		t->pid = c->first_tid;
+	}
+	/* createdump up to .NET 6 writes the same signal (SIGABRT: the runtime aborts) into every
+	 * thread's status and no NT_SIGINFO: the signal is reported, but no thread is claimed (any of
+	 * them could be it; its .crashreport.json says which). Later createdump sets pr_cursig only in
+	 * the crashing thread's status, followed by an NT_SIGINFO ("CORE\0SIG"); that thread need not be
+	 * the first. Its registers are those of the thread waiting in the runtime's crash handler, not
+	 * of the fault, so no pc is claimed. */
 	if (writer == EC_WRITER_CREATEDUMP) {
+		if (!c->saw_siginfo && c->nsignalled == c->nprstatus && c->nsignalled > 1 && !c->sig_mixed) {
+			ec_signal(c, c->sig_cursig, 0, 0, 0);
+			return;
+		}
 		if (!c->saw_siginfo || c->nsignalled != 1)
 			return;
 		t->has_crashing_thread = 1;

@@ -285,10 +285,46 @@ out:
 }
 
 /* Reads the header and the directory, recording the streams we read and rejecting duplicates. */
+/* One stream's extent, for the overlap check. */
+struct md_extent {
+	uint64_t rva, end, dirent;
+};
+
+static int md_extent_cmp(const void *a, const void *b)
+{
+	const struct md_extent *x = a, *y = b;
+
+	if (x->rva != y->rva)
+		return x->rva < y->rva ? -1 : 1;
+	return x->dirent < y->dirent ? -1 : x->dirent > y->dirent;
+}
+
+/* Streams must not share bytes (issue 12 item 8; lldb refuses such files too): two streams over the
+ * same bytes let a writer make one structure read as another. Unused (type 0) and empty entries take
+ * no bytes. The error points at the later directory entry of the first overlapping pair. */
+static int md_check_overlap(struct md *m, struct md_extent *x, size_t n)
+{
+	size_t i;
+	char msg[160];
+
+	qsort(x, n, sizeof(*x), md_extent_cmp);
+	for (i = 1; i < n; i++) {
+		if (x[i].rva < x[i - 1].end) {
+			snprintf(msg, sizeof(msg), "stream at 0x%llx overlaps the stream at 0x%llx (up to 0x%llx)",
+				 (unsigned long long)x[i].rva, (unsigned long long)x[i - 1].rva,
+				 (unsigned long long)x[i - 1].end);
+			return md_corrupt(m, x[i].dirent > x[i - 1].dirent ? x[i].dirent : x[i - 1].dirent, msg);
+		}
+	}
+	return DS_OK;
+}
+
 static int md_directory(struct md *m, uint64_t *flags, uint32_t *timestamp)
 {
 	unsigned char h[MD_HEADER_SIZE], d[MD_CHUNK * MD_DIRENT_SIZE];
 	uint32_t nstreams, dirrva, i, k;
+	struct md_extent *ext = NULL;
+	size_t next = 0;
 	int rc;
 
 	if (m->src->size < 4) {
@@ -321,6 +357,11 @@ static int md_directory(struct md *m, uint64_t *flags, uint32_t *timestamp)
 		rc = md_corrupt(m, 12, "stream directory outside the file");
 		goto out;
 	}
+	ext = malloc((nstreams ? nstreams : 1) * sizeof(*ext));
+	if (ext == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
 	for (i = 0; i < nstreams; i += k) {
 		uint32_t chunk = nstreams - i < MD_CHUNK ? nstreams - i : MD_CHUNK;
 
@@ -337,6 +378,11 @@ static int md_directory(struct md *m, uint64_t *flags, uint32_t *timestamp)
 			if (!dsrc_has(m->src, rva, size)) {
 				rc = md_corrupt(m, at, "stream extends past the end of the file");
 				goto out;
+			}
+			if (type != 0 && size != 0) {
+				ext[next].rva = rva;
+				ext[next].end = (uint64_t)rva + size;
+				ext[next++].dirent = at;
 			}
 			if ((type & 0xffff0000u) == 0x47670000u)
 				m->any_breakpad = 1;
@@ -356,7 +402,9 @@ static int md_directory(struct md *m, uint64_t *flags, uint32_t *timestamp)
 			}
 		}
 	}
+	rc = md_check_overlap(m, ext, next);
 out:
+	free(ext);
 	return rc;
 }
 
