@@ -241,7 +241,14 @@ def check_dump(name, scenario, runtime, exp, d, rc):
         report(any(r["path"][0]["type"] == exp["root_object_type"] for r in match), tag + ": root object type",
                "got %s" % [r["path"][0]["type"] for r in match])
     if eng.get("dependent"):
-        report(any(any(l["via"] == "dependent" for l in r["path"]) for r in match), tag + ": dependent link", "none")
+        deps = [l["dependent"] for r in match for l in r["path"] if l["via"] == "dependent"]
+        report(bool(deps), tag + ": dependent link", "none")
+        if eng.get("table_type"):
+            report(any(dl.get("table_type") == eng["table_type"] for dl in deps), tag + ": dependent table type",
+                   "got %s" % [dl.get("table_type") for dl in deps])
+        if eng.get("key_field"):
+            report(any(r["field"] == eng["key_field"] for r in match), tag + ": key root " + eng["key_field"],
+                   "roots: %s" % [r["field"] for r in match])
     if eng.get("registered_method"):
         report(any(any(eng["registered_method"] in (l["method"] or "") for l in r["path"]) for r in match),
                tag + ": registered method " + eng["registered_method"],
