@@ -3,7 +3,8 @@
 # same dump: the floor (the same library walking the whole heap once and nothing else: dumpscout-heap
 # --walk-only) and the SOS-driven analysis (`dumpscout analyze` while it drives dotnet-dump; override with
 # BENCH_SOS_CMD). Wall times are medians of BENCH_RUNS runs, start-up included; peak RSS is the largest
-# process of the run (/usr/bin/time's maximum resident set size). BENCH_DUMPS picks the dumps.
+# process of the run (/usr/bin/time's maximum resident set size). BENCH_DUMPS picks the dumps; otherwise
+# the fixture dumps and three generated large heaps (see below) are measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -14,6 +15,24 @@ make -s engine >/dev/null
 [ -n "${BENCH_DUMPS:-}" ] || make -s fixtures >/dev/null
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 dumps=${BENCH_DUMPS:-$(ls build/fixtures/dumps/*.dmp)}
+
+# The generated large heaps (BENCH_BIG=0 skips them): bench/heapgen fills BENCH_BIG_SIZES MiB with about a
+# thousand objects per MiB, loads the fixture plugin into 50 collectible contexts, leaks 12 through four
+# causes and crashes; createdump writes build/bench/big/heap-MIB.dmp (kept: made once per size).
+if [ "${BENCH_BIG:-1}" != 0 ] && [ -z "${BENCH_DUMPS:-}" ]; then
+	big=$BUILD/bench/big
+	mkdir -p "$big"
+	DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet build bench/heapgen/HeapGen.csproj -c Release --nologo -v quiet >/dev/null
+	gen=build/bench/heapgen-artifacts/bin/HeapGen/release/HeapGen
+	for mib in ${BENCH_BIG_SIZES:-256 512 1024}; do
+		d="$(cd "$big" && pwd)/heap-$mib.dmp"
+		if [ ! -s "$d" ]; then
+			DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=2 DOTNET_DbgMiniDumpName="$d" \
+				"$gen" "$mib" 50 12 build/fixtures/bin >/dev/null 2>&1 || true
+		fi
+		[ -s "$d" ] && dumps="$dumps $d"
+	done
+fi
 
 # measure CMD...: prints "median_seconds peak_rss_kb" over RUNS runs (one warm-up first).
 measure() {

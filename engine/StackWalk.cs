@@ -34,6 +34,7 @@ namespace DumpScout.Heap
     {
         private const int MaxFrames = 400;
         private const int MaxAttempts = 6;
+        private static readonly TimeSpan ChildTimeout = TimeSpan.FromMinutes(5);
 
         /// <summary>The child's side: walk every thread not skipped, printing events as JSON lines.</summary>
         public static int RunChild(ClrRuntime rt, Options opt)
@@ -171,9 +172,24 @@ namespace DumpScout.Heap
             {
                 for (int attempt = 1; ; attempt++)
                 {
+                    // A walker that hangs (a cyclic frame chain in a corrupt stack, say) is ended after
+                    // ChildTimeout; what it printed so far is kept and the thread it was on is skipped.
+                    bool timedOut = false;
+                    if (!proc!.WaitForExit((int)ChildTimeout.TotalMilliseconds))
+                    {
+                        timedOut = true;
+                        try
+                        {
+                            proc.Kill(entireProcessTree: true);
+                        }
+                        catch (InvalidOperationException)
+                        {
+                        }
+                        proc.WaitForExit();
+                    }
                     List<string> lines = reader!.Result;
-                    proc!.WaitForExit();
-                    int code = proc.ExitCode;
+                    proc.WaitForExit();
+                    int code = timedOut ? -1 : proc.ExitCode;
                     proc.Dispose();
                     (bool ended, uint diedOn) = Absorb(lines);
                     if (ended && code == 0)
@@ -184,7 +200,9 @@ namespace DumpScout.Heap
                         results.Warnings.Add($"stack walker exited with status {code} before walking any thread; stack roots missing");
                         return results;
                     }
-                    results.Warnings.Add($"stack roots of thread 0x{diedOn:x} skipped: the stack walker died on it (exit status {code})");
+                    results.Warnings.Add(timedOut
+                        ? $"stack roots of thread 0x{diedOn:x} skipped: the stack walker hung on it (ended after {ChildTimeout.TotalMinutes} minutes)"
+                        : $"stack roots of thread 0x{diedOn:x} skipped: the stack walker died on it (exit status {code})");
                     if (attempt >= MaxAttempts)
                     {
                         results.Warnings.Add("stack walker gave up after " + attempt + " attempts; the remaining threads' stack roots are missing");

@@ -3,7 +3,8 @@
 contract's shape and against each fixture's expectations (tests/fixtures/dotnet/expect/*.json, written
 from the fixture programs' code). Prints PASS/FAIL lines for tests/run.sh.
 
-Usage: engine_check.py EXPECT_DIR OUT_DIR   (OUT_DIR holds NAME.json and NAME.rc per dump)"""
+Usage: engine_check.py EXPECT_DIR OUT_DIR   (OUT_DIR holds NAME.json and NAME.rc per dump; NAME is
+SCENARIO[.second][@RUNTIME])"""
 import json
 import os
 import re
@@ -159,7 +160,7 @@ def root_signature(c):
                   for r in real_roots(c))
 
 
-def check_dump(name, scenario, exp, d, rc):
+def check_dump(name, scenario, runtime, exp, d, rc):
     tag = name
     report(rc == 0, tag + ": exit status", "status %s" % rc)
     if d is None:
@@ -175,7 +176,9 @@ def check_dump(name, scenario, exp, d, rc):
     ex = d.get("exception") or {}
     report(ex.get("type") == exp["exception_type"], tag + ": exception type",
            "got %r, expected %r" % (ex.get("type"), exp["exception_type"]))
-    eng = exp.get("engine") or {}
+    eng = dict(exp.get("engine") or {})
+    # Per-runtime differences (engine.runtimes.net8 = {...}) override the defaults for that runtime's dumps.
+    eng.update((eng.get("runtimes") or {}).get(runtime) or {})
     want_kind = eng.get("root_kind") or SOS_KIND.get(exp["root_kind"], exp["root_kind"])
     held = [c for c in d["contexts"] if real_roots(c)]
     for clean in exp.get("clean_alcs", []):
@@ -222,14 +225,6 @@ def check_dump(name, scenario, exp, d, rc):
     if eng.get("decoy_field"):
         report(all(r["field"] != eng["decoy_field"] for r in roots), tag + ": decoy " + eng["decoy_field"] + " not a root",
                "it is")
-    if eng.get("plugin_type"):
-        # The plugin type on the path: an object of it, a generic instantiation over it, or a Type naming it.
-        pt = eng["plugin_type"]
-        generic = re.compile(r"[<, ]" + re.escape(pt) + r"[>,\[]")
-        def has(l):
-            return l["type"] == pt or l.get("runtime_type") == pt or bool(generic.search(l["type"] or ""))
-        report(any(any(has(l) for l in r["path"]) for r in match), tag + ": path through " + pt,
-               "paths: %s" % [[(l["type"], l.get("runtime_type")) for l in r["path"]] for r in match])
     for other in eng.get("other_roots") or []:
         ok = [r for r in c["roots"] if r["kind"] == other["root_kind"]
               and (other.get("field") is None or r["field"] == other["field"])
@@ -246,7 +241,14 @@ def check_dump(name, scenario, exp, d, rc):
         report(any(r["path"][0]["type"] == exp["root_object_type"] for r in match), tag + ": root object type",
                "got %s" % [r["path"][0]["type"] for r in match])
     if eng.get("dependent"):
-        report(any(any(l["via"] == "dependent" for l in r["path"]) for r in match), tag + ": dependent link", "none")
+        deps = [l["dependent"] for r in match for l in r["path"] if l["via"] == "dependent"]
+        report(bool(deps), tag + ": dependent link", "none")
+        if eng.get("table_type"):
+            report(any(dl.get("table_type") == eng["table_type"] for dl in deps), tag + ": dependent table type",
+                   "got %s" % [dl.get("table_type") for dl in deps])
+        if eng.get("key_field"):
+            report(any(r["field"] == eng["key_field"] for r in match), tag + ": key root " + eng["key_field"],
+                   "roots: %s" % [r["field"] for r in match])
     if eng.get("registered_method"):
         report(any(any(eng["registered_method"] in (l["method"] or "") for l in r["path"]) for r in match),
                tag + ": registered method " + eng["registered_method"],
@@ -267,7 +269,9 @@ def main():
         if not f.endswith(".json"):
             continue
         name = f[:-5]
-        scenario = name[:-len(".second")] if name.endswith(".second") else name
+        # NAME is SCENARIO[.second][@RUNTIME] (dumps of older runtimes sit in dumps/net8/, dumps/net9/).
+        base, _, runtime = name.partition("@")
+        scenario = base[:-len(".second")] if base.endswith(".second") else base
         exp_path = os.path.join(expect_dir, scenario + ".json")
         if not os.path.exists(exp_path):
             report(False, name + ": expectations", "no " + exp_path)
@@ -281,10 +285,10 @@ def main():
                 d = json.load(fh)
         except ValueError:
             d = None
-        c = check_dump(name, scenario, exp, d, rc)
+        c = check_dump(name, scenario, runtime, exp, d, rc)
         if c is not None:
-            held.setdefault(scenario, []).append((name, root_signature(c)))
-    for scenario, runs in sorted(held.items()):
+            held.setdefault((scenario, runtime), []).append((name, root_signature(c)))
+    for _, runs in sorted(held.items()):
         if len(runs) < 2:
             continue
         first = runs[0][1]

@@ -27,14 +27,21 @@ if ! ls "$DUMPS"/*.dmp >/dev/null 2>&1; then
 		exit 0
 	fi
 fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-engine.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+# The scratch folder lives in the build tree (other test runs on a shared machine clean /tmp); kept for
+# a look when KEEP_ENGINE_OUT is set.
+T=$BUILD/test-engine
+rm -rf "$T"
+[ -n "${KEEP_ENGINE_OUT:-}" ] || trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/out"
 
+# Every dump, the older runtimes' (dumps/net8/, dumps/net9/: self-contained publishes) as SCENARIO@net8.
 n=0
-for dump in "$DUMPS"/*.dmp; do
+for dump in "$DUMPS"/*.dmp "$DUMPS"/net*/*.dmp; do
+	[ -f "$dump" ] || continue
 	name=$(basename "$dump" .dmp)
 	[ -f "$EXPECT/${name%.second}.json" ] || continue
+	sub=$(basename "$(dirname "$dump")")
+	case "$sub" in net*) name="$name@$sub" ;; esac
 	timeout 600 "$ENGINE" "$dump" >"$T/out/$name.json" 2>"$T/out/$name.err"
 	echo $? >"$T/out/$name.rc"
 	n=$((n + 1))
