@@ -42,6 +42,11 @@ def main():
         sc = exp['scenario']
         dump = os.path.join(DUMPS, sc + '.dmp')
         name = 'analyze_' + sc
+        # s11 and later (issue 11's causes) need the heap engine; the SOS-driven analysis checked here
+        # covers s01-s10. ANALYZE_ALL_FIXTURES=1 runs them all.
+        if int(sc[1:3]) > 10 and os.environ.get('ANALYZE_ALL_FIXTURES') != '1':
+            print('SKIP %s: scenarios after s10 are checked against the heap engine' % name)
+            continue
         if not os.path.exists(dump):
             print('SKIP %s: no %s (make fixtures)' % (name, dump))
             continue
