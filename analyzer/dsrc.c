@@ -15,6 +15,14 @@ int dsrc_open_file(struct dsrc *s, const char *path)
 	return rc;
 }
 
+void dsrc_init_file(struct dsrc *s, struct plat_file *f)
+{
+	memset(s, 0, sizeof(*s));
+	s->file = f;
+	s->size = plat_file_size(f);
+	s->borrowed = 1;
+}
+
 void dsrc_init_mem(struct dsrc *s, const void *p, size_t n)
 {
 	memset(s, 0, sizeof(*s));
@@ -24,7 +32,7 @@ void dsrc_init_mem(struct dsrc *s, const void *p, size_t n)
 
 void dsrc_close(struct dsrc *s)
 {
-	if (s->file != NULL)
+	if (s->file != NULL && !s->borrowed)
 		plat_file_close(s->file);
 	s->file = NULL;
 }

@@ -14,12 +14,16 @@ struct plat_file;
 struct dsrc {
 	uint64_t size;
 	const unsigned char *mem; /* memory-backed when non-NULL (not owned) */
-	struct plat_file *file;   /* file-backed otherwise (owned) */
+	struct plat_file *file;   /* file-backed otherwise (owned unless borrowed) */
+	int borrowed;             /* dsrc_init_file: the caller closes file */
 	uint64_t bytes_read;      /* total bytes fetched: the cost of a read, for tests and benchmarks */
 };
 
 /* Opens path as a source. DS_ENOENT, DS_EPERM, DS_EINVAL (not a regular file), DS_EIO. */
 int dsrc_open_file(struct dsrc *s, const char *path);
+/* Reads from a file the caller opened (and closes after dsrc_close): one open serves the triage, the
+ * hash and the identity checks. */
+void dsrc_init_file(struct dsrc *s, struct plat_file *f);
 /* Wraps a memory block; the caller keeps it alive while the source is used. */
 void dsrc_init_mem(struct dsrc *s, const void *p, size_t n);
 void dsrc_close(struct dsrc *s);

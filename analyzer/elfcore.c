@@ -59,7 +59,7 @@
 /* Limits beyond which a core is treated as corrupt (real cores stay far below them). */
 #define EC_MAX_NOTE_SEGS 16                  /* PT_NOTE segments read; more are ignored */
 #define EC_MAX_NOTE_BYTES (64u << 20)        /* all note bytes together */
-#define EC_MAX_FILE_ENTRIES (1u << 20)       /* NT_FILE mappings (Linux allows 65530 by default) */
+#define EC_MAX_FILE_ENTRIES (1u << 18)       /* NT_FILE mappings kept (Linux allows 65530 by default) */
 #define EC_MAX_AUXV 4096u                    /* auxv entries looked at */
 #define EC_MAX_PHNUM (1u << 22)              /* program headers (one per mapping) */
 #define EC_PHDR_CHUNK 16384u                 /* bytes of program headers fetched per read */
@@ -234,9 +234,11 @@ static int ec_add_thread(struct ec *c, uint64_t id, uint64_t off)
 	struct triage_thread *nt;
 	size_t cap;
 
-	if (t->nthreads >= TRIAGE_MAX_THREADS)
-		return ds_err_set(c->e, DS_ECORRUPT, off, "more than %u threads in the core notes",
-				  TRIAGE_MAX_THREADS);
+	(void)off;
+	if (t->nthreads >= TRIAGE_MAX_THREADS) { /* counted as left out, not an error */
+		t->truncated |= TRIAGE_TRUNC_THREADS;
+		return DS_OK;
+	}
 	if (t->nthreads == c->threads_cap) {
 		cap = c->threads_cap ? c->threads_cap * 2 : 16;
 		if (cap > TRIAGE_MAX_THREADS)
@@ -576,18 +578,23 @@ static int ec_ntfile(struct ec *c, const unsigned char *d, uint32_t n, uint64_t 
 	if (n < 2 * c->w)
 		return ds_err_set(c->e, DS_ECORRUPT, off, "NT_FILE note of %u bytes is too small", n);
 	count = ec_word(c, d);
-	if (count > EC_MAX_FILE_ENTRIES || count > (n - 2 * c->w) / (3 * c->w))
+	if (count > (n - 2 * c->w) / (3 * c->w))
 		return ds_err_set(c->e, DS_ECORRUPT, off, "NT_FILE claims %llu mappings in %u bytes",
 				  (unsigned long long)count, n);
 	c->have_file = 1;
 	c->file_off = off;
 	if (count == 0)
 		return DS_OK;
+	/* the names follow all count entries; only the first `keep` mappings are kept (memory budget) */
+	pos = 2 * (size_t)c->w + 3 * (size_t)c->w * (size_t)count;
+	if (count > EC_MAX_FILE_ENTRIES) {
+		count = EC_MAX_FILE_ENTRIES;
+		c->t->truncated |= TRIAGE_TRUNC_MAPS;
+	}
 	c->maps = calloc((size_t)count, sizeof(*c->maps));
 	if (c->maps == NULL)
 		return ds_err_setn(c->e, DS_ENOMEM, "out of memory for %llu file mappings",
 				   (unsigned long long)count);
-	pos = 2 * (size_t)c->w + 3 * (size_t)c->w * (size_t)count;
 	for (i = 0; i < count; i++) {
 		const unsigned char *ent = d + 2 * c->w + i * 3 * c->w;
 		struct ec_map *m = &c->maps[i];
@@ -605,11 +612,12 @@ static int ec_ntfile(struct ec *c, const unsigned char *d, uint32_t n, uint64_t 
 					  "NT_FILE name %zu of %llu is missing or unterminated", i,
 					  (unsigned long long)count);
 		len = (size_t)(nul - (d + pos));
-		if (len > TRIAGE_MAX_STRING)
-			return ds_err_set(c->e, DS_ECORRUPT, off + pos, "NT_FILE name %zu is %zu bytes long", i,
-					  len);
 		m->name = (const char *)(d + pos);
 		m->namelen = len;
+		if (len >= TRIAGE_MAX_STRING) { /* cut, not refused: a long path is no corruption */
+			m->namelen = TRIAGE_MAX_STRING - 1;
+			c->t->truncated |= TRIAGE_TRUNC_STRINGS;
+		}
 		pos += len + 1;
 		c->nmaps++;
 	}
@@ -849,9 +857,8 @@ static int ec_modules(struct ec *c)
 			continue;
 		}
 		if (ng >= TRIAGE_MAX_MODULES) {
-			rc = ds_err_set(c->e, DS_ECORRUPT, c->file_off, "more than %u mapped files in NT_FILE",
-					TRIAGE_MAX_MODULES);
-			goto out;
+			t->truncated |= TRIAGE_TRUNC_MODULES;
+			break;
 		}
 		g[ng].name = m->name;
 		g[ng].namelen = m->namelen;
@@ -880,7 +887,8 @@ static int ec_modules(struct ec *c)
 	for (i = 0; i < ng; i++) {
 		struct triage_module *m = &t->modules[i];
 
-		m->path = ec_memdup(g[i].name, g[i].namelen);
+		/* past the string budget a module keeps its address but not its name */
+		m->path = triage_take(t, g[i].namelen + 1) ? ec_memdup(g[i].name, g[i].namelen) : triage_strdup("");
 		m->name = m->path != NULL ? triage_strdup(triage_basename(m->path)) : NULL;
 		t->nmodules++;
 		if (m->path == NULL || m->name == NULL) {

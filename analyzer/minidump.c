@@ -52,7 +52,6 @@
 #define MD_FLAG_FULL_MEMORY 0x2u
 #define MD_PROC_STATUS_MAX 65536u
 #define MD_CV_MAX (24u + TRIAGE_MAX_STRING)
-#define MD_NAMES_BUDGET (64u << 20) /* names and CodeView records read and kept from one dump */
 #define MD_CHUNK 64u                 /* list entries fetched per read */
 
 #define EXC_ACCESS_VIOLATION 0xc0000005u
@@ -109,7 +108,6 @@ struct md {
 	int is32;              /* 32-bit target: addresses are masked to 32 bits */
 	uint16_t arch;         /* SystemInfo ProcessorArchitecture (0xffff: unknown) */
 	enum md_os_kind osk;
-	uint64_t budget;       /* bytes of names still allowed */
 };
 
 static int md_read(struct md *m, uint64_t off, void *dst, size_t n, const char *what)
@@ -121,16 +119,6 @@ static int md_corrupt(struct md *m, uint64_t off, const char *what)
 {
 	return ds_err_set(m->e, DS_ECORRUPT, off, "minidump: %s at offset 0x%llx", what,
 			  (unsigned long long)off);
-}
-
-/* Takes n bytes of the names budget. */
-static int md_spend(struct md *m, uint64_t off, size_t n)
-{
-	if (n > m->budget)
-		return ds_err_set(m->e, DS_ETOOBIG, off, "minidump: names and debug records exceed %u bytes",
-				  (unsigned)MD_NAMES_BUDGET);
-	m->budget -= n;
-	return DS_OK;
 }
 
 /* Appends the UTF-8 form of code point c to out (room checked by the caller: 4 bytes). */
@@ -159,14 +147,14 @@ static size_t md_put_utf8(char *out, uint32_t c)
 }
 
 /* Converts n UTF-16LE code units to a NUL-terminated UTF-8 string of at most TRIAGE_MAX_STRING-1
- * bytes, stopping at a NUL unit; unpaired surrogates become U+FFFD. Caller frees; NULL on ENOMEM. */
-static char *md_utf16_to_utf8(const unsigned char *p, size_t n)
+ * bytes, stopping at a NUL unit; unpaired surrogates become U+FFFD. Allocates only the bytes the
+ * result needs (once 32 KiB per string: 100,000 names made 3 GB). *cut is set when the text did not
+ * fit. Caller frees; NULL on ENOMEM. */
+static char *md_utf16_to_utf8(const unsigned char *p, size_t n, int *cut)
 {
-	char *out = malloc(TRIAGE_MAX_STRING);
+	char tmp[TRIAGE_MAX_STRING], *out;
 	size_t i, len = 0;
 
-	if (out == NULL)
-		return NULL;
 	for (i = 0; i < n; i++) {
 		uint32_t c = ld16le(p + 2 * i);
 
@@ -182,11 +170,17 @@ static char *md_utf16_to_utf8(const unsigned char *p, size_t n)
 		}
 		if (c >= 0xd800 && c < 0xe000)
 			c = 0xfffd;
-		if (len + 4 >= TRIAGE_MAX_STRING)
+		if (len + 4 >= TRIAGE_MAX_STRING) {
+			*cut = 1;
 			break;
-		len += md_put_utf8(out + len, c);
+		}
+		len += md_put_utf8(tmp + len, c);
 	}
-	out[len] = '\0';
+	out = malloc(len + 1);
+	if (out != NULL) {
+		memcpy(out, tmp, len);
+		out[len] = '\0';
+	}
 	return out;
 }
 
@@ -243,21 +237,19 @@ static char *md_text_dup(const unsigned char *p, size_t n)
 	return out;
 }
 
-/* Reads the MINIDUMP_STRING at rva (recorded at file offset field) into *out as UTF-8, capped.
+/* Reads the MINIDUMP_STRING at rva (recorded at file offset field) into *out as UTF-8, cut to
+ * TRIAGE_MAX_STRING; past the triage's string budget it gives "" (both noted in t->truncated).
  * An RVA of 0 means no string and gives "". */
 static int md_string(struct md *m, uint32_t rva, uint64_t field, char **out)
 {
-	unsigned char lenb[4], *buf = NULL;
+	unsigned char lenb[4], buf[2 * TRIAGE_MAX_STRING];
 	uint32_t len;
 	size_t n;
-	int rc;
+	int rc, cut = 0;
 
 	*out = NULL;
-	if (rva == 0) {
-		*out = triage_strdup("");
-		rc = *out ? DS_OK : DS_ENOMEM;
-		goto out;
-	}
+	if (rva == 0)
+		goto empty;
 	if (!dsrc_has(m->src, rva, 4)) {
 		rc = md_corrupt(m, field, "string RVA outside the file");
 		goto out;
@@ -270,24 +262,25 @@ static int md_string(struct md *m, uint32_t rva, uint64_t field, char **out)
 		rc = md_corrupt(m, rva, "string extends past the end of the file");
 		goto out;
 	}
-	n = len < TRIAGE_MAX_STRING ? len : TRIAGE_MAX_STRING;
+	n = len < sizeof(buf) ? len : sizeof(buf);
 	n &= ~(size_t)1;
-	buf = malloc(n ? n : 1);
-	if (buf == NULL) {
-		rc = DS_ENOMEM;
-		goto out;
-	}
 	rc = md_read(m, (uint64_t)rva + 4, buf, n, "string");
 	if (rc != DS_OK)
 		goto out;
-	*out = md_utf16_to_utf8(buf, n / 2);
+	*out = md_utf16_to_utf8(buf, n / 2, &cut);
 	if (*out == NULL) {
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	rc = md_spend(m, field, n + strlen(*out) + 1);
+	if (cut)
+		m->t->truncated |= TRIAGE_TRUNC_STRINGS;
+	if (triage_take(m->t, strlen(*out) + 1))
+		goto out;
+	free(*out);
+empty:
+	*out = triage_strdup("");
+	rc = *out ? DS_OK : DS_ENOMEM;
 out:
-	free(buf);
 	return rc;
 }
 
@@ -369,7 +362,10 @@ out:
 
 /* For a list stream (u32 count, then entries; breakpad may put 4 bytes of padding after the
  * count): the count and the offset of the first entry. */
-static int md_list(struct md *m, int sl, uint32_t entry, uint32_t cap, uint32_t *count, uint64_t *first)
+/* The count and first entry of a list stream; the count is checked against the stream, then clamped to
+ * cap (setting the truncated bit trunc when it was over). */
+static int md_list(struct md *m, int sl, uint32_t entry, uint32_t cap, unsigned trunc, uint32_t *count,
+		   uint64_t *first)
 {
 	const struct md_loc *l = &m->s[sl];
 	unsigned char b[4];
@@ -384,10 +380,6 @@ static int md_list(struct md *m, int sl, uint32_t entry, uint32_t cap, uint32_t 
 	if (rc != DS_OK)
 		goto out;
 	*count = ld32le(b);
-	if (*count > cap) {
-		rc = md_corrupt(m, l->rva, "list count over the limit");
-		goto out;
-	}
 	need = (uint64_t)*count * entry;
 	if (l->size == need + 8)
 		*first = (uint64_t)l->rva + 8;
@@ -395,6 +387,10 @@ static int md_list(struct md *m, int sl, uint32_t entry, uint32_t cap, uint32_t 
 		*first = (uint64_t)l->rva + 4;
 	else
 		rc = md_corrupt(m, l->rva, "list count larger than its stream");
+	if (rc == DS_OK && *count > cap) {
+		*count = cap;
+		m->t->truncated |= trunc;
+	}
 out:
 	return rc;
 }
@@ -544,7 +540,7 @@ static int md_threads(struct md *m)
 
 	if (!m->s[SL_THREADS].present)
 		goto out;
-	rc = md_list(m, SL_THREADS, MD_THREAD_SIZE, TRIAGE_MAX_THREADS, &count, &first);
+	rc = md_list(m, SL_THREADS, MD_THREAD_SIZE, TRIAGE_MAX_THREADS, TRIAGE_TRUNC_THREADS, &count, &first);
 	if (rc != DS_OK || count == 0)
 		goto out;
 	t->threads = calloc(count, sizeof(*t->threads));
@@ -600,7 +596,7 @@ static int md_thread_names(struct md *m)
 
 	if (!l->present)
 		goto out;
-	rc = md_list(m, SL_THREADNAMES, MD_THREAD_NAME_SIZE, TRIAGE_MAX_THREADS, &count, &first);
+	rc = md_list(m, SL_THREADNAMES, MD_THREAD_NAME_SIZE, TRIAGE_MAX_THREADS, TRIAGE_TRUNC_THREADS, &count, &first);
 	if (rc != DS_OK || count == 0 || t->nthreads == 0)
 		goto out;
 	/* thread ids sorted (first occurrence first), so each name is a binary search away */
@@ -673,9 +669,6 @@ static int md_codeview(struct md *m, struct triage_module *mod, uint32_t size, u
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	rc = md_spend(m, field, n);
-	if (rc != DS_OK)
-		goto out;
 	rc = md_read(m, rva, b, n, "CodeView record");
 	if (rc != DS_OK)
 		goto out;
@@ -704,12 +697,10 @@ static int md_codeview(struct md *m, struct triage_module *mod, uint32_t size, u
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	if (mod->pdb_name[0] == '\0') {
+	if (mod->pdb_name[0] == '\0' || !triage_take(m->t, strlen(mod->pdb_name) + 1)) {
 		free(mod->pdb_name);
 		mod->pdb_name = NULL;
-		goto out;
 	}
-	rc = md_spend(m, field, strlen(mod->pdb_name) + 1);
 out:
 	free(b);
 	return rc;
@@ -722,12 +713,9 @@ static int md_module_name(struct md *m, struct triage_module *mod, uint32_t rva,
 
 	if (rc != DS_OK)
 		goto out;
-	mod->name = triage_strdup(triage_basename(mod->path));
-	if (mod->name == NULL) {
+	mod->name = triage_strdup(triage_take(m->t, strlen(triage_basename(mod->path)) + 1) ? triage_basename(mod->path) : "");
+	if (mod->name == NULL)
 		rc = DS_ENOMEM;
-		goto out;
-	}
-	rc = md_spend(m, field, strlen(mod->name) + 1);
 out:
 	return rc;
 }
@@ -742,7 +730,7 @@ static int md_modules(struct md *m)
 
 	if (!m->s[SL_MODULES].present)
 		goto out;
-	rc = md_list(m, SL_MODULES, MD_MODULE_SIZE, TRIAGE_MAX_MODULES, &count, &first);
+	rc = md_list(m, SL_MODULES, MD_MODULE_SIZE, TRIAGE_MAX_MODULES, TRIAGE_TRUNC_MODULES, &count, &first);
 	if (rc != DS_OK || count == 0)
 		goto out;
 	t->modules = calloc(count, sizeof(*t->modules));
@@ -826,8 +814,8 @@ static int md_unloaded(struct md *m)
 	if (rc != DS_OK)
 		goto out;
 	if (count > TRIAGE_MAX_MODULES) {
-		rc = md_corrupt(m, (uint64_t)l->rva + 8, "unloaded module count over the module cap");
-		goto out;
+		count = TRIAGE_MAX_MODULES;
+		m->t->truncated |= TRIAGE_TRUNC_MODULES;
 	}
 	if (count == 0)
 		goto out;
@@ -988,7 +976,7 @@ static int md_memory(struct md *m)
 
 	if (!m->s[SL_MEMORY].present)
 		goto out;
-	rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, &count, &first);
+	rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, 0, &count, &first);
 	if (rc != DS_OK)
 		goto out;
 	for (i = 0; i < count; i += k) {
@@ -1157,7 +1145,13 @@ static int md_proc_status(struct md *m, char **name)
 			while (s < nl && (*s == ' ' || *s == '\t'))
 				s++;
 			if (s < nl) {
-				*name = md_text_dup((const unsigned char *)s, (size_t)(nl - s));
+				size_t nlen = (size_t)(nl - s);
+
+				if (nlen >= TRIAGE_MAX_STRING) {
+					m->t->truncated |= TRIAGE_TRUNC_STRINGS;
+					nlen = TRIAGE_MAX_STRING - 1;
+				}
+				*name = md_text_dup((const unsigned char *)s, nlen);
 				if (*name == NULL) {
 					rc = DS_ENOMEM;
 					goto out;
@@ -1190,12 +1184,16 @@ static int md_cmdline(struct md *m)
 	rc = md_small_stream(m, SL_CMDLINE, TRIAGE_MAX_STRING - 1, &buf, &len);
 	if (rc != DS_OK)
 		goto out;
+	if (m->s[SL_CMDLINE].size > TRIAGE_MAX_STRING - 1)
+		m->t->truncated |= TRIAGE_TRUNC_STRINGS;
 	while (len > 0 && buf[len - 1] == '\0')
 		len--;
 	for (i = 0; i < len; i++)
 		if (buf[i] == '\0')
 			buf[i] = ' ';
 	if (len == 0)
+		goto out;
+	if (!triage_take(m->t, len + 1))
 		goto out;
 	m->t->command_line = md_text_dup(buf, len);
 	if (m->t->command_line == NULL)
@@ -1235,7 +1233,6 @@ int minidump_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 	m.src = src;
 	m.t = t;
 	m.e = e;
-	m.budget = MD_NAMES_BUDGET;
 	rc = md_directory(&m, &flags, &timestamp);
 	if (rc != DS_OK)
 		goto out;

@@ -2,6 +2,7 @@
  * then derives what the readers do not (the .NET runtime, the application version, the crash bucket)
  * and renders the `inspect` JSON contract. It reads no dump bytes itself beyond the 4-byte magic. */
 #include "triage.h"
+#include "../core/sha256.h"
 #include "dsrc.h"
 #include "elfcore.h"
 #include "minidump.h"
@@ -17,6 +18,16 @@
 void triage_init(struct triage *t)
 {
 	memset(t, 0, sizeof(*t));
+}
+
+int triage_take(struct triage *t, size_t n)
+{
+	if (n > TRIAGE_STRING_BUDGET || t->string_bytes > TRIAGE_STRING_BUDGET - n) {
+		t->truncated |= TRIAGE_TRUNC_STRINGS;
+		return 0;
+	}
+	t->string_bytes += n;
+	return 1;
 }
 
 static void triage_free_modules(struct triage_module *m, size_t n)
@@ -250,34 +261,68 @@ static const struct triage_module *triage_module_at(const struct triage *t, uint
 	return NULL;
 }
 
+/* Longest bucket part taken as it is; a longer one is cut and given a digest of the whole, so two
+ * long names that share a prefix still give two buckets. */
+#define TRIAGE_BUCKET_PART 200
+
+/* Appends one part of a bucket key, escaped so that no part can reach into another and no two
+ * different names give the same key: '%', '|', and every byte below 0x20 or DEL are written %XX (a
+ * name with '|' or CR stays apart from one with a space there). Past TRIAGE_BUCKET_PART bytes the
+ * part is cut and "~" plus 16 hex digits of the SHA-256 of the whole part follows. */
+static int triage_bucket_part(struct buf *b, const char *s)
+{
+	size_t i, n = strlen(s), take = n > TRIAGE_BUCKET_PART ? TRIAGE_BUCKET_PART : n;
+	char hex[65];
+	int rc = DS_OK;
+
+	for (i = 0; i < take && rc == DS_OK; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%' || c == '|' || c < 0x20 || c == 0x7f)
+			rc = buf_printf(b, "%%%02X", c);
+		else
+			rc = buf_append(b, &s[i], 1);
+	}
+	if (rc == DS_OK && take < n) {
+		sha256_hex(s, n, hex);
+		rc = buf_printf(b, "~%.16s", hex);
+	}
+	return rc;
+}
+
 /* The bucket groups the same crash across dumps: application, its version, the faulting module and
- * offset inside it (stable under ASLR), and the exception code or signal. Characters that would make
- * the key ambiguous are never part of module names on the systems we read, but we replace '|' to be
- * sure. */
+ * offset inside it (stable under ASLR), and the exception code or signal. Each name part goes through
+ * triage_bucket_part, so the key always fits and parses back into the same parts. */
 static int triage_make_bucket(struct triage *t)
 {
 	const struct triage_module *m = NULL;
 	const char *app = t->process_name;
 	struct buf b;
-	size_t i;
 	int rc;
 
 	buf_init(&b, 4096);
 	if ((app == NULL || app[0] == '\0') && t->nmodules > 0)
 		app = triage_basename(t->modules[0].path ? t->modules[0].path : t->modules[0].name);
-	rc = buf_puts(&b, app != NULL && app[0] != '\0' ? app : "unknown");
-	if (rc == DS_OK && t->app_version[0] != '\0')
-		rc = buf_printf(&b, "@%s", t->app_version);
+	rc = triage_bucket_part(&b, app != NULL && app[0] != '\0' ? app : "unknown");
+	if (rc == DS_OK && t->app_version[0] != '\0') {
+		rc = buf_puts(&b, "@");
+		if (rc == DS_OK)
+			rc = triage_bucket_part(&b, t->app_version);
+	}
 	if (rc == DS_OK && t->exc.present) {
 		/* The instruction that crashed, when the reader found it (a core's registers); else the
 		 * record's exception address. A data address would split one crash site into many buckets. */
 		uint64_t where = t->exc.has_pc ? t->exc.pc : t->exc.address;
 		m = triage_module_at(t, where);
-		if (m != NULL)
-			rc = buf_printf(&b, "|%s+0x%llx", triage_basename(m->path ? m->path : m->name),
-					(unsigned long long)(where - m->base));
-		else
+		if (m != NULL) {
+			rc = buf_puts(&b, "|");
+			if (rc == DS_OK)
+				rc = triage_bucket_part(&b, triage_basename(m->path ? m->path : m->name));
+			if (rc == DS_OK)
+				rc = buf_printf(&b, "+0x%llx", (unsigned long long)(where - m->base));
+		} else {
 			rc = buf_printf(&b, "|0x%llx", (unsigned long long)where);
+		}
 		if (rc == DS_OK)
 			rc = t->exc.is_signal && t->exc.name[0] != '\0' ?
 				     buf_printf(&b, "|%s", t->exc.name) :
@@ -287,9 +332,6 @@ static int triage_make_bucket(struct triage *t)
 	}
 	if (rc != DS_OK)
 		goto out;
-	for (i = 0; i < b.len; i++)
-		if (b.data[i] == '\n' || b.data[i] == '\r')
-			b.data[i] = ' ';
 	free(t->bucket);
 	t->bucket = buf_steal(&b);
 	if (t->bucket == NULL)
@@ -448,6 +490,18 @@ char *triage_to_json(const struct triage *t, const char *file, int pretty)
 	else
 		cJSON_AddNullToObject(root, "handle_count");
 	cJSON_AddItemToObject(root, "bucket", json_str_or_null(t->bucket));
+	/* what the memory budget left out (README "Limits"), or null */
+	if (t->truncated != 0) {
+		static const char *const what[] = { "threads", "modules", "strings", "mappings" };
+		cJSON *a = cJSON_AddArrayToObject(root, "truncated");
+		size_t k;
+
+		for (k = 0; a != NULL && k < DS_ARRAY_LEN(what); k++)
+			if (t->truncated & (1u << k))
+				cJSON_AddItemToArray(a, cJSON_CreateString(what[k]));
+	} else {
+		cJSON_AddNullToObject(root, "truncated");
+	}
 	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return out;

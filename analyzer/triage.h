@@ -12,10 +12,20 @@
 
 struct dsrc;
 
-/* Caps on what we keep from a dump; beyond them a dump is treated as corrupt. */
-#define TRIAGE_MAX_THREADS 100000u
-#define TRIAGE_MAX_MODULES 100000u
-#define TRIAGE_MAX_STRING 32768u /* bytes of one name/path read from the dump */
+/* The memory budget of one triage (README "Limits"; issue 12 item 3). A dump is written by the process
+ * that crashed: whatever it claims, one triage keeps at most this much, and what does not fit is left
+ * out, not an error: the triage says so in `truncated` (TRIAGE_TRUNC_* bits) and goes on. */
+#define TRIAGE_MAX_THREADS 20000u      /* threads kept (the rest are counted in truncated) */
+#define TRIAGE_MAX_MODULES 10000u      /* modules kept, and unloaded modules kept */
+#define TRIAGE_MAX_STRING 4096u        /* bytes of one name, path or command line (cut, UTF-8 whole) */
+#define TRIAGE_STRING_BUDGET (4u << 20) /* bytes of all names, paths and debug names of one dump */
+
+enum {
+	TRIAGE_TRUNC_THREADS = 1,  /* more threads than TRIAGE_MAX_THREADS */
+	TRIAGE_TRUNC_MODULES = 2,  /* more (unloaded) modules than TRIAGE_MAX_MODULES */
+	TRIAGE_TRUNC_STRINGS = 4,  /* a string cut to TRIAGE_MAX_STRING, or left out past the budget */
+	TRIAGE_TRUNC_MAPS = 8,     /* ELF: more NT_FILE mappings than kept */
+};
 
 struct triage_module {
 	char *name;        /* base name, e.g. "coreclr.dll" (owned, never NULL after a successful read) */
@@ -86,6 +96,8 @@ struct triage {
 	char app_version[48];   /* the main module's file version, or "" */
 	char *bucket;           /* owned; computed by triage_finish */
 	uint64_t bytes_read;    /* how many bytes the reader fetched (cost accounting) */
+	unsigned truncated;     /* TRIAGE_TRUNC_* bits: what the memory budget left out */
+	uint64_t string_bytes;  /* bytes of strings kept so far (at most TRIAGE_STRING_BUDGET) */
 };
 
 /* Zero-initialises t. */
@@ -103,6 +115,9 @@ int triage_read_file(const char *path, struct triage *t, struct ds_err *e);
  * app version and computes the bucket. Idempotent. */
 int triage_finish(struct triage *t);
 
+/* Helpers for the readers. triage_take: 1 if n more bytes of strings fit in t's budget (then taken),
+ * else 0 with TRIAGE_TRUNC_STRINGS set (the reader leaves the string out). */
+int triage_take(struct triage *t, size_t n);
 /* Helpers for the readers. */
 char *triage_strdup(const char *s);                   /* NULL-safe strdup */
 const char *triage_basename(const char *path);        /* after the last / or \ */

@@ -6,6 +6,8 @@
 
 #include "../core/ds.h"
 
+#include <stdio.h>
+
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -28,8 +30,11 @@ int cmd_config(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
 
-/* Prints "dumpscout CMD: " + message to stderr. */
+/* Prints "dumpscout CMD: " + message to stderr; the arguments are cleaned (core/text.h). */
 void cli_error(const char *cmd, const char *fmt, ...) DS_PRINTF(2, 3);
+/* Prints a JSON document and a newline, made terminal-safe and valid UTF-8 (text_json_safe). DS_EIO,
+ * DS_ENOMEM. Every JSON the CLI prints goes through here. */
+int cli_print_json(FILE *out, const char *json);
 /* Runs dumpscoutd (found beside this program) with args (NULL-terminated, without argv[0]) and the same
  * standard streams; returns its exit code, or 1 when it cannot be started (with a message naming cmd). */
 int cli_run_service_tool(const char *cmd, const char *const *args);

@@ -3,9 +3,10 @@
  * known cause and the fix; then the root paths), or as the JSON contract documented in the README. Also
  * classifies a saved SOS session (--transcript) or an engine document (--engine-json). It starts the
  * engine only through analyzer/heap_analyze.c; every string from the dump is printed through the
- * terminal sanitiser (table_puts_clean). */
+ * one sanitiser (core/text.h). */
 #include "cli.h"
 #include "table.h"
+#include "../core/text.h"
 #include "../analyzer/crashreport.h"
 #include "../analyzer/heap_analyze.h"
 #include "../analyzer/heap_run.h"
@@ -127,9 +128,10 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 	return 0;
 }
 
+/* Target text (names, messages, frames) through the one sanitiser (core/text.c). */
 static void pc(const char *s)
 {
-	table_puts_clean(stdout, s, 0);
+	text_printf("%s", s != NULL ? s : "");
 }
 
 static const char *state_words(enum classify_state s)
@@ -346,7 +348,7 @@ static int analyze_saved_file(const struct analyze_args *args)
 	if (args->json) {
 		js = heap_analysis_to_json(path, NULL, &a, NULL, NULL, args->all_roots, args->pretty);
 		if (js != NULL)
-			printf("%s\n", js);
+			cli_print_json(stdout, js);
 		free(js);
 	} else {
 		analyze_print_human(NULL, path, &a, NULL, 0, NULL, args->all_roots, cli_use_color(1));
@@ -460,7 +462,7 @@ int cmd_analyze(int argc, char **argv)
 			args.pretty) : NULL;
 		free(tj);
 		if (js != NULL)
-			printf("%s\n", js);
+			cli_print_json(stdout, js);
 		else
 			code = DS_EXIT_FAIL;
 		free(js);

@@ -1,6 +1,7 @@
 /* cmd_inspect.c - `dumpscout inspect FILE...`: native triage of crash dumps, printed for a person or
  * as the JSON contract documented in the README. Reads files only; no engine, no database. */
 #include "cli.h"
+#include "../core/text.h"
 #include "../analyzer/triage.h"
 #include "../core/ds.h"
 #include "../core/plat.h"
@@ -39,56 +40,56 @@ static void inspect_human(const struct triage *t, const char *file, int all_modu
 	char when[40];
 	size_t i, shown;
 
-	printf("%s\n", file);
-	printf("  format      %s%s%s%s\n", t->format, t->writer[0] ? " (" : "", t->writer, t->writer[0] ? ")" : "");
-	printf("  system      %s%s%s, %s", t->os[0] ? t->os : "unknown-os", t->os_version[0] ? " " : "", t->os_version, t->arch[0] ? t->arch : "unknown-arch");
+	text_printf("%s\n", file);
+	text_printf("  format      %s%s%s%s\n", t->format, t->writer[0] ? " (" : "", t->writer, t->writer[0] ? ")" : "");
+	text_printf("  system      %s%s%s, %s", t->os[0] ? t->os : "unknown-os", t->os_version[0] ? " " : "", t->os_version, t->arch[0] ? t->arch : "unknown-arch");
 	if (t->cpu_count)
-		printf(", %u CPU%s", t->cpu_count, t->cpu_count == 1 ? "" : "s");
-	printf("\n");
-	printf("  process     %s", t->process_name ? t->process_name : "(unknown)");
+		text_printf(", %u CPU%s", t->cpu_count, t->cpu_count == 1 ? "" : "s");
+	text_printf("\n");
+	text_printf("  process     %s", t->process_name ? t->process_name : "(unknown)");
 	if (t->has_pid)
-		printf("  pid %llu", (unsigned long long)t->pid);
+		text_printf("  pid %llu", (unsigned long long)t->pid);
 	if (t->app_version[0])
-		printf("  version %s", t->app_version);
-	printf("\n");
+		text_printf("  version %s", t->app_version);
+	text_printf("\n");
 	if (t->command_line)
-		printf("  command     %s\n", t->command_line);
+		text_printf("  command     %s\n", t->command_line);
 	inspect_time(when, sizeof(when), t->dump_time);
-	printf("  dump time   %s\n", when);
+	text_printf("  dump time   %s\n", when);
 	if (t->exc.present) {
-		printf("  %-11s 0x%x %s at 0x%llx", t->exc.is_signal ? "signal" : "exception", t->exc.code,
+		text_printf("  %-11s 0x%x %s at 0x%llx", t->exc.is_signal ? "signal" : "exception", t->exc.code,
 		       t->exc.name, (unsigned long long)t->exc.address);
 		if (t->exc.has_pc)
-			printf(", pc 0x%llx", (unsigned long long)t->exc.pc);
+			text_printf(", pc 0x%llx", (unsigned long long)t->exc.pc);
 		if (t->exc.has_fault_address)
-			printf(" (fault address 0x%llx)", (unsigned long long)t->exc.fault_address);
+			text_printf(" (fault address 0x%llx)", (unsigned long long)t->exc.fault_address);
 		if (t->exc.thread_id)
-			printf(", thread %llu", (unsigned long long)t->exc.thread_id);
-		printf("\n");
+			text_printf(", thread %llu", (unsigned long long)t->exc.thread_id);
+		text_printf("\n");
 	} else {
-		printf("  exception   none recorded\n");
+		text_printf("  exception   none recorded\n");
 	}
-	printf("  threads     %zu", t->nthreads);
+	text_printf("  threads     %zu", t->nthreads);
 	if (t->has_crashing_thread)
-		printf(" (crashing: %llu)", (unsigned long long)t->crashing_thread_id);
-	printf("\n");
+		text_printf(" (crashing: %llu)", (unsigned long long)t->crashing_thread_id);
+	text_printf("\n");
 	if (t->runtime_name[0])
-		printf("  runtime     %s %s\n", t->runtime_name, t->runtime_version[0] ? t->runtime_version : "(version unknown)");
+		text_printf("  runtime     %s %s\n", t->runtime_name, t->runtime_version[0] ? t->runtime_version : "(version unknown)");
 	else
-		printf("  runtime     no .NET runtime loaded\n");
-	printf("  memory      %llu ranges, %llu bytes%s; heap %s\n", (unsigned long long)t->mem_ranges,
+		text_printf("  runtime     no .NET runtime loaded\n");
+	text_printf("  memory      %llu ranges, %llu bytes%s; heap %s\n", (unsigned long long)t->mem_ranges,
 	       (unsigned long long)t->mem_bytes, t->full_memory ? " (full memory)" : "",
 	       t->has_heap ? "present: managed analysis possible" : "absent: native triage only");
-	printf("  modules     %zu\n", t->nmodules);
+	text_printf("  modules     %zu\n", t->nmodules);
 	shown = all_modules ? t->nmodules : (t->nmodules < 12 ? t->nmodules : 12);
 	for (i = 0; i < shown; i++) {
 		const struct triage_module *m = &t->modules[i];
-		printf("              0x%-16llx %-32s %s\n", (unsigned long long)m->base, m->name ? m->name : "?",
+		text_printf("              0x%-16llx %-32s %s\n", (unsigned long long)m->base, m->name ? m->name : "?",
 		       m->version);
 	}
 	if (shown < t->nmodules)
-		printf("              ... %zu more (--all-modules)\n", t->nmodules - shown);
-	printf("  bucket      %s\n", t->bucket ? t->bucket : "");
+		text_printf("              ... %zu more (--all-modules)\n", t->nmodules - shown);
+	text_printf("  bucket      %s\n", t->bucket ? t->bucket : "");
 }
 
 /* Triage one file and print it; returns the exit code for this file. */
@@ -115,12 +116,12 @@ static int inspect_one(const char *file, int json, int pretty, int all_modules, 
 			cli_error("inspect", "%s: out of memory", file);
 			rc = DS_ENOMEM;
 		} else {
-			printf("%s\n", js);
+			cli_print_json(stdout, js);
 			free(js);
 		}
 	} else {
 		if (many)
-			printf("\n");
+			text_printf("\n");
 		inspect_human(&t, file, all_modules);
 	}
 	triage_free(&t);

@@ -1,6 +1,8 @@
 /* main.c - the `dumpscout` command: finds the subcommand and hands it the arguments. The commands
  * themselves are in cli/cmd_*.c; this file knows only their names. */
 #include "cli.h"
+#include "../core/buf.h"
+#include "../core/text.h"
 #include "../core/ds.h"
 #include "../core/plat.h"
 #include "../service/config.h"
@@ -30,13 +32,30 @@ static const struct cli_command commands[] = {
 
 void cli_error(const char *cmd, const char *fmt, ...)
 {
+	struct buf b;
 	va_list ap;
 
-	fprintf(stderr, "dumpscout %s: ", cmd);
+	/* The values (file names, messages quoting a dump) are cleaned; the format is ours. */
+	buf_init(&b, 1 << 16);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (text_vbprintf(&b, fmt, ap) == DS_OK)
+		fprintf(stderr, "dumpscout %s: %s\n", cmd, b.data != NULL ? b.data : "");
+	else
+		fprintf(stderr, "dumpscout %s: (message too long)\n", cmd);
 	va_end(ap);
-	fputc('\n', stderr);
+	buf_free(&b);
+}
+
+int cli_print_json(FILE *out, const char *json)
+{
+	char *safe = text_json_safe(json != NULL ? json : "null");
+	int rc = DS_ENOMEM;
+
+	if (safe != NULL) {
+		rc = fputs(safe, out) == EOF || fputc('\n', out) == EOF ? DS_EIO : DS_OK;
+		free(safe);
+	}
+	return rc;
 }
 
 int cli_use_color(int fd)

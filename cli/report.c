@@ -8,6 +8,7 @@
 #include "when.h"
 #include "../analyzer/culprits.h"
 #include "../core/buf.h"
+#include "../core/text.h"
 #include "../core/store.h"
 
 #include <cjson/cJSON.h>
@@ -240,32 +241,42 @@ static void rb_printf(struct rb *w, const char *fmt, ...)
 	if (w->rc != DS_OK)
 		return;
 	va_start(ap, fmt);
-	w->rc = buf_vprintf(&w->b, fmt, ap);
+	w->rc = text_vbprintf(&w->b, fmt, ap);
 	va_end(ap);
 }
 
-/* Text from the database, control characters replaced, cut to max columns with "..." (0: no cut). */
+/* Text from the database, cleaned (core/text.h), cut to max columns with "..." (0: no cut). */
 static void rb_text(struct rb *w, const char *s, size_t max)
 {
 	size_t i, cols = 0;
-	char c;
+	char *c;
 
-	for (i = 0; w->rc == DS_OK && s != NULL && s[i]; i++) {
-		if (((unsigned char)s[i] & 0xC0) != 0x80 && max > 0 && ++cols > max) {
-			w->rc = buf_puts(&w->b, "...");
-			break;
-		}
-		c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-		w->rc = buf_append(&w->b, &c, 1);
+	if (w->rc != DS_OK || s == NULL)
+		return;
+	c = text_clean_dup(s, 0);
+	if (c == NULL) {
+		w->rc = DS_ENOMEM;
+		return;
 	}
+	for (i = 0; c[i]; i++) {
+		if (((unsigned char)c[i] & 0xC0) != 0x80 && max > 0 && ++cols > max)
+			break;
+	}
+	w->rc = buf_append(&w->b, c, i);
+	if (w->rc == DS_OK && c[i])
+		w->rc = buf_puts(&w->b, "...");
+	free(c);
 }
 
 /* Database text wrapped at width columns, continuation lines indented by indent spaces. */
 static void rb_wrap(struct rb *w, const char *s, size_t indent, size_t width)
 {
 	size_t col = indent, wl, i;
-	const char *p = s, *q;
+	char *c = s != NULL ? text_clean_dup(s, 0) : NULL;
+	const char *p = c, *q;
 
+	if (s != NULL && c == NULL && w->rc == DS_OK)
+		w->rc = DS_ENOMEM;
 	while (p != NULL && *p && w->rc == DS_OK) {
 		while (*p == ' ')
 			p++;
@@ -283,13 +294,12 @@ static void rb_wrap(struct rb *w, const char *s, size_t indent, size_t width)
 			rb_printf(w, " ");
 			col++;
 		}
-		for (; p < q && w->rc == DS_OK; p++) {
-			char c = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
-
-			w->rc = buf_append(&w->b, &c, 1);
-		}
+		if (w->rc == DS_OK)
+			w->rc = buf_append(&w->b, p, (size_t)(q - p));
+		p = q;
 		col += wl;
 	}
+	free(c);
 	rb_printf(w, "\n");
 }
 
@@ -298,28 +308,34 @@ int report_html_escape(struct buf *b, const char *s)
 	int rc = DS_OK;
 	size_t i, start = 0;
 	const char *rep;
+	char *c = text_clean_dup(s != NULL ? s : "", TEXT_KEEP_NL | TEXT_KEEP_TAB);
 
-	for (i = 0; s != NULL && rc == DS_OK; i++) {
-		unsigned char c = (unsigned char)s[i];
+	/* cleaned first (C1, bidi and other controls are no more welcome in a mail than on a terminal),
+	 * then the HTML specials */
+	if (c == NULL)
+		return DS_ENOMEM;
+	for (i = 0; rc == DS_OK; i++) {
+		unsigned char ch = (unsigned char)c[i];
 
-		switch (c) {
+		switch (ch) {
 		case '&': rep = "&amp;"; break;
 		case '<': rep = "&lt;"; break;
 		case '>': rep = "&gt;"; break;
 		case '"': rep = "&quot;"; break;
 		case '\'': rep = "&#39;"; break;
 		case '\0': rep = ""; break;
-		default: rep = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f ? "" : NULL; break;
+		default: rep = NULL; break;
 		}
 		if (rep == NULL)
 			continue;
-		rc = buf_append(b, s + start, i - start);
+		rc = buf_append(b, c + start, i - start);
 		if (rc == DS_OK)
 			rc = buf_puts(b, rep);
 		start = i + 1;
-		if (c == '\0')
+		if (ch == '\0')
 			break;
 	}
+	free(c);
 	return rc;
 }
 

@@ -1,8 +1,10 @@
 /* table.c - aligned text columns, CSV and JSON output for the CLI (see table.h). Everything printed
- * from the database may be hostile: text output replaces control characters, CSV output quotes and
- * guards formulas, JSON output is escaped by cJSON. It decides no colours or widths by itself. */
+ * from the database may be hostile: text and CSV output go through the one sanitiser (core/text.h),
+ * CSV output quotes and guards formulas, JSON output is escaped by cJSON and made safe by
+ * text_json_safe. It decides no colours or widths by itself. */
 #include "table.h"
 #include "when.h"
+#include "../core/text.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -162,37 +164,20 @@ size_t table_rows(const struct table *t)
 
 size_t table_text_width(const char *s)
 {
-	size_t w = 0;
-
-	for (; s != NULL && *s; s++)
-		if (((unsigned char)*s & 0xC0) != 0x80)
-			w++;
-	return w;
-}
-
-static int table_is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
+	return text_width(s);
 }
 
 void table_puts_clean(FILE *out, const char *s, int keep_nl)
 {
-	for (; s != NULL && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (table_is_ctl(c) && !(keep_nl && c == '\n'))
-			fputc('?', out);
-		else
-			fputc(c, out);
-	}
+	text_fputs(s, out, keep_nl ? TEXT_KEEP_NL : 0);
 }
 
 /* Writes at most w columns of s (cleaned), cutting with an ellipsis when it is wider. Returns the
  * columns written. */
 static size_t table_put_cut(FILE *out, const char *s, size_t w)
 {
-	size_t full = table_text_width(s), col = 0;
-	const unsigned char *p = (const unsigned char *)s;
+	size_t full = table_text_width(s), col = 0, i;
+	char *c;
 
 	if (full <= w) {
 		table_puts_clean(out, s, 0);
@@ -200,14 +185,19 @@ static size_t table_put_cut(FILE *out, const char *s, size_t w)
 	}
 	if (w == 0)
 		return 0;
-	for (; *p; p++) {
-		if ((*p & 0xC0) != 0x80) {
+	/* cut the cleaned text (one column per character) so the cut never splits a character */
+	c = text_clean_dup(s, 0);
+	if (c == NULL)
+		return 0;
+	for (i = 0; c[i] != '\0'; i++) {
+		if (((unsigned char)c[i] & 0xC0) != 0x80) {
 			if (col == w - 1)
 				break;
 			col++;
 		}
-		fputc(table_is_ctl(*p) ? '?' : *p, out);
 	}
+	fwrite(c, 1, i, out);
+	free(c);
 	fputs("\xe2\x80\xa6", out); /* U+2026 HORIZONTAL ELLIPSIS */
 	return w;
 }
@@ -285,20 +275,26 @@ out:
 
 void table_csv_field(FILE *out, const char *s)
 {
-	size_t n = s != NULL ? strlen(s) : 0;
-	int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || strpbrk(s, ",\"\r\n") != NULL);
+	/* cleaned like any text (a CSV file ends up in a terminal too), keeping newlines and tabs */
+	char *c = text_clean_dup(s != NULL ? s : "", TEXT_KEEP_NL | TEXT_KEEP_TAB);
+	const char *p;
+	size_t n = c != NULL ? strlen(c) : 0;
+	int quote = n > 0 && (c[0] == ' ' || c[n - 1] == ' ' || strpbrk(c, ",\"\r\n") != NULL);
 
-	if (!quote) {
-		fwrite(s != NULL ? s : "", 1, n, out);
+	if (c == NULL)
 		return;
+	if (!quote) {
+		fwrite(c, 1, n, out);
+	} else {
+		fputc('"', out);
+		for (p = c; *p; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		fputc('"', out);
 	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
+	free(c);
 }
 
 /* 1 if s would be read as a formula by a spreadsheet and is not simply a number. */
@@ -361,13 +357,18 @@ int table_print(const struct table *t, FILE *out, int width, int color)
 
 int table_print_json(FILE *out, const cJSON *v)
 {
-	char *s = cJSON_Print(v);
+	char *s = cJSON_Print(v), *safe;
 	int rc = DS_OK;
 
 	if (s == NULL)
 		return DS_ENOMEM;
-	if (fputs(s, out) < 0 || fputc('\n', out) == EOF)
+	/* valid UTF-8, and no C1 or bidi control raw on a terminal (core/text.h) */
+	safe = text_json_safe(s);
+	if (safe == NULL)
+		rc = DS_ENOMEM;
+	else if (fputs(safe, out) < 0 || fputc('\n', out) == EOF)
 		rc = DS_EIO;
+	free(safe);
 	cJSON_free(s);
 	return rc;
 }

@@ -55,10 +55,12 @@ size_t table_rows(const struct table *t);
  * DS_EIO when the stream reports an error. */
 int table_print(const struct table *t, FILE *out, int width, int color);
 
-/* The display width of UTF-8 text in columns (code points; control bytes count one). Thread-safe. */
+/* The display width of text in columns once cleaned (text_width: one per character, one per invalid
+ * byte). Thread-safe. */
 size_t table_text_width(const char *s);
-/* Writes s with every control character (C0, DEL; tab and newline too unless keep_nl) replaced by '?',
- * so hostile text cannot move the cursor or change the terminal. NULL writes nothing. */
+/* Writes s through the one sanitiser (text_fputs: C0, DEL, C1, bidi controls replaced by '?', newline
+ * kept only with keep_nl, bad UTF-8 as U+FFFD), so hostile text cannot move the cursor or change the
+ * terminal. NULL writes nothing. */
 void table_puts_clean(FILE *out, const char *s, int keep_nl);
 /* One CSV field, quoted when it holds a comma, quote, CR, LF or leading/trailing space; quotes are
  * doubled. No formula guard (see table_print). */

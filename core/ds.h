@@ -29,6 +29,8 @@ enum {
 	DS_EPERM = -16,        /* permission denied */
 	DS_ENET = -17,         /* network or remote server error */
 	DS_ENODAC = -18,       /* engine found no usable CLR runtime/DAC in the dump */
+	DS_ECHANGED = -19,     /* a file is no longer the one recorded (replaced, rewritten) */
+	DS_ELINK = -20,        /* a symbolic link, or a file with more than one hard link: refused */
 };
 
 /* Returns a static, human-readable string for an error code (never NULL). Thread-safe. */

@@ -26,6 +26,8 @@ const char *ds_strerror(int err)
 	case DS_EPERM: return "permission denied";
 	case DS_ENET: return "network error";
 	case DS_ENODAC: return "no CLR runtime found in the dump";
+	case DS_ECHANGED: return "file changed or was replaced since it was recorded";
+	case DS_ELINK: return "refused: a symbolic link or a file with other hard links";
 	default: return "unknown error";
 	}
 }

@@ -3,6 +3,7 @@
 #include "log.h"
 #include "ds.h"
 #include "plat.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -84,7 +85,7 @@ void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
 	char line[2048];
 	int64_t now, secs;
 	int y, mo, d, n, len;
-	size_t i, start;
+	size_t start;
 	va_list ap;
 
 	if ((int)lvl > atomic_load(&log_level_cur) || (int)lvl < 0 || (size_t)lvl >= DS_ARRAY_LEN(log_names))
@@ -108,10 +109,15 @@ void log_msg(enum log_level lvl, const char *component, const char *fmt, ...)
 	va_end(ap);
 	if (n > 0)
 		len += n < (int)(sizeof(line) - (size_t)len) ? n : (int)(sizeof(line) - (size_t)len) - 1;
-	/* One line per message: file names and engine text must not forge extra log lines. */
-	for (i = start; i < (size_t)len; i++)
-		if ((unsigned char)line[i] < 0x20 && line[i] != '\t')
-			line[i] = '?';
+	/* One line per message: file names and engine text must not forge extra log lines nor reach the
+	 * terminal or journal reader raw (the one sanitiser, core/text.h; tabs stay). */
+	{
+		char clean[sizeof(line)];
+
+		line[len] = '\0';
+		len = (int)(start + text_clean(clean, sizeof(line) - start, line + start, TEXT_KEEP_TAB));
+		memcpy(line + start, clean, (size_t)len - start + 1);
+	}
 	if ((size_t)len >= sizeof(line) - 1)
 		len = (int)sizeof(line) - 2;
 	line[len++] = '\n';

@@ -19,6 +19,66 @@ uint64_t plat_file_size(const struct plat_file *f);
  * callers check bounds against plat_file_size first. */
 int plat_file_read_at(struct plat_file *f, uint64_t off, void *dst, size_t n);
 
+/* ---- File identity: a dump is recorded by what it is, not only where it is ----
+ * The queue records a dump's identity when it first opens it; the engine runner and retention re-check
+ * it before they use or delete the file, so a file swapped for a link, or rewritten, is refused.
+ * Policy (issue 12, docs/service.md "File identity"):
+ *  - no link is followed: the final path component must not be a symbolic link (O_NOFOLLOW; on
+ *    Windows no reparse point that is a link or junction);
+ *  - a file with more than one hard link is refused outright. Where its other names are cannot be
+ *    known without searching the disk, and a dump writer always creates a new file (one link), so a
+ *    second link can only be someone pointing the root service at a file that is not theirs;
+ *  - the identity is POSIX st_dev + st_ino + size + mtime (ns), read with fstat from the open
+ *    descriptor; on Windows the volume serial number + 64-bit file index + size + last-write time.
+ * The folders above the file are trusted (they come from the root-owned configuration). */
+struct plat_file_id {
+	uint64_t dev;     /* st_dev; Windows: the volume serial number */
+	uint64_t ino;     /* st_ino; Windows: the file index (nFileIndexHigh:Low) */
+	uint64_t size;    /* bytes */
+	int64_t mtime_ns; /* last modification, ns since the Unix epoch */
+	uint32_t nlink;   /* hard links (not part of the identity) */
+};
+/* Longest text form of an identity, with its NUL. */
+#define PLAT_FILE_ID_TEXT 96
+
+enum {
+	PLAT_OPEN_NOFOLLOW = 1,    /* refuse a final symbolic link (DS_ELINK) */
+	PLAT_OPEN_SINGLE_LINK = 2, /* refuse a file with st_nlink > 1 (DS_ELINK) */
+	PLAT_OPEN_DUMP = 3,        /* both: how every dump is opened */
+	PLAT_OPEN_LOCK = 4,        /* Windows: deny others writing, renaming, deleting while open (POSIX: no-op) */
+};
+/* plat_file_open with the PLAT_OPEN_* checks, made on the open descriptor (no check-then-open race).
+ * DS_ELINK, plus plat_file_open's errors. */
+int plat_file_open_ex(const char *path, int flags, struct plat_file **out);
+/* The identity of an open file, from the descriptor (fstat), now. DS_EIO. */
+int plat_file_identity(struct plat_file *f, struct plat_file_id *id);
+/* 1 if a and b name the same unchanged file (device, inode, size, mtime; nlink is ignored). */
+int plat_file_id_same(const struct plat_file_id *a, const struct plat_file_id *b);
+/* Text form "DEV:INO:SIZE:MTIME_NS" (decimal) for storing; plat_file_id_parse reads it back
+ * (DS_EINVAL when malformed). */
+void plat_file_id_format(const struct plat_file_id *id, char out[PLAT_FILE_ID_TEXT]);
+int plat_file_id_parse(const char *s, struct plat_file_id *id);
+/* The re-check before use: opens path with PLAT_OPEN_DUMP | PLAT_OPEN_LOCK and checks that it is still `want`.
+ * DS_ECHANGED when it is another file or was rewritten, DS_ELINK for a link; *out (caller closes) only
+ * on DS_OK. How the engine runner hands the checked file to the engine without a second open by path:
+ *  - POSIX: keep *out open and give the child the descriptor: uv_spawn's stdio[3] with UV_INHERIT_FD
+ *    and plat_file_fd(*out) makes it the child's fd 3; the engine opens "/proc/self/fd/3" (Linux),
+ *    which is that very file even if the path is swapped meanwhile. plat_file_child_path writes it.
+ *  - Windows: the handle is opened without FILE_SHARE_WRITE/DELETE, so while *out stays open nobody
+ *    can rewrite, rename or delete the file: pass the path itself, then close *out after the child
+ *    has opened it (or when it exits). */
+int plat_file_open_verified(const char *path, const struct plat_file_id *want, struct plat_file **out);
+/* The OS descriptor of an open file (POSIX; -1 on Windows). Owned by f: do not close it. */
+int plat_file_fd(const struct plat_file *f);
+/* The path a child process uses to open the file it inherited as its descriptor child_fd:
+ * "/proc/self/fd/N" on Linux, "/dev/fd/N" on other POSIX systems. DS_EUNSUPPORTED on Windows. */
+int plat_file_child_path(int child_fd, char *out, size_t n);
+/* Unlinks path only if it is still the regular, unlinked-elsewhere file `want` (checked with lstat
+ * right before the unlink; a symlink is never followed). DS_ECHANGED (left in place), DS_ELINK,
+ * DS_ENOENT. The check and the unlink are two calls: a file swapped in the microseconds between them
+ * can still go, but only by someone who may already delete it (the folder's sticky bit). */
+int plat_unlink_verified(const char *path, const struct plat_file_id *want);
+
 /* Reads a whole file of at most max bytes into a NUL-terminated malloc'd buffer (caller frees).
  * DS_ETOOBIG if larger. */
 int plat_read_file(const char *path, size_t max, char **data, size_t *len);

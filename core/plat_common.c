@@ -3,7 +3,9 @@
 #include "plat.h"
 #include "ds.h"
 
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int plat_read_file(const char *path, size_t max, char **data, size_t *len)
@@ -37,6 +39,82 @@ int plat_read_file(const char *path, size_t max, char **data, size_t *len)
 	p = NULL;
 out:
 	free(p);
+	plat_file_close(f);
+	return rc;
+}
+
+int plat_file_id_same(const struct plat_file_id *a, const struct plat_file_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_ns == b->mtime_ns;
+}
+
+void plat_file_id_format(const struct plat_file_id *id, char out[PLAT_FILE_ID_TEXT])
+{
+	snprintf(out, PLAT_FILE_ID_TEXT, "%" PRIu64 ":%" PRIu64 ":%" PRIu64 ":%" PRId64, id->dev, id->ino, id->size,
+		 id->mtime_ns);
+}
+
+/* One unsigned decimal field ending at `end` (':' or NUL); advances *s past the separator. */
+static int plat_id_field(const char **s, char end, uint64_t *v)
+{
+	const char *p = *s;
+	uint64_t x = 0;
+
+	if (*p < '0' || *p > '9')
+		return DS_EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (x > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return DS_EINVAL;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p != end)
+		return DS_EINVAL;
+	*s = end ? p + 1 : p;
+	*v = x;
+	return DS_OK;
+}
+
+int plat_file_id_parse(const char *s, struct plat_file_id *id)
+{
+	uint64_t dev, ino, size, mt;
+	int neg = 0;
+
+	if (s == NULL)
+		return DS_EINVAL;
+	if (plat_id_field(&s, ':', &dev) || plat_id_field(&s, ':', &ino) || plat_id_field(&s, ':', &size))
+		return DS_EINVAL;
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	if (plat_id_field(&s, '\0', &mt) || mt > (uint64_t)INT64_MAX)
+		return DS_EINVAL;
+	id->dev = dev;
+	id->ino = ino;
+	id->size = size;
+	id->mtime_ns = neg ? -(int64_t)mt : (int64_t)mt;
+	id->nlink = 0;
+	return DS_OK;
+}
+
+int plat_file_open_verified(const char *path, const struct plat_file_id *want, struct plat_file **out)
+{
+	struct plat_file *f = NULL;
+	struct plat_file_id id;
+	int rc;
+
+	*out = NULL;
+	rc = plat_file_open_ex(path, PLAT_OPEN_DUMP | PLAT_OPEN_LOCK, &f);
+	if (rc != DS_OK)
+		goto out;
+	rc = plat_file_identity(f, &id);
+	if (rc == DS_OK && !plat_file_id_same(&id, want))
+		rc = DS_ECHANGED;
+	if (rc == DS_OK) {
+		*out = f;
+		f = NULL;
+	}
+out:
 	plat_file_close(f);
 	return rc;
 }

@@ -38,22 +38,35 @@ static int plat_errno(int e)
 	}
 }
 
-int plat_file_open(const char *path, struct plat_file **out)
+static void plat_stat_id(const struct stat *st, struct plat_file_id *id)
+{
+	id->dev = (uint64_t)st->st_dev;
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+	id->nlink = st->st_nlink > UINT32_MAX ? UINT32_MAX : (uint32_t)st->st_nlink;
+}
+
+int plat_file_open_ex(const char *path, int flags, struct plat_file **out)
 {
 	struct plat_file *f = NULL;
 	struct stat st;
 	int fd, rc = DS_OK;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | ((flags & PLAT_OPEN_NOFOLLOW) ? O_NOFOLLOW : 0));
 	if (fd < 0)
-		return plat_errno(errno);
+		return (flags & PLAT_OPEN_NOFOLLOW) && errno == ELOOP ? DS_ELINK : plat_errno(errno);
 	if (fstat(fd, &st) != 0) {
 		rc = plat_errno(errno);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		rc = DS_EINVAL;
+		goto out;
+	}
+	if ((flags & PLAT_OPEN_SINGLE_LINK) && st.st_nlink > 1) {
+		rc = DS_ELINK;
 		goto out;
 	}
 	f = malloc(sizeof(*f));
@@ -69,6 +82,59 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+int plat_file_open(const char *path, struct plat_file **out)
+{
+	return plat_file_open_ex(path, 0, out);
+}
+
+int plat_file_identity(struct plat_file *f, struct plat_file_id *id)
+{
+	struct stat st;
+
+	if (fstat(f->fd, &st) != 0)
+		return DS_EIO;
+	plat_stat_id(&st, id);
+	return DS_OK;
+}
+
+int plat_file_fd(const struct plat_file *f)
+{
+	return f->fd;
+}
+
+int plat_file_child_path(int child_fd, char *out, size_t n)
+{
+	int k;
+
+#ifdef __linux__
+	k = snprintf(out, n, "/proc/self/fd/%d", child_fd);
+#else
+	k = snprintf(out, n, "/dev/fd/%d", child_fd);
+#endif
+	return child_fd < 0 || k < 0 || (size_t)k >= n ? DS_EINVAL : DS_OK;
+}
+
+int plat_unlink_verified(const char *path, const struct plat_file_id *want)
+{
+	struct plat_file_id id;
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return plat_errno(errno);
+	if (S_ISLNK(st.st_mode))
+		return DS_ELINK;
+	if (!S_ISREG(st.st_mode))
+		return DS_ECHANGED;
+	plat_stat_id(&st, &id);
+	if (!plat_file_id_same(&id, want))
+		return DS_ECHANGED;
+	if (id.nlink > 1)
+		return DS_ELINK;
+	if (unlink(path) != 0)
+		return plat_errno(errno);
+	return DS_OK;
 }
 
 void plat_file_close(struct plat_file *f)

@@ -156,22 +156,25 @@ static int64_t plat_win_filetime_ns(FILETIME ft)
 	return (t - PLAT_WIN_EPOCH_DIFF) * 100;
 }
 
-int plat_file_open(const char *path, struct plat_file **out)
+int plat_file_open_ex(const char *path, int flags, struct plat_file **out)
 {
 	struct plat_file *f = NULL;
 	BY_HANDLE_FILE_INFORMATION info;
 	HANDLE h = INVALID_HANDLE_VALUE;
 	wchar_t *w;
-	DWORD attr;
+	FILE_ATTRIBUTE_TAG_INFO tag;
+	DWORD attr, share;
 	int rc;
 
 	*out = NULL;
 	w = plat_win_path(path, &rc);
 	if (w == NULL)
 		goto out;
-	/* Share everything: a dump being written or rotated by someone else must not be locked by us. */
-	h = CreateFileW(w, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
-			OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, NULL);
+	/* Share everything: a dump being written or rotated by someone else must not be locked by us,
+	 * unless the caller asks for the file to stay what it checked (PLAT_OPEN_LOCK). */
+	share = (flags & PLAT_OPEN_LOCK) ? FILE_SHARE_READ : FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+	h = CreateFileW(w, GENERIC_READ, share, NULL, OPEN_EXISTING,
+			FILE_ATTRIBUTE_NORMAL | ((flags & PLAT_OPEN_NOFOLLOW) ? FILE_FLAG_OPEN_REPARSE_POINT : 0), NULL);
 	if (h == INVALID_HANDLE_VALUE) {
 		rc = plat_win_error(GetLastError());
 		/* Opening a folder without FILE_FLAG_BACKUP_SEMANTICS is "access denied": say what it is. */
@@ -187,6 +190,16 @@ int plat_file_open(const char *path, struct plat_file **out)
 		rc = DS_EINVAL;
 		goto out;
 	}
+	if ((flags & PLAT_OPEN_NOFOLLOW) && (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) &&
+	    (!GetFileInformationByHandleEx(h, FileAttributeTagInfo, &tag, sizeof(tag)) ||
+	     tag.ReparseTag == IO_REPARSE_TAG_SYMLINK || tag.ReparseTag == IO_REPARSE_TAG_MOUNT_POINT)) {
+		rc = DS_ELINK;
+		goto out;
+	}
+	if ((flags & PLAT_OPEN_SINGLE_LINK) && info.nNumberOfLinks > 1) {
+		rc = DS_ELINK;
+		goto out;
+	}
 	f = malloc(sizeof(*f));
 	if (f == NULL) {
 		rc = DS_ENOMEM;
@@ -197,6 +210,91 @@ int plat_file_open(const char *path, struct plat_file **out)
 	*out = f;
 	h = INVALID_HANDLE_VALUE;
 	rc = DS_OK;
+out:
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	free(w);
+	return rc;
+}
+
+int plat_file_open(const char *path, struct plat_file **out)
+{
+	return plat_file_open_ex(path, 0, out);
+}
+
+static void plat_win_info_id(const BY_HANDLE_FILE_INFORMATION *info, struct plat_file_id *id)
+{
+	id->dev = info->dwVolumeSerialNumber;
+	id->ino = ((uint64_t)info->nFileIndexHigh << 32) | info->nFileIndexLow;
+	id->size = ((uint64_t)info->nFileSizeHigh << 32) | info->nFileSizeLow;
+	id->mtime_ns = plat_win_filetime_ns(info->ftLastWriteTime);
+	id->nlink = info->nNumberOfLinks;
+}
+
+int plat_file_identity(struct plat_file *f, struct plat_file_id *id)
+{
+	BY_HANDLE_FILE_INFORMATION info;
+
+	if (!GetFileInformationByHandle(f->h, &info))
+		return DS_EIO;
+	plat_win_info_id(&info, id);
+	return DS_OK;
+}
+
+int plat_file_fd(const struct plat_file *f)
+{
+	(void)f;
+	return -1;
+}
+
+int plat_file_child_path(int child_fd, char *out, size_t n)
+{
+	(void)child_fd;
+	if (n > 0)
+		out[0] = '\0';
+	return DS_EUNSUPPORTED;
+}
+
+int plat_unlink_verified(const char *path, const struct plat_file_id *want)
+{
+	BY_HANDLE_FILE_INFORMATION info;
+	FILE_DISPOSITION_INFO disp;
+	struct plat_file_id id;
+	HANDLE h = INVALID_HANDLE_VALUE;
+	wchar_t *w;
+	int rc;
+
+	w = plat_win_path(path, &rc);
+	if (w == NULL)
+		goto out;
+	/* The check and the delete go through one handle opened on the link itself: what is deleted is
+	 * exactly what was checked (the delete happens when the handle closes). */
+	h = CreateFileW(w, DELETE | FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL,
+			OPEN_EXISTING, FILE_FLAG_OPEN_REPARSE_POINT, NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		rc = plat_win_error(GetLastError());
+		goto out;
+	}
+	if (!GetFileInformationByHandle(h, &info)) {
+		rc = plat_win_error(GetLastError());
+		goto out;
+	}
+	plat_win_info_id(&info, &id);
+	if (info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT) {
+		rc = DS_ELINK;
+		goto out;
+	}
+	if ((info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) || !plat_file_id_same(&id, want)) {
+		rc = DS_ECHANGED;
+		goto out;
+	}
+	if (id.nlink > 1) {
+		rc = DS_ELINK;
+		goto out;
+	}
+	disp.DeleteFile = TRUE;
+	rc = SetFileInformationByHandle(h, FileDispositionInfo, &disp, sizeof(disp)) ? DS_OK
+										  : plat_win_error(GetLastError());
 out:
 	if (h != INVALID_HANDLE_VALUE)
 		CloseHandle(h);

@@ -124,19 +124,15 @@ void sha256_hex(const void *data, size_t n, char hex[65])
 
 #define SHA256_CHUNK (1u << 20)
 
-int sha256_file(const char *path, char hex[65])
+int sha256_plat_file(struct plat_file *f, char hex[65])
 {
-	struct plat_file *f = NULL;
 	struct sha256 c;
 	uint8_t d[32], *buf = NULL;
 	uint64_t size, off = 0;
 	size_t n;
-	int rc;
+	int rc = DS_OK;
 
 	hex[0] = '\0';
-	rc = plat_file_open(path, &f);
-	if (rc != DS_OK)
-		goto out;
 	buf = malloc(SHA256_CHUNK);
 	if (buf == NULL) {
 		rc = DS_ENOMEM;
@@ -156,6 +152,18 @@ int sha256_file(const char *path, char hex[65])
 	sha256_to_hex(d, hex);
 out:
 	free(buf);
+	return rc;
+}
+
+int sha256_file(const char *path, char hex[65])
+{
+	struct plat_file *f = NULL;
+	int rc;
+
+	hex[0] = '\0';
+	rc = plat_file_open(path, &f);
+	if (rc == DS_OK)
+		rc = sha256_plat_file(f, hex);
 	plat_file_close(f);
 	return rc;
 }

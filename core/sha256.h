@@ -26,5 +26,8 @@ void sha256_hex(const void *data, size_t n, char hex[65]);
  * in 1 MiB pieces (allocated here, freed). DS_ENOENT, DS_EPERM, DS_EINVAL (not a regular file), DS_EIO,
  * DS_ENOMEM. Costs one full read of the file: call it from a worker thread, not an event loop. */
 int sha256_file(const char *path, char hex[65]);
+/* The same for a file already open (its size when opened); f stays open and owned by the caller. */
+struct plat_file;
+int sha256_plat_file(struct plat_file *f, char hex[65]);
 
 #endif

@@ -27,7 +27,7 @@ enum {
 	Q_DUMP_BASE, Q_BUCKET_UPSERT, Q_LINK_INSERT, Q_LINK_DELETE, Q_BUCKET_INC, Q_BUCKET_DEC,
 	Q_BAPP_INC, Q_BAPP_DEC, Q_BAPP_PRUNE, Q_LINK_OF_KIND, Q_TRIAGE_UPDATE,
 	Q_ANALYSIS_DELETE, Q_ANALYSIS_INSERT, Q_CONTEXT_INSERT, Q_ROOT_INSERT, Q_ANALYSIS_DUMP_UPDATE, Q_DUMP_CRASH_BUCKET,
-	Q_RETENTION, Q_MARK_DELETED,
+	Q_RETENTION, Q_MARK_DELETED, Q_IDENTITY_SET,
 	Q_OUTBOX_BY_KEY, Q_OUTBOX_INSERT, Q_OUTBOX_DUE, Q_OUTBOX_MARK_SENDING, Q_OUTBOX_GET, Q_OUTBOX_SENT,
 	Q_OUTBOX_FAILED, Q_OUTBOX_NEXT_DUE,
 	Q_STATUS_START, Q_STATUS_HEARTBEAT, Q_STATUS_ERROR, Q_KV_GET, Q_KV_SET,
@@ -88,8 +88,8 @@ static const char *const store_sql[Q_COUNT] = {
 				"WHERE id = ?1",
 	[Q_CLAIM_MARK_ANALYZE] = "UPDATE dumps SET state = 'analyzing', attempts = attempts + 1, "
 				 "lease_until = ?2, updated_at = ?3 WHERE id = ?1",
-	[Q_JOB_GET] = "SELECT id, path, size, mtime_ns, sha256, attempts, discovered_at, duplicate_of "
-		      "FROM dumps WHERE id = ?1",
+	[Q_JOB_GET] = "SELECT id, path, size, mtime_ns, sha256, attempts, discovered_at, duplicate_of, "
+		      "(SELECT file_id FROM dump_identity WHERE dump_id = dumps.id) FROM dumps WHERE id = ?1",
 	[Q_TRANSITION] = "UPDATE dumps SET state = ?2, next_attempt_at = ?3, last_error = ?4, lease_until = NULL, "
 			 "updated_at = ?5 WHERE id = ?1",
 	[Q_RECOVER_ANALYZING] = "UPDATE dumps SET state = 'triaged', lease_until = NULL WHERE state = 'analyzing'",
@@ -148,8 +148,11 @@ static const char *const store_sql[Q_COUNT] = {
 		"JOIN dumps d ON d.id = db.dump_id WHERE d.deleted_at IS NULL), "
 		"newest AS (SELECT DISTINCT dump_id FROM ranked WHERE rn = 1) "
 		"SELECT d.id, d.path, d.size, d.mtime_ns, d.discovered_at, d.crash_bucket_id, d.state, "
-		"d.id IN (SELECT dump_id FROM newest) AS keep "
-		"FROM dumps d WHERE d.deleted_at IS NULL ORDER BY d.discovered_at, d.id",
+		"d.id IN (SELECT dump_id FROM newest) AS keep, i.file_id "
+		"FROM dumps d LEFT JOIN dump_identity i ON i.dump_id = d.id WHERE d.deleted_at IS NULL "
+		"AND (i.file_id IS NOT NULL OR d.state IN " PENDING_STATES ") ORDER BY d.discovered_at, d.id",
+	[Q_IDENTITY_SET] = "INSERT INTO dump_identity (dump_id, file_id) VALUES (?1, ?2) "
+			   "ON CONFLICT (dump_id) DO UPDATE SET file_id = excluded.file_id",
 	[Q_MARK_DELETED] = "UPDATE dumps SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1",
 	[Q_OUTBOX_BY_KEY] = "SELECT id FROM outbox WHERE dedupe_key = ?1",
 	[Q_OUTBOX_INSERT] = "INSERT INTO outbox (kind, dedupe_key, created_at, message_id, subject, to_addrs, "
@@ -1077,6 +1080,8 @@ int store_claim(struct store *s, int stage, int64_t now, int64_t lease_ms, struc
 	job->attempts = sqlite3_column_int(st, 5);
 	job->discovered_at = col_i64(st, 6);
 	job->duplicate_of = col_i64(st, 7);
+	if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
+		snprintf(job->file_id, sizeof(job->file_id), "%s", (const char *)sqlite3_column_text(st, 8));
 	sqlite3_reset(st);
 	if (job->path == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory claiming a dump");
@@ -1520,6 +1525,14 @@ int store_record_triage(struct store *s, int64_t id, const struct store_triage *
 	bt(s, st, 25, t->json);
 	bt(s, st, 26, store_state_name(next_state));
 	rc = store_run(s, st, e, "recording triage");
+	if (rc == DS_OK && t->file_id != NULL && t->file_id[0] != '\0') {
+		rc = store_stmt(s, Q_IDENTITY_SET, &st, e);
+		if (rc == DS_OK) {
+			bi(s, st, 1, id);
+			bt(s, st, 2, t->file_id);
+			rc = store_run(s, st, e, "recording the file identity");
+		}
+	}
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);
@@ -1752,6 +1765,8 @@ int store_retention_list(struct store *s, struct store_raw **out, size_t *n, str
 		r->state = store_state_parse((const char *)sqlite3_column_text(st, 6));
 		r->pending = r->state == STORE_DISCOVERED || r->state == STORE_TRIAGED || r->state == STORE_ANALYZING;
 		r->keep = sqlite3_column_int(st, 7) != 0;
+		if (sqlite3_column_type(st, 8) == SQLITE_TEXT)
+			snprintf(r->file_id, sizeof(r->file_id), "%s", (const char *)sqlite3_column_text(st, 8));
 	}
 	if (rc < 0)
 		goto out;

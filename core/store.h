@@ -152,6 +152,7 @@ struct store_job {
 	int attempts;         /* including the claim that returned this job */
 	int64_t discovered_at;
 	int64_t duplicate_of; /* 0 when none */
+	char file_id[96];     /* the identity triage recorded (plat_file_id_format), "" when none */
 };
 void store_job_clear(struct store_job *j);
 
@@ -213,6 +214,8 @@ struct store_triage {
 	const char *bucket_key;     /* the crash bucket (triage's bucket string), NULL/"": none */
 	const char *bucket_title;   /* shown in listings; NULL: the key */
 	const char *json;           /* the full `inspect --json` object */
+	const char *file_id;        /* plat_file_id_format of the file triage read; NULL: none (then
+				       retention never deletes the file) */
 };
 
 /* Records triage in one transaction: the fields and JSON, the crash bucket (created on first sight,
@@ -282,9 +285,12 @@ struct store_raw {
 	int state;
 	int pending;            /* state is discovered/triaged/analyzing: do not delete */
 	int keep;               /* the newest present dump of at least one of its buckets: do not delete */
+	char file_id[96];       /* the identity triage recorded; "" for a pending row */
 };
-/* Every dump whose raw file is still present (deleted_at NULL), oldest first (discovered_at, id), with
- * the flags above. The caller sums sizes for its quotas and deletes rows with !pending && !keep from
+/* Every dump whose raw file is still present (deleted_at NULL) and that triage recognised as a dump (it
+ * has a recorded identity) or that is still pending, oldest first (discovered_at, id), with the flags
+ * above. Files that failed triage ("not a crash dump", corrupt, refused links) are never listed: they
+ * may be anything, the database included, and retention deletes only dumps. The caller sums sizes for its quotas and deletes rows with !pending && !keep from
  * the front. *out is owned by the caller (store_raw_free). */
 int store_retention_list(struct store *s, struct store_raw **out, size_t *n, struct ds_err *e);
 void store_raw_free(struct store_raw *a, size_t n);

@@ -6,6 +6,7 @@
 
 #include "../core/buf.h"
 #include "../core/plat.h"
+#include "../core/text.h"
 
 #include <cJSON.h>
 #include <stdarg.h>
@@ -28,7 +29,7 @@ static void alert_t(struct alert_out *o, const char *fmt, ...)
 	if (o->rc != DS_OK)
 		return;
 	va_start(ap, fmt);
-	o->rc = buf_vprintf(&o->text, fmt, ap);
+	o->rc = text_vbprintf(&o->text, fmt, ap); /* values cleaned: no line break from a bucket title */
 	va_end(ap);
 }
 
@@ -40,10 +41,16 @@ static void alert_h(struct alert_out *o, const char *s)
 }
 
 /* A value into HTML, escaped. */
-static void alert_hv(struct alert_out *o, const char *s)
+static void alert_hv(struct alert_out *o, const char *v)
 {
-	const char *rep;
+	char *c = text_clean_dup(v, 0);
+	const char *rep, *s = c;
 	size_t run = 0;
+
+	if (c == NULL && o->rc == DS_OK)
+		o->rc = DS_ENOMEM;
+	if (c == NULL)
+		return;
 
 	for (; o->rc == DS_OK && s[run] != '\0';) {
 		switch (s[run]) {
@@ -66,6 +73,7 @@ static void alert_hv(struct alert_out *o, const char *s)
 	}
 	if (o->rc == DS_OK)
 		o->rc = buf_append(&o->html, s, run);
+	free(c);
 }
 
 static void alert_hnum(struct alert_out *o, long long v)

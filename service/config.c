@@ -476,6 +476,150 @@ static int config_finish(struct config *cfg)
 	return DS_OK;
 }
 
+/* ---- where dumps may be collected (issue 12 item 2) ----
+ * Retention deletes files in the dump folders, so a dump folder must hold nothing else: not `/`, not a
+ * system folder, not the data folder or a folder above it (the database, its -wal/-shm, the logs), not
+ * the folder of the database or of this config file, and no folder twice (nor one inside another).
+ * The checks are lexical, on absolute paths; `..` and `.` are resolved and separators collapsed first. */
+
+/* Normalises an absolute path into out: one separator ('/', or the path's own on Windows), no "." or
+ * "..", no trailing separator except for a root. Returns 0 if it does not fit. */
+static int config_norm(const char *path, char *out, size_t n)
+{
+	size_t o = 0, root, seg;
+	const char *p = path;
+
+	if (n < 4)
+		return 0;
+	/* the root: "/", "C:/" (drive letters), or "//server/share" stays as given up to the first segment */
+	if (((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) && p[1] == ':') {
+		out[o++] = (char)(*p >= 'a' ? *p - 32 : *p);
+		out[o++] = ':';
+		p += 2;
+	}
+	out[o++] = '/';
+	root = o;
+	while (*p != '\0') {
+		while (plat_is_path_sep((unsigned char)*p))
+			p++;
+		if (*p == '\0')
+			break;
+		for (seg = 0; p[seg] != '\0' && !plat_is_path_sep((unsigned char)p[seg]); seg++)
+			;
+		if (seg == 1 && p[0] == '.') {
+			/* nothing */
+		} else if (seg == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > root && out[o - 1] != '/')
+				o--;
+			if (o > root)
+				o--;
+		} else {
+			if (o + (o > root) + seg + 1 > n)
+				return 0;
+			if (o > root)
+				out[o++] = '/';
+			memcpy(out + o, p, seg);
+			o += seg;
+		}
+		p += seg;
+	}
+	out[o] = '\0';
+	return 1;
+}
+
+/* 1 if a and b are the same path (normalised); Windows drive paths compare without case. */
+static int config_path_eq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+	int fold = a[0] != '/' && a[1] == ':';
+
+	for (i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+
+		if (fold) {
+			x = (char)(x >= 'A' && x <= 'Z' ? x + 32 : x);
+			y = (char)(y >= 'A' && y <= 'Z' ? y + 32 : y);
+		}
+		if (x != y)
+			return 0;
+		if (x == '\0')
+			return 1;
+	}
+	return 1;
+}
+
+/* 1 if `in` is `dir` or a path inside it (both normalised). */
+static int config_path_within(const char *in, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n > 0 && dir[n - 1] == '/')
+		return strlen(in) >= n && config_path_eq(in, dir, n); /* a root holds everything on it */
+	return strlen(in) >= n && config_path_eq(in, dir, n) && (in[n] == '\0' || in[n] == '/');
+}
+
+static int config_check_dump_dirs(const struct config *cfg, struct config_report *r)
+{
+	/* Exactly these: a dump folder inside them is fine (/var/lib/dumpscout/dumps). */
+	static const char *const exact[] = { "/home", "/var", "/var/lib", "/var/log", "/var/tmp", "/var/spool",
+		"/var/cache", "/tmp", "/root", "/run", "/opt", "/srv", "/mnt", "/media",
+		"C:/Users", "C:/ProgramData", "C:/Program Files", "C:/Program Files (x86)" };
+	/* These and everything inside them. */
+	static const char *const tree[] = { "/etc", "/proc", "/sys", "/dev", "/boot", "/usr", "/bin", "/sbin",
+		"/lib", "/lib32", "/lib64", "/libx32", "C:/Windows" };
+	char d[4096], o[4096], data[4096], *slash;
+	const char *what;
+	size_t i, j, k;
+	int bad;
+
+	for (i = 0; i < cfg->ndump_dirs; i++) {
+		if (!config_norm(cfg->dump_dirs[i], d, sizeof(d)))
+			continue; /* not absolute or too long: reported where it was read */
+		bad = strcmp(d, "/") == 0 || (strlen(d) == 3 && d[1] == ':');
+		for (k = 0; !bad && k < DS_ARRAY_LEN(exact); k++)
+			bad = config_path_eq(d, exact[k], sizeof(d));
+		for (k = 0; !bad && k < DS_ARRAY_LEN(tree); k++)
+			bad = config_path_within(d, tree[k]);
+		if (bad) {
+			config_problem(r, "dump_dirs: '%s' is a system folder; retention deletes dumps in the dump "
+					  "folders, so give each its own folder (the default is DATA_DIR/dumps)",
+				       cfg->dump_dirs[i]);
+			continue;
+		}
+		/* Nothing the service keeps may be inside a dump folder. */
+		for (k = 0; k < 3; k++) {
+			const char *src = k == 0 ? cfg->data_dir : k == 1 ? cfg->db : cfg->file;
+
+			what = k == 0 ? "the data folder" : k == 1 ? "the database" : "the config file";
+			if (src == NULL || !config_norm(src, data, sizeof(data)))
+				continue;
+			if (k > 0) { /* the folder holding the file */
+				slash = strrchr(data, '/');
+				if (slash != NULL && slash > data && slash[-1] != ':')
+					*slash = '\0';
+				else if (slash != NULL)
+					slash[1] = '\0';
+			}
+			if (config_path_within(data, d)) {
+				config_problem(r, "dump_dirs: '%s' holds %s (%s); retention deletes dumps in the dump "
+						  "folders, so they must hold nothing else (the default is DATA_DIR/dumps)",
+					       cfg->dump_dirs[i], what, src);
+				break;
+			}
+		}
+		for (j = 0; j < i; j++) {
+			if (!config_norm(cfg->dump_dirs[j], o, sizeof(o)))
+				continue;
+			if (config_path_within(d, o) || config_path_within(o, d)) {
+				config_problem(r, "dump_dirs: '%s' and '%s' are %s", cfg->dump_dirs[j], cfg->dump_dirs[i],
+					       config_path_eq(d, o, sizeof(d)) ? "the same folder" : "one inside the other");
+				break;
+			}
+		}
+	}
+	return DS_OK;
+}
+
 static int config_parse(const char *text, size_t len, const char *file, struct config *cfg,
 			struct config_report *r)
 {
@@ -525,6 +669,8 @@ static int config_parse(const char *text, size_t len, const char *file, struct c
 		goto out;
 finish:
 	rc = config_finish(cfg);
+	if (rc == DS_OK)
+		rc = config_check_dump_dirs(cfg, r);
 	if (rc == DS_OK && r->count > 0)
 		rc = DS_EINVAL;
 out:

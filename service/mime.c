@@ -5,6 +5,7 @@
 
 #include "../core/buf.h"
 #include "../core/plat.h"
+#include "../core/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,69 +24,9 @@
 static const char hexdig[] = "0123456789ABCDEF";
 static const char b64dig[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Length of the valid UTF-8 sequence at p (at most n bytes available), or 0 if it is invalid
- * (overlong, surrogate, beyond U+10FFFF, truncated). ASCII gives 1. */
-static size_t mime_utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned c = p[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
 size_t mime_sanitize(const char *in, char *out, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)in;
-	size_t len = strlen(in), i = 0, o = 0, k;
-
-	if (n == 0)
-		return 0;
-	while (i < len) {
-		k = mime_utf8_len(p + i, len - i);
-		if (k == 0) {
-			if (o + 3 > n - 1)
-				break;
-			memcpy(out + o, "\xEF\xBF\xBD", 3);
-			o += 3;
-			i++;
-			continue;
-		}
-		if (o + k > n - 1)
-			break;
-		if (k == 1 && (p[i] < 0x20 || p[i] == 0x7F))
-			out[o] = ' ';
-		else
-			memcpy(out + o, p + i, k);
-		o += k;
-		i += k;
-	}
-	out[o] = '\0';
-	return o;
+	return text_clean(out, n, in, 0);
 }
 
 /* An output that either counts bytes (b == NULL) or appends them to a capped buffer. */
@@ -207,7 +148,7 @@ static void mime_hdr_words(struct mime_hdr *h, const char *s)
 			max = 45;
 		take = 0;
 		while (i + take < len) {
-			k = mime_utf8_len(p + i + take, len - i - take);
+			k = text_utf8_seq(p + i + take, len - i - take, NULL);
 			if (k == 0)
 				k = 1; /* cannot happen after mime_sanitize; keep moving */
 			if (take + k > max)
@@ -296,7 +237,7 @@ static void mime_qp(struct mime_out *o, const char *s, size_t n)
 			col = 0;
 			continue;
 		}
-		k = mime_utf8_len(p + i, n - i);
+		k = text_utf8_seq(p + i, n - i, NULL);
 		tl = 0;
 		if (k == 0 || p[i] == 0) {
 			memcpy(tok, "=EF=BF=BD", 9);
@@ -622,8 +563,10 @@ static size_t mime_occurrences(const char *hay, const char *needle)
 int mime_build(const struct mime_message *m, char **out, size_t *out_len, int *truncated, struct ds_err *e)
 {
 	struct mime_cutbodies cb;
+	struct mime_message mc;
 	struct buf msg;
 	struct mime_out o;
+	char *ctext = NULL, *chtml = NULL;
 	unsigned char rnd[16];
 	char boundary[64], delim[70];
 	const char *text, *html;
@@ -646,7 +589,19 @@ int mime_build(const struct mime_message *m, char **out, size_t *out_len, int *t
 		rc = ds_err_setn(e, DS_EINVAL, "message date out of range");
 		goto out;
 	}
-	text = m->text != NULL ? m->text : "";
+	/* Both parts go through the one sanitiser (core/text.h): whatever a caller rendered, no raw
+	 * control, C1 or bidi character and no CR reaches a mail; line breaks are the LFs the text has. */
+	mc = *m;
+	mc.text = ctext = text_clean_dupn(m->text != NULL ? m->text : "", m->text_len, TEXT_KEEP_NL | TEXT_KEEP_TAB);
+	mc.html = chtml = m->html != NULL ? text_clean_dupn(m->html, m->html_len, TEXT_KEEP_NL | TEXT_KEEP_TAB) : NULL;
+	if (ctext == NULL || (m->html != NULL && chtml == NULL)) {
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
+		goto out;
+	}
+	mc.text_len = strlen(ctext);
+	mc.html_len = chtml != NULL ? strlen(chtml) : 0;
+	m = &mc;
+	text = m->text;
 	tl = m->text_len;
 	html = m->html;
 	hl = m->html_len;
@@ -724,5 +679,7 @@ out:
 	buf_free(&cb.text);
 	buf_free(&cb.html);
 	buf_free(&msg);
+	free(ctext);
+	free(chtml);
 	return rc;
 }

@@ -56,8 +56,9 @@ int mime_message_id(int64_t row_id, const char *token, const char *domain, char 
  * DS_EINVAL if out is too small (32 bytes suffice) or the time is out of range. Thread-safe. */
 int mime_date(int64_t ms, char *out, size_t n);
 
-/* Copies a header value into out (n bytes), replacing CR, LF and other control characters with
- * spaces and invalid UTF-8 with U+FFFD, cut at a character boundary. Returns the length. */
+/* Copies a header value into out (n bytes) through the one sanitiser (text_clean: CR, LF, other C0,
+ * DEL, C1 and bidi controls become '?', invalid UTF-8 U+FFFD), cut at a character boundary. Returns
+ * the length. */
 size_t mime_sanitize(const char *in, char *out, size_t n);
 
 #endif

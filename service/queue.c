@@ -37,6 +37,8 @@ struct queue_analysis_job {
 	int64_t id;
 	int attempts;
 	char *path;
+	char file_id[96];
+	struct plat_file *file;  /* open during the analysis step (pool thread) */
 	struct worker_analysis_in in;
 	struct worker_analysis_out out;
 };
@@ -309,6 +311,7 @@ static void queue_triage_done(uv_work_t *req, int status)
 		queue_fail_or_retry(q, j->w.id, j->attempts, STORE_DISCOVERED, v.error);
 	} else if (j->w.rc == DS_OK) {
 		worker_triage_to_store(&j->w.t, j->w.json, &st);
+		st.file_id = j->w.file_id;
 		rc = store_record_triage(q->st, j->w.id, &st, v.state, plat_now_ms(), &bucket, &e);
 		if (rc != DS_OK) {
 			log_error("queue", "dump %lld: cannot record triage: %s", (long long)j->w.id, e.msg);
@@ -385,11 +388,38 @@ static int queue_start_triage(struct queue *q)
 
 /* ---- analysis ---- */
 
+/* The re-check before the engine runs (issue 12 item 4): the path must still name the file triage read,
+ * not a link, not a rewritten or swapped file. A dump recorded before identities existed is at least
+ * opened without following a link. Pool thread. */
+static int queue_analysis_open(struct queue_analysis_job *j)
+{
+	struct plat_file_id id;
+	int rc;
+
+	if (j->file_id[0] == '\0')
+		return plat_file_open_ex(j->path, PLAT_OPEN_DUMP | PLAT_OPEN_LOCK, &j->file);
+	rc = plat_file_id_parse(j->file_id, &id);
+	if (rc == DS_OK)
+		rc = plat_file_open_verified(j->path, &id, &j->file);
+	return rc;
+}
+
 static void queue_analysis_work(uv_work_t *req)
 {
 	struct queue_analysis_job *j = req->data;
+	int rc = queue_analysis_open(j);
 
+	if (rc != DS_OK) {
+		j->out.state = rc == DS_EPERM || rc == DS_EIO || rc == DS_ENOMEM ? STORE_TRIAGED : STORE_FAILED;
+		j->out.transient = j->out.state == STORE_TRIAGED;
+		snprintf(j->out.error, sizeof(j->out.error), "not analysed: %s: %s",
+			 rc == DS_ENOENT ? "the file is gone" : ds_strerror(rc), j->path);
+		return;
+	}
+	j->in.file = j->file;
 	j->q->analyze(&j->in, &j->out);
+	plat_file_close(j->file);
+	j->file = NULL;
 }
 
 static void queue_analysis_done(uv_work_t *req, int status)
@@ -488,9 +518,11 @@ static int queue_start_analysis(struct queue *q)
 	j->attempts = job.attempts;
 	j->path = job.path;
 	job.path = NULL;
+	memcpy(j->file_id, job.file_id, sizeof(j->file_id));
 	store_job_clear(&job);
 	j->in.id = j->id;
 	j->in.path = j->path;
+	j->in.file_id = j->file_id;
 	j->in.engine = q->cfg->engine;
 	j->in.dac_dirs = (const char *const *)q->cfg->dac_dirs;
 	j->in.ndac_dirs = q->cfg->ndac_dirs;

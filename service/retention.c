@@ -1,6 +1,8 @@
 /* retention.c - applies the raw-file quotas: plans from the store's list of present files (oldest
  * first, with the "still queued" and "newest of a bucket" flags the store computes), then removes the
- * files through the platform layer and marks their rows. Rows, triage and analyses are never removed. */
+ * files through the platform layer and marks their rows. Rows, triage and analyses are never removed;
+ * only files triage recognised as dumps are listed, and each is unlinked only if it still has the
+ * identity recorded then (plat_unlink_verified). */
 #include "retention.h"
 
 #include "../core/log.h"
@@ -51,6 +53,7 @@ int retention_run(struct store *st, const struct retention_quota *q, int64_t now
 		  struct retention_report *rep, struct ds_err *e)
 {
 	struct store_raw *raw = NULL;
+	struct plat_file_id id;
 	char report[4200];
 	int *reasons = NULL;
 	size_t n = 0, i;
@@ -78,9 +81,15 @@ int retention_run(struct store *st, const struct retention_quota *q, int64_t now
 			rep->bytes_deleted += raw[i].size;
 			continue;
 		}
-		rc = plat_unlink(raw[i].path);
+		/* Only a file triage recognised as a dump, and only if it is still that file: a dump
+		 * rewritten or swapped for a link since is left alone (the watcher sees it as new). */
+		if (plat_file_id_parse(raw[i].file_id, &id) != DS_OK) {
+			rep->errors++;
+			continue;
+		}
+		rc = plat_unlink_verified(raw[i].path, &id);
 		if (rc != DS_OK && rc != DS_ENOENT) {
-			log_warn("retention", "cannot delete %s: %s", raw[i].path, ds_strerror(rc));
+			log_warn("retention", "not deleting %s: %s", raw[i].path, ds_strerror(rc));
 			rep->errors++;
 			continue;
 		}

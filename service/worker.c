@@ -5,6 +5,7 @@
 #include "analysis.h"
 
 #include "../core/plat.h"
+#include "../analyzer/dsrc.h"
 #include "../core/sha256.h"
 
 #include <stdio.h>
@@ -14,29 +15,42 @@
 void worker_triage_run(struct worker_triage *w)
 {
 	uint64_t t0 = plat_mono_ns();
-	struct plat_stat before, after;
-	int have_before;
+	struct plat_file_id before, after;
+	struct plat_file *f = NULL;
+	struct dsrc src;
+	int rc;
 
 	memset(&w->err, 0, sizeof(w->err));
 	w->json = NULL;
 	w->sha256[0] = '\0';
-	have_before = plat_lstat(w->path, &before) == DS_OK;
-	w->rc = triage_read_file(w->path, &w->t, &w->err);
+	w->file_id[0] = '\0';
+	w->hash_rc = DS_EINVAL;
+	triage_init(&w->t);
+	/* One open, without following a link and refusing a second hard link (docs/service.md "File
+	 * identity"): the triage, the hash and the identity recorded all describe this one file. */
+	rc = plat_file_open_ex(w->path, PLAT_OPEN_DUMP, &f);
+	if (rc == DS_OK)
+		rc = plat_file_identity(f, &before);
+	if (rc != DS_OK) {
+		w->rc = rc == DS_ELINK ? ds_err_setn(&w->err, rc, "%s", ds_strerror(rc))
+				       : ds_err_setn(&w->err, rc, "cannot open: %s", ds_strerror(rc));
+		goto out;
+	}
+	dsrc_init_file(&src, f);
+	w->rc = triage_read(&src, &w->t, &w->err);
+	dsrc_close(&src);
 	if (w->rc == DS_OK)
 		w->json = triage_to_json(&w->t, w->path, 0);
 	/* The hash of the whole file: identical dumps are analysed once. Read after triage so the
 	 * triage's own cost stays independent of the dump's size. */
-	if (w->defer_hash) {
-		w->hash_rc = DS_EINVAL; /* not yet: worker_hash_run, after the triage row is written */
-	} else {
-		w->hash_rc = sha256_file(w->path, w->sha256);
+	if (!w->defer_hash) {
+		w->hash_rc = sha256_plat_file(f, w->sha256);
 		if (w->hash_rc != DS_OK)
 			w->sha256[0] = '\0';
 	}
 	/* A writer that paused longer than the stability window may still be growing the file: what was
 	 * read is not the dump, so neither a triage nor a "corrupt" verdict may stand. */
-	if (have_before && plat_lstat(w->path, &after) == DS_OK &&
-	    (after.size != before.size || after.mtime_ns != before.mtime_ns)) {
+	if (plat_file_identity(f, &after) == DS_OK && !plat_file_id_same(&before, &after)) {
 		if (w->rc == DS_OK)
 			triage_free(&w->t);
 		free(w->json);
@@ -44,17 +58,29 @@ void worker_triage_run(struct worker_triage *w)
 		w->rc = ds_err_setn(&w->err, DS_EBUSY, "the file was still being written (%llu -> %llu bytes)",
 				    (unsigned long long)before.size, (unsigned long long)after.size);
 		w->sha256[0] = '\0';
+	} else if (w->rc == DS_OK) {
+		plat_file_id_format(&before, w->file_id);
 	}
+out:
+	plat_file_close(f);
 	w->duration_ns = plat_mono_ns() - t0;
 }
 
 void worker_hash_run(struct worker_triage *w)
 {
 	uint64_t t0 = plat_mono_ns();
+	struct plat_file_id id;
+	struct plat_file *f = NULL;
 
-	w->hash_rc = sha256_file(w->path, w->sha256);
+	/* The deferred half reopens the file: it must still be the one triage read. */
+	w->hash_rc = plat_file_id_parse(w->file_id, &id);
+	if (w->hash_rc == DS_OK)
+		w->hash_rc = plat_file_open_verified(w->path, &id, &f);
+	if (w->hash_rc == DS_OK)
+		w->hash_rc = sha256_plat_file(f, w->sha256);
 	if (w->hash_rc != DS_OK)
 		w->sha256[0] = '\0';
+	plat_file_close(f);
 	w->hash_ns = plat_mono_ns() - t0;
 }
 
@@ -106,6 +132,10 @@ void worker_triage_verdict(const struct worker_triage *w, struct worker_verdict 
 	case DS_EINVAL:
 		v->state = STORE_FAILED;
 		snprintf(v->error, sizeof(v->error), "not a regular file: %s", msg);
+		return;
+	case DS_ELINK:
+		v->state = STORE_FAILED;
+		snprintf(v->error, sizeof(v->error), "not read: %s", msg);
 		return;
 	case DS_ETOOBIG:
 		v->state = STORE_FAILED;

@@ -12,6 +12,7 @@
 
 #include "../analyzer/triage.h"
 #include "../core/ds.h"
+#include "../core/plat.h"
 #include "../core/store.h"
 
 /* ---- triage ---- */
@@ -28,11 +29,14 @@ struct worker_triage {
 	char *json;              /* triage_to_json, owned, or NULL */
 	int hash_rc;
 	char sha256[65];         /* "" unless hash_rc == DS_OK */
+	char file_id[96];        /* plat_file_id_format of the file read, "" unless rc == DS_OK; in for
+				    worker_hash_run, which hashes only that file */
 	uint64_t duration_ns;
 	uint64_t hash_ns;        /* worker_hash_run's time */
 };
 
-/* Runs triage and, unless defer_hash is set, hashes the file. Pool thread; touches only *w. */
+/* Opens the file once (no link followed, a second hard link refused: DS_ELINK), triages it, and unless
+ * defer_hash is set hashes it; records its identity in file_id. Pool thread; touches only *w. */
 void worker_triage_run(struct worker_triage *w);
 /* Hashes the file (the deferred half of a big file's triage job: its triage row is written first, so
  * the SHA-256 of a multi-GiB dump does not delay it). Pool thread; touches only *w. */
@@ -65,6 +69,10 @@ struct worker_analysis_in {
 	uint32_t cmd_timeout_ms, dump_timeout_ms, max_roots;
 	size_t max_output;
 	const char *triage_json;     /* NULL when unknown */
+	const char *file_id;         /* the identity triage recorded ("" when none) */
+	struct plat_file *file;      /* the dump, opened and re-checked against file_id just before the
+				        step runs (borrowed: the queue closes it after). Give this to the
+				        engine rather than reopening path: plat.h, plat_file_open_verified. */
 	atomic_int *cancel;          /* set to 1 when the service is stopping: give up soon, transient */
 };
 

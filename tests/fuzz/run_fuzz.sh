@@ -14,7 +14,7 @@ CLANG=${CLANG:-clang}
 mkdir -p build/fuzz tests/fuzz/artifacts
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(pkg-config --cflags libcjson)"
 for t in "${targets[@]}"; do
-	srcs=(tests/fuzz/$t.c core/err.c core/buf.c core/cursor.c core/plat_posix.c core/plat_common.c analyzer/*.c)
+	srcs=(tests/fuzz/$t.c core/err.c core/buf.c core/cursor.c core/plat_posix.c core/plat_common.c core/text.c analyzer/*.c)
 	echo "fuzz: building $t"
 	$CLANG $flags -o build/fuzz/$t "${srcs[@]}" $(pkg-config --libs libcjson libuv) -lm
 	mkdir -p "build/fuzz/$t-new" "tests/fuzz/corpus/$t"

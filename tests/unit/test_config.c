@@ -10,7 +10,7 @@
 static int load(const char *text, struct config *c, struct ds_err *e)
 {
 	memset(e, 0, sizeof(*e));
-	return config_load_text(text, strlen(text), "/etc/ds/x.json", c, e);
+	return config_load_text(text, strlen(text), "/srv/ds/x.json", c, e);
 }
 
 TEST(defaults_without_file)
@@ -40,9 +40,9 @@ TEST(data_dir_moves_derived_paths)
 	struct ds_err e;
 
 	CHECK_INT(load("{\"data_dir\": \"var\"}", &c, &e), DS_OK);
-	CHECK_STR(c.data_dir, "/etc/ds/var");
-	CHECK_STR(c.dump_dirs[0], "/etc/ds/var/dumps");
-	CHECK_STR(c.db, "/etc/ds/var/dumpscout.db");
+	CHECK_STR(c.data_dir, "/srv/ds/var");
+	CHECK_STR(c.dump_dirs[0], "/srv/ds/var/dumps");
+	CHECK_STR(c.db, "/srv/ds/var/dumpscout.db");
 	config_free(&c);
 }
 
@@ -64,7 +64,7 @@ TEST(every_key_read)
 	CHECK_STR(e.msg, "");
 	CHECK_INT(c.ndump_dirs, 2);
 	CHECK_STR(c.dump_dirs[0], "/a");
-	CHECK_STR(c.dump_dirs[1], "/etc/ds/b c");
+	CHECK_STR(c.dump_dirs[1], "/srv/ds/b c");
 	CHECK_STR(c.db, "/x.db");
 	CHECK_INT(c.log_level, LOG_DEBUG);
 	CHECK_INT(c.heartbeat_s, 5);
@@ -95,7 +95,7 @@ TEST(unknown_key_named_with_file)
 	struct ds_err e;
 
 	CHECK_INT(load("{\"watch\": {\"stabilty_ms\": 5}}", &c, &e), DS_EINVAL);
-	CHECK(strstr(e.msg, "/etc/ds/x.json") != NULL);
+	CHECK(strstr(e.msg, "/srv/ds/x.json") != NULL);
 	CHECK(strstr(e.msg, "unknown key 'watch.stabilty_ms'") != NULL);
 	config_free(&c);
 	CHECK_INT(load("{\"dumpdirs\": []}", &c, &e), DS_EINVAL);
@@ -196,18 +196,18 @@ TEST(mail_section_validated)
 	struct ds_err e;
 
 	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"prot\": 25}}", &c, &e), DS_EINVAL);
-	CHECK_STR(e.msg, "/etc/ds/x.json: mail: unknown key 'prot'");
+	CHECK_STR(e.msg, "/srv/ds/x.json: mail: unknown key 'prot'");
 	config_free(&c);
 	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"port\": 0, \"from\": \"a@b.org\", \"to\": \"c@d.org\"}}",
 		       &c, &e), DS_EINVAL);
-	CHECK_STR(e.msg, "/etc/ds/x.json: mail.port: must be a whole number from 1 to 65535");
+	CHECK_STR(e.msg, "/srv/ds/x.json: mail.port: must be a whole number from 1 to 65535");
 	config_free(&c);
 	CHECK_INT(load("{\"mail\": {\"server\": \"smtp.example.org\", \"security\": \"none\", \"from\": \"a@b.org\","
 		       " \"to\": \"c@d.org\"}}", &c, &e), DS_EINVAL);
 	CHECK(strstr(e.msg, "mail.security") != NULL);
 	config_free(&c);
 	CHECK_INT(load("{\"mail\": []}", &c, &e), DS_EINVAL);
-	CHECK_STR(e.msg, "/etc/ds/x.json: 'mail' must be an object, not a list");
+	CHECK_STR(e.msg, "/srv/ds/x.json: 'mail' must be an object, not a list");
 	config_free(&c);
 }
 
@@ -228,6 +228,42 @@ TEST(config_file_dir_is_where_relative_paths_start)
 	free(d);
 }
 
+/* Issue 12 item 2: with dump_dirs = the data folder, retention once unlinked dumpscout.db and -shm. */
+TEST(dump_dirs_must_hold_only_dumps)
+{
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{\"dump_dirs\": [\"/\"]}", "'/' is a system folder" },
+		{ "{\"dump_dirs\": [\"/etc/../\"]}", "'/etc/../' is a system folder" },
+		{ "{\"dump_dirs\": [\"/usr/lib/x\"]}", "'/usr/lib/x' is a system folder" },
+		{ "{\"dump_dirs\": [\"/var//lib/\"]}", "is a system folder" },
+		{ "{\"dump_dirs\": [\"/tmp\"]}", "is a system folder" },
+		{ "{\"data_dir\": \"/srv/d\", \"dump_dirs\": [\"/srv/d\"]}", "holds the data folder (/srv/d)" },
+		{ "{\"data_dir\": \"/srv/d/x\", \"dump_dirs\": [\"/srv/d/./\"]}", "holds the data folder" },
+		{ "{\"data_dir\": \"/srv/d\", \"db\": \"/srv/d/dumps/a.db\"}", "holds the database (/srv/d/dumps/a.db)" },
+		{ "{\"dump_dirs\": [\".\"]}", "holds the config file (/srv/ds/x.json)" },
+		{ "{\"dump_dirs\": [\"/srv/a\", \"/srv/b\", \"/srv/a/\"]}", "'/srv/a' and '/srv/a/' are the same folder" },
+		{ "{\"dump_dirs\": [\"/srv/a\", \"/srv/a/b\"]}", "one inside the other" },
+	};
+	struct config c;
+	struct ds_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(load(bad[i].json, &c, &e), DS_EINVAL);
+		if (strstr(e.msg, bad[i].want) == NULL)
+			T_FAIL_("%s: message '%s' lacks '%s'", bad[i].json, e.msg, bad[i].want);
+		config_free(&c);
+	}
+	/* the default layout and ordinary folders pass */
+	CHECK_INT(load("{\"data_dir\": \"/var/lib/dumpscout\"}", &c, &e), DS_OK);
+	config_free(&c);
+	CHECK_INT(load("{\"data_dir\": \"/srv/d\", \"dump_dirs\": [\"/srv/d/dumps\", \"/var/crash\", \"/home/x/dumps\"]}", &c, &e), DS_OK);
+	CHECK_STR(e.msg, "");
+	config_free(&c);
+}
+
 int main(void)
 {
 	RUN(config_file_dir_is_where_relative_paths_start);
@@ -240,5 +276,6 @@ int main(void)
 	RUN(not_json_gives_line);
 	RUN(check_prints_all_problems);
 	RUN(effective_config_json_hides_mail);
+	RUN(dump_dirs_must_hold_only_dumps);
 	return t_total_failed != 0;
 }

@@ -1012,8 +1012,10 @@ TEST(synthetic_names_budget_bounds_the_work)
 	mb_set32(&b, at, n);
 	for (i = 0; i < n; i++)
 		mb_set32(&b, at + 4 + 108 * i + 20, name);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_ETOOBIG);
-	CHECK(t.bytes_read < (96u << 20));
+	/* each name reads at most 2 x TRIAGE_MAX_STRING bytes, whatever its length field says */
+	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	CHECK_INT(t.nmodules, n);
+	CHECK(t.bytes_read < (uint64_t)n * 2 * TRIAGE_MAX_STRING + b.len);
 	triage_free(&t);
 	/* the same with a few modules is fine */
 	mb_set32(&b, at, 10);
@@ -1022,6 +1024,115 @@ TEST(synthetic_names_budget_bounds_the_work)
 	triage_free(&t);
 	free(b.d);
 	free(u);
+}
+
+/* Issue 12 item 3: 100,000 modules and threads sharing one long name made the reader allocate 32 KiB
+ * per name (3 GB). Now the counts are capped, every name is allocated at its size, the total is
+ * bounded by TRIAGE_STRING_BUDGET, and the dump is still read, saying what was left out. */
+TEST(synthetic_hostile_counts_are_capped_not_fatal)
+{
+	struct mb b;
+	struct triage t;
+	struct ds_err e;
+	uint32_t n = 100000, i, mods, thr, name;
+	uint16_t *u = malloc(2 * 3000);
+	uint64_t total = 0;
+	size_t k;
+
+	CHECK(u != NULL);
+	if (u == NULL)
+		return;
+	for (k = 0; k < 3000; k++)
+		u[k] = (uint16_t)('a' + k % 26);
+	mb_init(&b, 3, 0, 0);
+	mods = mb_stream(&b, 4, NULL, 4 + 108 * (size_t)n);
+	thr = mb_stream(&b, 3, NULL, 4 + 48 * (size_t)n);
+	name = mb_string16(&b, u, 3000);
+	mb_set32(&b, mods, n);
+	mb_set32(&b, thr, n);
+	for (i = 0; i < n; i++) {
+		mb_set32(&b, mods + 4 + 108 * i + 20, name);
+		mb_set32(&b, thr + 4 + 48 * i, i + 1);
+	}
+	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	CHECK_INT(t.nmodules, TRIAGE_MAX_MODULES);
+	CHECK_INT(t.nthreads, TRIAGE_MAX_THREADS);
+	CHECK((t.truncated & TRIAGE_TRUNC_MODULES) && (t.truncated & TRIAGE_TRUNC_THREADS));
+	CHECK(t.truncated & TRIAGE_TRUNC_STRINGS); /* 10,000 x 3,000 bytes is over the budget */
+	for (k = 0; k < t.nmodules; k++)
+		total += strlen(t.modules[k].path) + strlen(t.modules[k].name) + 2;
+	CHECK(total <= TRIAGE_STRING_BUDGET + 2 * (uint64_t)t.nmodules);
+	CHECK_INT(strlen(t.modules[0].path), 3000);
+	CHECK_STR(t.modules[t.nmodules - 1].path, ""); /* past the budget: no name, still a module */
+	triage_free(&t);
+	free(b.d);
+	free(u);
+}
+
+/* A one-module dump whose main module is named `name` (UTF-16 from bytes), triaged and finished. */
+static int t_named(const char *name, struct triage *t)
+{
+	struct mb b;
+	struct ds_err e;
+	uint32_t at;
+	int rc;
+
+	mb_init(&b, 1, 0, 0);
+	at = mb_stream(&b, 4, NULL, 4 + 108);
+	mb_set32(&b, at, 1);
+	mb_set32(&b, at + 4 + 20, mb_string(&b, name));
+	rc = read_mem(b.d, b.len, t, &e);
+	if (rc == DS_OK)
+		rc = triage_finish(t);
+	free(b.d);
+	return rc;
+}
+
+/* Issue 12 item 7: a process name over ~4 KB failed triage with exit 1 (the bucket outgrew its buffer);
+ * '|' in a name was not escaped and CR became a space, so "a|b", "a b" and "a\rb" could share buckets. */
+TEST(synthetic_long_and_odd_names_bucket_apart)
+{
+	static const char *const odd[] = { "a|b.exe", "a b.exe", "a\rb.exe", "a\nb.exe", "a%7Cb.exe", "a\x1b[31mb.exe" };
+	char *big = malloc(6001), *keys[6] = { 0 };
+	struct triage t;
+	size_t i, j;
+
+	CHECK(big != NULL);
+	if (big == NULL)
+		return;
+	memset(big, 'n', 6000);
+	big[6000] = '\0';
+	CHECK_INT(t_named(big, &t), DS_OK);
+	CHECK(t.process_name != NULL && strlen(t.process_name) < TRIAGE_MAX_STRING && strlen(t.process_name) >= TRIAGE_MAX_STRING - 4);
+	CHECK(t.truncated & TRIAGE_TRUNC_STRINGS);
+	CHECK(t.bucket != NULL && strlen(t.bucket) < 300);
+	triage_free(&t);
+	/* two long names with the same first 200 bytes still bucket apart */
+	big[3000] = 'm';
+	CHECK_INT(t_named(big, &t), DS_OK);
+	keys[0] = t.bucket != NULL ? strdup(t.bucket) : NULL;
+	triage_free(&t);
+	big[3000] = 'o';
+	CHECK_INT(t_named(big, &t), DS_OK);
+	CHECK(keys[0] != NULL && t.bucket != NULL && strcmp(keys[0], t.bucket) != 0);
+	triage_free(&t);
+	free(keys[0]);
+	free(big);
+	for (i = 0; i < DS_ARRAY_LEN(odd); i++) {
+		CHECK_INT(t_named(odd[i], &t), DS_OK);
+		keys[i] = t.bucket != NULL ? strdup(t.bucket) : NULL;
+		CHECK(keys[i] != NULL && strchr(keys[i], '\r') == NULL && strchr(keys[i], '\x1b') == NULL);
+		/* the app part is the first '|'-separated field: it holds no '|' of the name */
+		CHECK(keys[i] != NULL && strncmp(keys[i], "a", 1) == 0 && strchr(keys[i], '|') != NULL &&
+		      strchr(keys[i], '|') > strstr(keys[i], "b.exe"));
+		triage_free(&t);
+	}
+	for (i = 0; i < DS_ARRAY_LEN(odd); i++)
+		for (j = i + 1; j < DS_ARRAY_LEN(odd); j++)
+			if (keys[i] != NULL && keys[j] != NULL && strcmp(keys[i], keys[j]) == 0)
+				T_FAIL_("'%s' and '%s' share the bucket %s", odd[i], odd[j], keys[i]);
+	for (i = 0; i < DS_ARRAY_LEN(odd); i++)
+		free(keys[i]);
 }
 
 int main(void)
@@ -1051,5 +1162,7 @@ int main(void)
 	RUN(synthetic_duplicate_stream_rejected);
 	RUN(synthetic_thread_names_many_and_repeated_ids);
 	RUN(synthetic_names_budget_bounds_the_work);
+	RUN(synthetic_hostile_counts_are_capped_not_fatal);
+	RUN(synthetic_long_and_odd_names_bucket_apart);
 	return t_total_failed != 0;
 }

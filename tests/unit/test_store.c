@@ -86,6 +86,7 @@ static int t_triage(struct store *s, int64_t id, const char *app, const char *bu
 	t.has_heap = 1;
 	t.bucket_key = bucket;
 	t.json = "{\"format\":\"minidump\",\"pid\":4242}";
+	t.file_id = "2049:1:2:3";
 	return store_record_triage(s, id, &t, next_state, 5000, NULL, NULL);
 }
 
@@ -607,6 +608,48 @@ TEST(retention_keeps_newest_of_each_bucket)
 	t_cleanup();
 }
 
+/* Issue 12 item 2: retention once deleted dumpscout.db because its row had failed as "not a crash
+ * dump". Only rows triage recognised (with a recorded identity) or still pending are listed. */
+TEST(retention_lists_only_recognised_dumps)
+{
+	struct store *s;
+	struct store_raw *r = NULL;
+	struct store_job job = { 0 };
+	struct store_triage t;
+	size_t n = 0;
+	int64_t db, old, ok;
+
+	CHECK(t_newdb() != NULL);
+	s = t_open(STORE_READWRITE);
+	if (s == NULL)
+		return;
+	db = t_add(s, "/var/lib/dumpscout/dumpscout.db", 10, NULL, 100);
+	old = t_add(s, "/d/old.dmp", 20, NULL, 200);
+	ok = t_add(s, "/d/ok.dmp", 30, NULL, 300);
+	CHECK_INT(store_dump_transition(s, db, STORE_FAILED, 0, "not a crash dump we read", NULL), DS_OK);
+	/* a triage recorded without an identity (a row from before identities existed) */
+	memset(&t, 0, sizeof(t));
+	t.format = "minidump";
+	t.json = "{}";
+	CHECK_INT(store_record_triage(s, old, &t, STORE_DONE, 5000, NULL, NULL), DS_OK);
+	CHECK_INT(t_triage(s, ok, "x.exe", "one", STORE_DONE), DS_OK);
+	CHECK_INT(store_retention_list(s, &r, &n, NULL), DS_OK);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_INT(r[0].id, ok);
+		CHECK_STR(r[0].file_id, "2049:1:2:3");
+	}
+	store_raw_free(r, n);
+	/* the claimed job carries the identity for the re-check before analysis */
+	CHECK_INT(store_dump_transition(s, ok, STORE_TRIAGED, 0, NULL, NULL), DS_OK);
+	CHECK_INT(store_claim(s, STORE_STAGE_ANALYZE, 10000, 0, &job, NULL), DS_OK);
+	CHECK_INT(job.id, ok);
+	CHECK_STR(job.file_id, "2049:1:2:3");
+	store_job_clear(&job);
+	store_close(s);
+	t_cleanup();
+}
+
 TEST(outbox_never_returns_sent_mail)
 {
 	struct store *s;
@@ -850,6 +893,7 @@ int main(void)
 	RUN(analysis_record_is_idempotent);
 	RUN(duplicates_by_hash);
 	RUN(retention_keeps_newest_of_each_bucket);
+	RUN(retention_lists_only_recognised_dumps);
 	RUN(outbox_never_returns_sent_mail);
 	RUN(wal_reader_sees_committed_data_during_write);
 	RUN(busy_past_timeout_is_ebusy);
