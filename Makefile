@@ -160,12 +160,13 @@ bench: deps all
 run: deps all
 	bash installer/run_local.sh
 
-# install: both binaries, the SOS engine (the .tools/ folder `make deps` filled, under libexec), the systemd
+# install: both binaries, the heap engine (build/engine) and the .tools/ folder `make deps` filled, under libexec, the systemd
 # unit (ExecStart pointing at PREFIX) and, unless one exists, the default config in /etc/dumpscout.
 install: all deps
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/dumpscout $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(CLI_BIN) $(SERVICE_BIN) $(DESTDIR)$(PREFIX)/bin/
 	cp -a .tools/. $(DESTDIR)$(PREFIX)/libexec/dumpscout/
+	[ ! -d $(BUILD)/engine ] || cp -a $(BUILD)/engine/. $(DESTDIR)$(PREFIX)/libexec/dumpscout/
 	rm -f $(DESTDIR)$(PREFIX)/libexec/dumpscout/deps.stamp
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' installer/dumpscoutd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/dumpscoutd.service
 	install -d $(DESTDIR)/etc/dumpscout

@@ -209,6 +209,9 @@ static const struct {
 	{ "diagnostic_listener", "System.Diagnostics.DiagnosticListener" },
 	{ "diagnostic_listener", "System.Diagnostics.DiagnosticSource" },
 	{ "thread_local", "System.Threading.ThreadLocal" },
+	{ "task_continuation", "System.Threading.Tasks.TaskCompletionSource" },
+	{ "task_continuation", "System.Runtime.CompilerServices.AsyncTaskMethodBuilder" },
+	{ "task_continuation", "System.Threading.Tasks.Task" },
 	{ "execution_context", "System.Threading.AsyncLocal" },
 	{ "execution_context", "System.Threading.ExecutionContext" },
 	{ "execution_context", "System.Threading.AsyncLocalValueMap" },
@@ -305,6 +308,7 @@ static int runtime_method(const char *m)
 }
 
 static char *plugin_methods_where(const char *list, const struct facts_root *r, int only_plugin);
+static int root_registered_delegate(const struct facts_root *r, char **out);
 
 /* Whether method m is declared by one of the path's collectible (plugin) types. */
 static int method_of_plugin(const char *m, const struct facts_root *r)
@@ -490,8 +494,49 @@ static const char *root_mechanism(const struct facts_root *r, const char **mtype
 	return NULL;
 }
 
-/* The plugin method registered: the delegate on the path nearest to the plugin. */
+/* "...Box<Ns.Type+<Method>d__16>" -> "Ns.Type.Method" (the async method a compiler state machine runs),
+ * malloc'd, or NULL when the type names none. */
+static char *state_machine_method(const char *t)
+{
+	const char *m = strstr(t, "+<"), *e, *b;
+	char *out;
+	size_t nt, nm;
+
+	if (m == NULL || (e = strstr(m + 2, ">d__")) == NULL || e == m + 2)
+		return NULL;
+	for (b = m; b > t && b[-1] != '<' && b[-1] != ',' && b[-1] != ' ' && b[-1] != '['; b--)
+		;
+	nt = (size_t)(m - b);
+	nm = (size_t)(e - (m + 2));
+	if (nt == 0 || (out = malloc(nt + nm + 2)) == NULL)
+		return NULL;
+	memcpy(out, b, nt);
+	out[nt] = '.';
+	memcpy(out + nt + 1, m + 2, nm);
+	out[nt + 1 + nm] = '\0';
+	return out;
+}
+
+/* The plugin method registered: the delegate on the path nearest to the plugin, else the async method of
+ * a plugin state machine awaiting on the path. */
 static int root_registered(const struct facts_root *r, char **out)
+{
+	size_t i = r->npath;
+	int rc = root_registered_delegate(r, out);
+
+	if (rc != DS_OK || *out != NULL)
+		return rc;
+	while (i-- > 0)
+		if (r->path[i].collectible && (*out = state_machine_method(r->path[i].type)) != NULL) {
+			if (!classify_is_runtime_type(*out))
+				return DS_OK;
+			free(*out);
+			*out = NULL;
+		}
+	return DS_OK;
+}
+
+static int root_registered_delegate(const struct facts_root *r, char **out)
 {
 	size_t i = r->npath;
 
@@ -560,8 +605,13 @@ static int root_owner(const struct facts_root *r, int runtime_thread, struct buf
 		break;
 	}
 	if (rc == DS_OK && dep != NULL)
-		rc = buf_printf(b, ", through a dependent handle of %s", dep->dep_table_type ? dep->dep_table_type
+		rc = buf_printf(b, " (the key of an entry of %s", dep->dep_table_type ? dep->dep_table_type
 			: "a ConditionalWeakTable");
+	if (rc == DS_OK && dep != NULL && dep->dep_table_root_field != NULL)
+		rc = buf_printf(b, " held by %s %s", dep->dep_table_root_kind && strcmp(dep->dep_table_root_kind,
+			"thread_static") == 0 ? "thread static" : "static field", dep->dep_table_root_field);
+	if (rc == DS_OK && dep != NULL)
+		rc = buf_puts(b, ")");
 	return rc;
 }
 
@@ -606,6 +656,10 @@ static int root_culprit(const struct facts_root *r, struct classify_root *rt, co
 	size_t i;
 	char *k;
 
+	for (i = 0; i < r->npath; i++)
+		if (r->path[i].via == FV_DEPENDENT && r->path[i].dep_table_root_field != NULL)
+			/* the table's holder, not the key's: removing the entry or the table is the fix */
+			return (rt->culprit = strdup(r->path[i].dep_table_root_field)) ? DS_OK : DS_ENOMEM;
 	if ((r->kind == FRK_STATIC_FIELD || r->kind == FRK_THREAD_STATIC) && r->field != NULL &&
 	    (rt->mechanism == NULL || !runtime_method(r->field)))
 		/* a host's field; a runtime's own field (TimerQueue's queues, Thread.t_currentThread) on a path

@@ -255,7 +255,7 @@ static int read_exception(struct rd *r, const cJSON *o, const char *where, int d
 
 static int read_link(struct rd *r, const cJSON *o, const char *where, struct facts_link *l)
 {
-	const cJSON *dep;
+	const cJSON *dep, *troot;
 	char *via = NULL;
 
 	if (!cJSON_IsObject(o))
@@ -273,6 +273,10 @@ static int read_link(struct rd *r, const cJSON *o, const char *where, struct fac
 		get_addr(r, dep, "handle", where, &l->dep_handle);
 		get_addr(r, dep, "table", where, &l->dep_table);
 		get_str(r, dep, "table_type", where, &l->dep_table_type);
+		if ((troot = get_obj(r, dep, "table_root", where)) != NULL) {
+			get_str(r, troot, "kind", where, &l->dep_table_root_kind);
+			get_str(r, troot, "field", where, &l->dep_table_root_field);
+		}
 	}
 	if (r->rc == DS_OK && l->type == NULL && (l->type = strdup("<unknown type>")) == NULL)
 		return rd_fail(r, DS_ENOMEM, where, "out of memory");

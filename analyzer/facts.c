@@ -115,6 +115,8 @@ void facts_root_free(struct facts_root *r)
 		free(r->path[i].field);
 		free(r->path[i].method);
 		free(r->path[i].dep_table_type);
+		free(r->path[i].dep_table_root_kind);
+		free(r->path[i].dep_table_root_field);
 	}
 	free(r->path);
 	free(r->kind_name);

@@ -81,6 +81,7 @@ struct facts_link {
 	char *method;     /* delegates: the target method(s), or NULL */
 	uint64_t dep_handle, dep_table; /* via == FV_DEPENDENT; 0 unknown */
 	char *dep_table_type;
+	char *dep_table_root_kind, *dep_table_root_field; /* the nearest root of the table, or NULL */
 };
 
 struct facts_root {

@@ -3,16 +3,16 @@
  * known cause and the fix; then the root paths), or as the JSON contract documented in the README. Also
  * classifies a saved SOS session (--transcript) or an engine document (--engine-json). It starts the
  * engine only through analyzer/heap_analyze.c; every string from the dump is printed through the
- * terminal sanitiser (table_puts_clean). */
+ * one sanitiser (core/text.h). */
 #include "cli.h"
 #include "table.h"
+#include "core/text.h"
 #include "analyzer/crashreport.h"
 #include "analyzer/heap_analyze.h"
 #include "analyzer/heap_run.h"
 #include "analyzer/triage.h"
 #include "core/ds.h"
 #include "core/plat.h"
-#include "core/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,9 +128,10 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 	return 0;
 }
 
+/* Target text (names, messages, frames) through the one sanitiser (core/text.c). */
 static void pc(const char *s)
 {
-	table_puts_clean(stdout, s, 0);
+	text_printf("%s", s != NULL ? s : "");
 }
 
 static const char *state_words(enum classify_state s)
@@ -191,12 +192,12 @@ static void analyze_print_human(const struct triage *t, const char *file, const 
 		printf("  process     ");
 		pc(t->process_name ? t->process_name : "(unknown)");
 		if (t->has_pid)
-			text_printf(" (pid %llu)", (unsigned long long)t->pid);
-		text_printf(", %s %s\n", t->os, t->arch);
+			printf(" (pid %llu)", (unsigned long long)t->pid);
+		printf(", %s %s\n", t->os, t->arch);
 		if (t->exc.present)
-			text_printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
+			printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
 			       t->exc.code, (unsigned long long)t->exc.address);
-		text_printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
+		printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
 	}
 	printf("  analysis    %s", heap_status_name(a->status));
 	if (a->duration_ms)

@@ -4,6 +4,7 @@
 # agreement with the recorded SOS sessions, and signature stability across two processes. Builds the
 # fixtures first when they are missing; skips when the engine is not built (make engine).
 cd "$(dirname "$0")/../.." && source tests/lib.sh
+T_OUT=$(mktemp "${TMPDIR:-/tmp}/dumpscout-analyze.XXXXXX"); trap 'rm -f "$T_OUT"' EXIT
 if [ ! -f build/fixtures/dumps/s01-static-field.dmp ]; then
 	make -s fixtures >/dev/null 2>&1 || { fail analyze_fixtures "make fixtures failed"; exit 0; }
 fi
@@ -28,4 +29,14 @@ if [ -f build/fixtures/dumps/s01-static-field.dmp ] && [ -x "$BUILD/engine/dumps
 	out=$(DOTNET_ROOT=/nonexistent "$DS" analyze --json --dac /nonexistent/libmscordaccore.so \
 		build/fixtures/dumps/s01-static-field.dmp 2>/dev/null); rc=$?
 	case "$rc" in 0) fail analyze_bad_dac_fails "exit 0" ;; *) pass analyze_bad_dac_fails ;; esac
+fi
+# Target text (a context name with markers, a fake gcroot record, ESC/OSC/BEL sequences) reaches people
+# only cleaned, and does not change the verdict (fixture s28: the real holder is Quarantine.Held).
+h=build/fixtures/dumps/s28-hostile-strings.dmp
+if [ -f "$h" ] && [ -x "$BUILD/engine/dumpscout-heap" ]; then
+	"$DS" analyze -q "$h" >"$T_OUT" 2>&1
+	if LC_ALL=C grep -q $'[\x1b\x07]' "$T_OUT"; then fail analyze_hostile_names_cleaned "raw ESC/BEL in the output"
+	else pass analyze_hostile_names_cleaned; fi
+	if grep -q "is held by static field Scout.Host.Quarantine.Held" "$T_OUT" && ! grep -q "held by static field Scout.Host.PluginRegistry.Favorite" "$T_OUT"
+	then pass analyze_hostile_names_verdict; else fail analyze_hostile_names_verdict "$(grep LEAK "$T_OUT" | head -c 300)"; fi
 fi
