@@ -3,8 +3,8 @@
  * It does not start anything or touch the database. */
 #include "cli.h"
 #include "core/ds.h"
-#include "service/config.h"
-#include "service/mail.h"
+#include "lib/config.h"
+#include "lib/mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,10 +4,10 @@
  * output. It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/plat.h"
 #include "core/store.h"
 

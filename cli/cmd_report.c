@@ -1,16 +1,16 @@
 /* cmd_report.c - `dumpscout report`: the summary of a period (default the last 24 hours) as text,
  * one self-contained HTML page, or JSON, to stdout or a file; with --send, the same report is queued
- * as the mail digest (service/mail.c's outbox) and delivery is attempted at once. The model and the
- * renderers are cli/report.c; this file is options, output and the hand-over to the mailer. */
+ * as the mail digest (lib/mail.c's outbox) and delivery is attempted at once. The model and the
+ * renderers are lib/report.c; this file is options, output and the hand-over to the mailer. */
 #include "cli.h"
 #include "dbopen.h"
-#include "report.h"
+#include "lib/report.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/plat.h"
 #include "core/store.h"
-#include "service/config.h"
-#include "service/mail.h"
+#include "lib/config.h"
+#include "lib/mail.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -4,9 +4,9 @@
  * analyzer/culprits. It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/culprits.h"
 #include "core/plat.h"
 #include "core/store.h"

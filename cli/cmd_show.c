@@ -5,10 +5,10 @@
  * It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/culprits.h"
 #include "core/plat.h"
 #include "core/store.h"

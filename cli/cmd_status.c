@@ -5,9 +5,9 @@
  * writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/sos_run.h"
 #include "core/plat.h"
 #include "core/store.h"

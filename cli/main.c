@@ -3,7 +3,7 @@
 #include "cli.h"
 #include "core/ds.h"
 #include "core/plat.h"
-#include "service/config.h"
+#include "lib/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * from the database may be hostile: text output replaces control characters, CSV output quotes and
  * guards formulas, JSON output is escaped by cJSON. It decides no colours or widths by itself. */
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/carr.h"
 
 #include <cjson/cJSON.h>

@@ -2,9 +2,10 @@
  * (`dumpscout mail test` and `dumpscout report --send` start `dumpscoutd --mail-test` / `--send-outbox`),
  * so the CLI itself never loads libcurl. Output and exit codes are those of the CLI commands. */
 #include "mailcmd.h"
-#include "config.h"
-#include "mail.h"
-#include "mime.h"
+#include "lib/config.h"
+#include "smtp.h"
+#include "lib/mail.h"
+#include "lib/mime.h"
 #include "core/ds.h"
 #include "core/plat.h"
 #include "core/store.h"

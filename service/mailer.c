@@ -2,13 +2,14 @@
  * outbox has something due, the digest when the schedule says so, an alert when buckets newer than the
  * last alerted one appear. Decisions and queueing happen on the loop thread with the loop's store;
  * only mail_outbox_pump runs on the pool thread, with a store of its own. It does not build MIME, talk
- * SMTP or render anything itself: the digest is cli/report.c's (the same text and HTML as `dumpscout
- * report`, linked into dumpscoutd by mk/service.mk), the alert alert.c's. */
+ * SMTP or render anything itself: the digest is lib/report.c's (the same text and HTML as `dumpscout
+ * report`), the alert lib/alert.c's. */
 #include "mailer.h"
-#include "alert.h"
-#include "mail.h"
+#include "lib/alert.h"
+#include "smtp.h"
+#include "lib/mail.h"
 
-#include "cli/report.h"
+#include "lib/report.h"
 
 #include "core/log.h"
 #include "core/plat.h"

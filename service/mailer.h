@@ -9,7 +9,7 @@
 #include <uv.h>
 
 #include "core/ds.h"
-#include "config.h"
+#include "lib/config.h"
 
 struct store;
 struct mailer;

@@ -4,7 +4,7 @@
 #include "t.h"
 #include "cli_stubs.h"
 #include "cli/table.h"
-#include "cli/when.h"
+#include "lib/when.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * paths anchored at the file's folder, the mail section passed through untouched. */
 #include "t.h"
 
-#include "service/config.h"
+#include "lib/config.h"
 
 #include <cjson/cJSON.h>
 

@@ -9,9 +9,10 @@
 #include "core/ds.h"
 #include "core/plat.h"
 #include "core/store.h"
-#include "service/config.h"
-#include "service/mail.h"
-#include "service/mime.h"
+#include "lib/config.h"
+#include "lib/mail.h"
+#include "service/smtp.h"
+#include "lib/mime.h"
 
 #include <cjson/cJSON.h>
 #include <time.h>

@@ -50,7 +50,7 @@ struct config {
 	/* "collection" */
 	char **units;                    /* "collection.units": systemd units to collect dumps from */
 	size_t nunits;
-	/* "wer": Windows Error Reporting LocalDumps, applied by the Windows service (service/wer_win.c) */
+	/* "wer": Windows Error Reporting LocalDumps, applied by the Windows service (lib/wer_win.c) */
 	int wer_apply;                   /* "wer.apply": true (the service writes LocalDumps at start) */
 	char *wer_dump_folder;           /* "wer.dump_folder": "" = the first of dump_dirs */
 	uint32_t wer_dump_count;         /* "wer.dump_count": 10 */
