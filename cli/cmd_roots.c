@@ -10,6 +10,7 @@
 #include "analyzer/culprits.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -133,7 +134,7 @@ int cmd_roots(int argc, char **argv)
 			}
 			i++;
 		} else if (strcmp(a, "--limit") == 0 && val != NULL) {
-			if (table_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
+			if (cursor_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("roots", "--limit '%s': expected a number (0 for all)", val);
 				goto out;
 			}

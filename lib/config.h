@@ -13,6 +13,7 @@
 #include "core/log.h"
 
 struct cJSON;
+struct mail_config;
 
 /* The file dumpscoutd and `dumpscout` read when no --config is given (if it exists). */
 #define CONFIG_DEFAULT_PATH "/etc/dumpscout/dumpscout.json"
@@ -58,8 +59,9 @@ struct config {
 	uint32_t wer_custom_dump_flags;  /* "wer.custom_dump_flags": 0 (MINIDUMP_TYPE bits, type 0 only) */
 	char **wer_apps;                 /* "wer.applications": ["app.exe", ...]: per-application subkeys */
 	size_t nwer_apps;
-	/* "mail": passed through unvalidated for the mailer; NULL when absent (owned) */
-	struct cJSON *mail;
+	/* "mail": parsed and validated once, at load, by lib/mail.c's rules; NULL when absent (owned).
+	 * Its auth_block is the mail pump's state, so the pointee is not const even in a const config. */
+	struct mail_config *mail;
 };
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows

@@ -88,6 +88,14 @@ struct mail_compose {
 int mail_enqueue(struct store *st, const struct mail_config *c, const struct mail_compose *m, int64_t now,
 		 int64_t *id, int *existed, struct ds_err *e);
 
+/* The mail's own state, integers kept as text in the store's key-value table ("mail.seq",
+ * "mail.last_digest_at", "mail.last_alert_at", the mailer's alert watermark). get: *v = 0 and *found = 0
+ * when the key is absent or does not hold a whole integer (cursor_parse_int); found may be NULL. set:
+ * writes v at now. Errors as the store's; the caller's transaction applies. Same thread rules as the
+ * store. */
+int mail_state_get(struct store *st, const char *key, int64_t *v, int *found, struct ds_err *e);
+int mail_state_set(struct store *st, const char *key, int64_t v, int64_t now, struct ds_err *e);
+
 /* Backoff after `attempts` failed attempts, in ms (60 s, 120 s, ... capped at 1 h). Thread-safe. */
 int64_t mail_backoff_ms(int attempts);
 

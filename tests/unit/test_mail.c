@@ -723,17 +723,14 @@ out:
 static int drive_cfg(const char *path, struct config *cfg, struct mail_config **mc)
 {
 	struct ds_err e = { 0 };
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	rc = config_load(path, cfg, &e);
 	if (rc == DS_OK && cfg->mail == NULL)
 		rc = ds_err_setn(&e, DS_EINVAL, "no mail section");
 	if (rc == DS_OK)
-		rc = mail_config_parse(cfg->mail, dir, mc, &e);
+		*mc = cfg->mail; /* the config's */
 	if (rc != DS_OK)
 		fprintf(stderr, "config: %s\n", e.msg);
 	return rc;
@@ -825,7 +822,6 @@ out:
 	free(html);
 	store_mail_clear(&row);
 	store_close(st);
-	mail_config_free(mc);
 	config_free(&cfg);
 	mail_global_cleanup();
 	return rc;
