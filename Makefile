@@ -29,9 +29,13 @@ ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LIBS = $(PKG_LIBS) -lm -lpthread
 
 # Source lists: every .c file of a part, minus the other OS's files and the program entry points.
-WIN_ONLY := core/plat_win.c $(wildcard service/*_win.c) $(wildcard cli/*_win.c)
+# The layers, each an archive linked below the ones above it: core, analyzer, lib (what both programs
+# know: configuration, reports, mail composition, retention, collection settings), then service/ for
+# dumpscoutd and cli/ for dumpscout. Neither program's folder includes the other's.
+WIN_ONLY := $(wildcard core/*_win.c analyzer/*_win.c lib/*_win.c service/*_win.c cli/*_win.c)
 CORE_SRC := $(filter-out $(WIN_ONLY),$(wildcard core/*.c))
 ANALYZER_SRC := $(filter-out $(WIN_ONLY),$(wildcard analyzer/*.c))
+LIB_SRC := $(filter-out $(WIN_ONLY),$(wildcard lib/*.c))
 SERVICE_SRC := $(filter-out $(WIN_ONLY) service/main_posix.c,$(wildcard service/*.c))
 CLI_SRC := $(filter-out $(WIN_ONLY),$(wildcard cli/*.c))
 GEN_SRC := $(BUILD)/gen/schema_embed.c
@@ -39,11 +43,13 @@ GEN_SRC := $(BUILD)/gen/schema_embed.c
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC)) $(call obj,$(GEN_SRC:$(BUILD)/%=%))
 ANALYZER_OBJ := $(call obj,$(ANALYZER_SRC))
+LIB_OBJ := $(call obj,$(LIB_SRC))
 SERVICE_OBJ := $(call obj,$(SERVICE_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 
 LIBCORE := $(BUILD)/libdscore.a
 LIBANALYZER := $(BUILD)/libdsanalyzer.a
+LIBDS := $(BUILD)/libdumpscout.a
 LIBSERVICE := $(if $(SERVICE_SRC),$(BUILD)/libdsservice.a)
 CLI_BIN := $(BUILD)/dumpscout
 SERVICE_BIN := $(BUILD)/dumpscoutd
@@ -95,24 +101,27 @@ $(LIBCORE): $(CORE_OBJ)
 $(LIBANALYZER): $(ANALYZER_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
+$(LIBDS): $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
 $(BUILD)/libdsservice.a: $(SERVICE_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(CLI_BIN): $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(CLI_BIN): $(CLI_OBJ) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@$(if $(V),,echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBDS) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
-$(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 all: $(if $(wildcard service/main_posix.c),$(SERVICE_BIN))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
 # Fuzz targets built with a replay main (no libFuzzer runtime needed) replay tests/fuzz/corpus/NAME/.
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE)

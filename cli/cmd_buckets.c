@@ -4,11 +4,12 @@
  * It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ int cmd_buckets(int argc, char **argv)
 				cli_error("buckets", "--window '%s': expected a span such as 24h, 7d or 30d", val);
 				goto out;
 			}
-		} else if (table_parse_int(val, 0, INT64_MAX, &f.limit) != DS_OK) {
+		} else if (cursor_parse_int(val, 0, INT64_MAX, &f.limit) != DS_OK) {
 			cli_error("buckets", "--limit '%s': expected a number (0 for all)", val);
 			goto out;
 		}

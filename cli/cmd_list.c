@@ -4,12 +4,13 @@
  * output. It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -167,12 +168,12 @@ int cmd_list(int argc, char **argv)
 				goto out;
 			}
 		} else if (strcmp(a, "--bucket") == 0) {
-			if (table_parse_int(val, 1, INT64_MAX, &f.bucket_id) != DS_OK) {
+			if (cursor_parse_int(val, 1, INT64_MAX, &f.bucket_id) != DS_OK) {
 				cli_error("list", "--bucket '%s': expected a bucket id (a positive number)", val);
 				goto out;
 			}
 		} else if (strcmp(a, "--limit") == 0) {
-			if (table_parse_int(val, 0, INT64_MAX, &v) != DS_OK) {
+			if (cursor_parse_int(val, 0, INT64_MAX, &v) != DS_OK) {
 				cli_error("list", "--limit '%s': expected a number (0 for all)", val);
 				goto out;
 			}

@@ -5,7 +5,7 @@
 #include "cli.h"
 #include "core/ds.h"
 #include "core/plat.h"
-#include "service/config.h"
+#include "lib/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,16 +1,16 @@
 /* cmd_report.c - `dumpscout report`: the summary of a period (default the last 24 hours) as text,
  * one self-contained HTML page, or JSON, to stdout or a file; with --send, the same report is queued
- * as the mail digest (service/mail.c's outbox) and delivery is attempted at once. The model and the
- * renderers are cli/report.c; this file is options, output and the hand-over to the mailer. */
+ * as the mail digest (lib/mail.c's outbox) and delivery is attempted at once. The model and the
+ * renderers are lib/report.c; this file is options, output and the hand-over to the mailer. */
 #include "cli.h"
 #include "dbopen.h"
-#include "report.h"
+#include "lib/report.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/plat.h"
 #include "core/store.h"
-#include "service/config.h"
-#include "service/mail.h"
+#include "lib/config.h"
+#include "lib/mail.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -43,9 +43,8 @@ static void report_usage(FILE *f)
 static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJSON *r)
 {
 	struct config cfg;
-	struct mail_config *mc = NULL;
 	struct ds_err e = { 0 };
-	char *text = NULL, *html = NULL, *subject = NULL, *dir = NULL;
+	char *text = NULL, *html = NULL, *subject = NULL;
 	size_t tlen = 0, hlen = 0;
 	int64_t id = 0;
 	int code, rc, found = 0;
@@ -60,12 +59,6 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 			  found ? "the config has none" : "give it with --config FILE");
 		goto out;
 	}
-	dir = config_file_dir(cfg.file);
-	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
-	if (rc != DS_OK) {
-		cli_error("report", "%s: %s", cfg.file, e.msg);
-		goto out;
-	}
 	code = DS_EXIT_FAIL;
 	rc = report_render_text(r, &text, &tlen);
 	if (rc == DS_OK)
@@ -75,7 +68,7 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 		cli_error("report", "cannot render the report: %s", ds_strerror(rc != DS_OK ? rc : DS_ENOMEM));
 		goto out;
 	}
-	rc = mail_digest_enqueue(st, mc, subject, text, tlen, html, hlen, report_is_empty(r), plat_now_ms(), &id, &e);
+	rc = mail_digest_enqueue(st, cfg.mail, subject, text, tlen, html, hlen, report_is_empty(r), plat_now_ms(), &id, &e);
 	if (rc != DS_OK) {
 		code = dbopen_fail("report", rc, &e);
 		goto out;
@@ -91,12 +84,10 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 		code = cli_run_service_tool("report", args);
 	}
 out:
-	mail_config_free(mc);
 	config_free(&cfg);
 	free(text);
 	free(html);
 	free(subject);
-	free(dir);
 	return code;
 }
 

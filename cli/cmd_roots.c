@@ -4,12 +4,13 @@
  * analyzer/culprits. It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/culprits.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -133,7 +134,7 @@ int cmd_roots(int argc, char **argv)
 			}
 			i++;
 		} else if (strcmp(a, "--limit") == 0 && val != NULL) {
-			if (table_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
+			if (cursor_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("roots", "--limit '%s': expected a number (0 for all)", val);
 				goto out;
 			}

@@ -5,13 +5,14 @@
  * It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/culprits.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -314,7 +315,7 @@ static int show_is_id(const char *s)
 {
 	int64_t v;
 
-	return table_parse_int(s, 1, INT64_MAX, &v) == DS_OK;
+	return cursor_parse_int(s, 1, INT64_MAX, &v) == DS_OK;
 }
 
 int cmd_show(int argc, char **argv)
@@ -343,7 +344,7 @@ int cmd_show(int argc, char **argv)
 			code = DS_EXIT_OK;
 			goto out;
 		} else if (strcmp(a, "--limit") == 0) {
-			if (i + 1 >= argc || table_parse_int(argv[i + 1], 0, INT64_MAX, &limit) != DS_OK) {
+			if (i + 1 >= argc || cursor_parse_int(argv[i + 1], 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("show", "--limit needs a number (0 for all)");
 				goto out;
 			}
@@ -366,7 +367,7 @@ int cmd_show(int argc, char **argv)
 		show_usage(stderr);
 		goto out;
 	}
-	if (is_bucket && table_parse_int(bucket, 1, INT64_MAX, &id) != DS_OK) {
+	if (is_bucket && cursor_parse_int(bucket, 1, INT64_MAX, &id) != DS_OK) {
 		cli_error("show", "bucket '%s': expected a bucket id (see dumpscout buckets)", bucket);
 		goto out;
 	}
@@ -381,7 +382,7 @@ int cmd_show(int argc, char **argv)
 		rc = store_bucket_get(st, id, limit, &obj, &e);
 	} else {
 		if (show_is_id(what)) {
-			table_parse_int(what, 1, INT64_MAX, &id);
+			cursor_parse_int(what, 1, INT64_MAX, &id);
 			rc = DS_OK;
 		} else {
 			rc = store_dump_find_path(st, what, &ref, &e);

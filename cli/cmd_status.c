@@ -5,12 +5,13 @@
  * writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "analyzer/heap_run.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -155,7 +156,7 @@ static void status_text(const cJSON *s, const char *dbpath, int color)
 	if (jget_str(kv, "mail.last_digest_at") != NULL) {
 		int64_t v = 0;
 
-		if (table_parse_int(jget_str(kv, "mail.last_digest_at"), 0, INT64_MAX, &v) == DS_OK && v > 0) {
+		if (cursor_parse_int(jget_str(kv, "mail.last_digest_at"), 0, INT64_MAX, &v) == DS_OK && v > 0) {
 			when_format(v, 0, t, sizeof(t));
 			printf("; last digest %s UTC", t);
 		}

@@ -5,7 +5,7 @@
 #include "core/text.h"
 #include "core/ds.h"
 #include "core/plat.h"
-#include "service/config.h"
+#include "lib/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * CSV output quotes and guards formulas, JSON output is escaped by cJSON and made safe by
  * text_json_safe. It decides no colours or widths by itself. */
 #include "table.h"
-#include "when.h"
+#include "lib/when.h"
 #include "core/carr.h"
 #include "core/text.h"
 
@@ -367,28 +367,3 @@ int table_mode_arg(const char *a, int *mode)
 	return 1;
 }
 
-int table_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t v = 0;
-	int neg = 0;
-
-	if (s == NULL || *s == '\0')
-		return DS_EINVAL;
-	if (*s == '-') {
-		neg = 1;
-		s++;
-	}
-	if (*s == '\0')
-		return DS_EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
-			return DS_EINVAL;
-		v = v * 10 + (*s - '0');
-	}
-	if (neg)
-		v = -v;
-	if (v < min || v > max)
-		return DS_EINVAL;
-	*out = v;
-	return DS_OK;
-}

@@ -4,7 +4,7 @@
 #include "daemon.h"
 #include "mailer.h"
 #include "queue.h"
-#include "retention.h"
+#include "lib/retention.h"
 #include "watcher.h"
 
 #include "core/log.h"

@@ -2,13 +2,14 @@
  * outbox has something due, the digest when the schedule says so, an alert when buckets newer than the
  * last alerted one appear. Decisions and queueing happen on the loop thread with the loop's store;
  * only mail_outbox_pump runs on the pool thread, with a store of its own. It does not build MIME, talk
- * SMTP or render anything itself: the digest is cli/report.c's (the same text and HTML as `dumpscout
- * report`, linked into dumpscoutd by mk/service.mk), the alert alert.c's. */
+ * SMTP or render anything itself: the digest is lib/report.c's (the same text and HTML as `dumpscout
+ * report`), the alert lib/alert.c's. */
 #include "mailer.h"
-#include "alert.h"
-#include "mail.h"
+#include "lib/alert.h"
+#include "smtp.h"
+#include "lib/mail.h"
 
-#include "cli/report.h"
+#include "lib/report.h"
 
 #include "core/log.h"
 #include "core/plat.h"
@@ -27,7 +28,7 @@ struct mailer {
 	uv_loop_t *loop;
 	struct store *st;             /* the loop's (borrowed) */
 	struct store *pump_st;        /* the delivery thread's (owned) */
-	struct mail_config *mc;       /* owned; read by both threads, auth_block is atomic */
+	struct mail_config *mc;       /* the config's (not owned); read by both threads, auth_block is atomic */
 	const char *host;
 	uv_timer_t tick, pump_timer, alert_timer;
 	uv_work_t pump_req;
@@ -128,31 +129,6 @@ static void mailer_pump(struct mailer *m)
 }
 
 /* ---- alerts ---- */
-
-static int mailer_kv_int(struct store *st, const char *key, int64_t *v, int *found, struct ds_err *e)
-{
-	char *s = NULL;
-	int rc = store_kv_get(st, key, &s, e);
-
-	*v = 0;
-	*found = 0;
-	if (rc == DS_ENOENT)
-		return DS_OK;
-	if (rc == DS_OK) {
-		*v = strtoll(s, NULL, 10);
-		*found = 1;
-	}
-	free(s);
-	return rc;
-}
-
-static int mailer_kv_set_int(struct store *st, const char *key, int64_t v, struct ds_err *e)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%" PRId64, v);
-	return store_kv_set(st, key, s, plat_now_ms(), e);
-}
 
 static int64_t mailer_bucket_id(const cJSON *b)
 {
@@ -256,7 +232,7 @@ static void mailer_check_alerts(struct mailer *m)
 		goto out;
 	rc = mail_alert_enqueue(m->st, m->mc, first, dm.subject, dm.text, dm.text_len, dm.html, dm.html_len, now, &id, &e);
 	if (rc == DS_OK)
-		rc = mailer_kv_set_int(m->st, MAILER_KV_ALERTED, max_id, &e);
+		rc = mail_state_set(m->st, MAILER_KV_ALERTED, max_id, plat_now_ms(), &e);
 	if (rc == DS_OK)
 		rc = store_tx_commit(m->st, &e);
 	else
@@ -346,7 +322,6 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 		 struct mailer **out, struct ds_err *e)
 {
 	struct mailer *m = NULL;
-	char *base = NULL;
 	cJSON *fresh = NULL;
 	int64_t max_id;
 	int rc = DS_OK, found;
@@ -362,10 +337,7 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m->loop = loop;
 	m->st = st;
 	m->host = host;
-	base = config_file_dir(cfg->file);
-	rc = mail_config_parse(cfg->mail, base, &m->mc, e);
-	if (rc != DS_OK)
-		goto out;
+	m->mc = cfg->mail;
 	if (mail_global_init() != DS_OK) {
 		rc = ds_err_setn(e, DS_EIO, "cannot initialise libcurl for mail delivery");
 		goto out;
@@ -376,11 +348,11 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 		goto out;
 	/* Alerts cover buckets that appear from now on: at the first start with mail, the buckets
 	 * already in the database are the digest's business, not an alert's. */
-	rc = mailer_kv_int(st, MAILER_KV_ALERTED, &m->alerted, &found, e);
+	rc = mail_state_get(st, MAILER_KV_ALERTED, &m->alerted, &found, e);
 	if (rc == DS_OK && !found) {
 		rc = mailer_buckets_after(st, INT64_MAX, &fresh, &max_id, e);
 		if (rc == DS_OK)
-			rc = mailer_kv_set_int(st, MAILER_KV_ALERTED, max_id, e);
+			rc = mail_state_set(st, MAILER_KV_ALERTED, max_id, plat_now_ms(), e);
 		m->alerted = max_id;
 	}
 	if (rc != DS_OK)
@@ -402,7 +374,6 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m = NULL;
 out:
 	cJSON_Delete(fresh);
-	free(base);
 	mailer_free(m);
 	return rc;
 }
@@ -441,7 +412,6 @@ void mailer_free(struct mailer *m)
 	if (m->pumping) /* the pool thread still uses them; the process is exiting */
 		return;
 	store_close(m->pump_st);
-	mail_config_free(m->mc);
 	if (m->curl_ok)
 		mail_global_cleanup();
 	free(m);

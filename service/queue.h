@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "core/store.h"
-#include "config.h"
+#include "lib/config.h"
 #include "worker.h"
 
 struct watcher_ready;

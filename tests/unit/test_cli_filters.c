@@ -6,7 +6,7 @@
 #include "t.h"
 #include "cli_stubs.h"
 #include "cli_db.h"
-#include "cli/jget.h"
+#include "lib/jget.h"
 #include "core/buf.h"
 
 #include <cjson/cJSON.h>

@@ -5,8 +5,8 @@
 #include "t.h"
 #include "cli_stubs.h"
 #include "cli_db.h"
-#include "cli/report.h"
-#include "cli/jget.h"
+#include "lib/report.h"
+#include "lib/jget.h"
 #include "core/buf.h"
 
 #include <cjson/cJSON.h>

@@ -5,7 +5,7 @@
  * (tests/e2e/test_windows_service.sh). */
 #include "t.h"
 
-#include "service/config.h"
+#include "lib/config.h"
 
 #include <cjson/cJSON.h>
 

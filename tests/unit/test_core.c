@@ -172,8 +172,37 @@ TEST(carr_refuses_past_cap_and_overflow)
 	free(v);
 }
 
+TEST(cursor_parse_int_whole_strings_only)
+{
+	int64_t v = 7;
+
+	CHECK_INT(cursor_parse_int("42", 0, 100, &v), DS_OK);
+	CHECK_INT(v, 42);
+	CHECK_INT(cursor_parse_int("-5", -10, 10, &v), DS_OK);
+	CHECK_INT(v, -5);
+	v = 7;
+	CHECK_INT(cursor_parse_int("0", 1, 100, &v), DS_EINVAL); /* below min */
+	CHECK_INT(cursor_parse_int("101", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("12a", 0, 100, &v), DS_EINVAL); /* trailing bytes */
+	CHECK_INT(cursor_parse_int(" 12", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("12\n", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("+12", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("-", -100, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int(NULL, 0, 100, &v), DS_EINVAL);
+	CHECK_INT(v, 7); /* unchanged by every failure */
+	CHECK_INT(cursor_parse_int("9223372036854775807", 0, INT64_MAX, &v), DS_OK);
+	CHECK(v == INT64_MAX);
+	CHECK_INT(cursor_parse_int("9223372036854775808", 0, INT64_MAX, &v), DS_EINVAL); /* overflow */
+	CHECK_INT(cursor_parse_int("-9223372036854775808", INT64_MIN, 0, &v), DS_OK);
+	CHECK(v == INT64_MIN);
+	CHECK_INT(cursor_parse_int("-9223372036854775809", INT64_MIN, 0, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("99999999999999999999999", 0, INT64_MAX, &v), DS_EINVAL);
+}
+
 int main(void)
 {
+	RUN(cursor_parse_int_whole_strings_only);
 	RUN(buf_respects_ceiling);
 	RUN(carr_grows_zeroed_up_to_its_cap);
 	RUN(carr_refuses_past_cap_and_overflow);

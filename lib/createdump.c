@@ -169,6 +169,30 @@ out:
 	return rc;
 }
 
+/* The drop-in of unit: *path always set on DS_OK (caller frees), *text NULL when there is no file.
+ * DS_EINVAL (not a service name) and read errors with e set. */
+static int createdump_read_dropin(const char *root, const char *unit, char **path, char **text, size_t *len,
+				  struct ds_err *e)
+{
+	int rc = DS_OK;
+
+	*text = NULL;
+	*path = createdump_dropin_path(root, unit);
+	if (*path == NULL) {
+		rc = ds_err_setn(e, DS_EINVAL, "'%s' is not a systemd service name (NAME.service)", unit);
+		goto out;
+	}
+	rc = plat_read_file(*path, 64 * 1024, text, len);
+	if (rc == DS_ENOENT) {
+		*text = NULL;
+		rc = DS_OK;
+	} else if (rc != DS_OK) {
+		ds_err_setn(e, rc, "cannot read %s: %s", *path, ds_strerror(rc));
+	}
+out:
+	return rc;
+}
+
 int createdump_disable(const char *root, const char *unit, int *changed, struct ds_err *e)
 {
 	char *path = NULL, *old = NULL, *slash;
@@ -176,20 +200,9 @@ int createdump_disable(const char *root, const char *unit, int *changed, struct 
 	int rc;
 
 	*changed = 0;
-	path = createdump_dropin_path(root, unit);
-	if (path == NULL) {
-		rc = ds_err_setn(e, DS_EINVAL, "'%s' is not a systemd service name (NAME.service)", unit);
+	rc = createdump_read_dropin(root, unit, &path, &old, &oldlen, e);
+	if (rc != DS_OK || old == NULL)
 		goto out;
-	}
-	rc = plat_read_file(path, 64 * 1024, &old, &oldlen);
-	if (rc == DS_ENOENT) {
-		rc = DS_OK;
-		goto out;
-	}
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "cannot read %s: %s", path, ds_strerror(rc));
-		goto out;
-	}
 	if (strstr(old, CREATEDUMP_MARKER) == NULL) {
 		rc = ds_err_setn(e, DS_EEXIST, "%s was not written by dumpscout; leaving it alone", path);
 		goto out;
@@ -260,20 +273,9 @@ int createdump_status(const char *root, const char *unit, struct createdump_stat
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	path = createdump_dropin_path(root, unit);
-	if (path == NULL) {
-		rc = ds_err_setn(e, DS_EINVAL, "'%s' is not a systemd service name (NAME.service)", unit);
+	rc = createdump_read_dropin(root, unit, &path, &text, &len, e);
+	if (rc != DS_OK || text == NULL)
 		goto out;
-	}
-	rc = plat_read_file(path, 64 * 1024, &text, &len);
-	if (rc == DS_ENOENT) {
-		rc = DS_OK;
-		goto out;
-	}
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "cannot read %s: %s", path, ds_strerror(rc));
-		goto out;
-	}
 	st->present = 1;
 	st->ours = strstr(text, CREATEDUMP_MARKER) != NULL;
 	for (p = text; *p != '\0'; p = nl + (*nl != '\0')) {

@@ -1,7 +1,7 @@
 /* mime.h - builds the RFC 5322 / MIME messages the mailer sends: safe headers (no CR/LF injection,
  * RFC 2047 encoded-words for non-ASCII), quoted-printable UTF-8 bodies, a multipart/alternative
  * text + HTML layout and a size cap that truncates the bodies with a note. It does not send anything
- * and does not know about the outbox or the configuration file (service/mail.c does). */
+ * and does not know about the outbox or the configuration file (lib/mail.c does). */
 #ifndef DS_MIME_H
 #define DS_MIME_H
 

@@ -221,7 +221,7 @@ void config_free(struct config *cfg)
 	for (i = 0; i < cfg->nwer_apps; i++)
 		free(cfg->wer_apps[i]);
 	free(cfg->wer_apps);
-	cJSON_Delete(cfg->mail);
+	mail_config_free(cfg->mail);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -391,19 +391,18 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 			config_problem(r, "'%s' must be an object, not %s", key, config_type_name(v));
 			return DS_OK;
 		}
-		/* validated here with the mailer's own rules (its messages name the key: "mail.port: ..."),
-		 * so `--check-config` and a start-up report them; the mailer parses it again at start */
+		/* parsed once, here, with the mail rules (their messages name the key: "mail.port: ..."), so
+		 * `config check` and a start-up report them and every user reads the typed struct */
 		rc = mail_config_parse(v, base_dir, &mc, &me);
-		mail_config_free(mc);
 		if (rc == DS_ENOMEM)
 			return DS_ENOMEM;
 		if (rc != DS_OK) {
 			config_problem(r, "%s", me.msg);
 			return DS_OK;
 		}
-		cJSON_Delete(cfg->mail);
-		cfg->mail = cJSON_Duplicate(v, 1);
-		return cfg->mail == NULL ? DS_ENOMEM : DS_OK;
+		mail_config_free(cfg->mail);
+		cfg->mail = mc;
+		return DS_OK;
 	case CT_SECTION:
 		break;
 	}

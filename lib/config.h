@@ -13,6 +13,7 @@
 #include "core/log.h"
 
 struct cJSON;
+struct mail_config;
 
 /* The file dumpscoutd and `dumpscout` read when no --config is given (if it exists). */
 #define CONFIG_DEFAULT_PATH "/etc/dumpscout/dumpscout.json"
@@ -54,7 +55,7 @@ struct config {
 	/* "collection" */
 	char **units;                    /* "collection.units": systemd units to collect dumps from */
 	size_t nunits;
-	/* "wer": Windows Error Reporting LocalDumps, applied by the Windows service (service/wer_win.c) */
+	/* "wer": Windows Error Reporting LocalDumps, applied by the Windows service (lib/wer_win.c) */
 	int wer_apply;                   /* "wer.apply": true (the service writes LocalDumps at start) */
 	char *wer_dump_folder;           /* "wer.dump_folder": "" = the first of dump_dirs */
 	uint32_t wer_dump_count;         /* "wer.dump_count": 10 */
@@ -62,8 +63,9 @@ struct config {
 	uint32_t wer_custom_dump_flags;  /* "wer.custom_dump_flags": 0 (MINIDUMP_TYPE bits, type 0 only) */
 	char **wer_apps;                 /* "wer.applications": ["app.exe", ...]: per-application subkeys */
 	size_t nwer_apps;
-	/* "mail": passed through unvalidated for the mailer; NULL when absent (owned) */
-	struct cJSON *mail;
+	/* "mail": parsed and validated once, at load, by lib/mail.c's rules; NULL when absent (owned).
+	 * Its auth_block is the mail pump's state, so the pointee is not const even in a const config. */
+	struct mail_config *mail;
 };
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows

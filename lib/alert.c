@@ -1,7 +1,7 @@
 /* alert.c - renders the new-bucket alert mail (subject, text, HTML) from the store's bucket objects.
  * Plain text is laid out for a terminal-width mail reader; HTML escapes every value that came from a
  * dump or the database. It does not send, schedule or store anything; the digest is the report's
- * (cli/report.c), rendered by the same code as `dumpscout report`. */
+ * (lib/report.c), rendered by the same code as `dumpscout report`. */
 #include "alert.h"
 
 #include "core/buf.h"

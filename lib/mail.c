@@ -5,6 +5,7 @@
 #include "mail.h"
 
 #include "core/buf.h"
+#include "core/cursor.h"
 #include "core/log.h"
 #include "core/plat.h"
 #include "core/store.h"
@@ -399,26 +400,24 @@ int64_t mail_backoff_ms(int attempts)
 	return ms > 3600000 ? 3600000 : ms;
 }
 
-/* Reads an integer kv value; *v = 0 when absent. */
-static int mail_kv_int(struct store *st, const char *key, int64_t *v, struct ds_err *e)
+int mail_state_get(struct store *st, const char *key, int64_t *v, int *found, struct ds_err *e)
 {
-	char *s = NULL, *end;
-	int rc;
+	char *s = NULL;
+	int rc, have = 0;
 
 	*v = 0;
 	rc = store_kv_get(st, key, &s, e);
 	if (rc == DS_ENOENT)
-		return DS_OK;
-	if (rc != DS_OK)
-		return rc;
-	*v = (int64_t)strtoll(s, &end, 10);
-	if (end == s || *end != '\0')
-		*v = 0;
+		rc = DS_OK;
+	else if (rc == DS_OK)
+		have = cursor_parse_int(s, INT64_MIN, INT64_MAX, v) == DS_OK;
 	free(s);
-	return DS_OK;
+	if (found != NULL)
+		*found = have;
+	return rc;
 }
 
-static int mail_kv_set_int(struct store *st, const char *key, int64_t v, int64_t now, struct ds_err *e)
+int mail_state_set(struct store *st, const char *key, int64_t v, int64_t now, struct ds_err *e)
 {
 	char s[32];
 
@@ -472,11 +471,11 @@ static int mail_enqueue_tx(struct store *st, const struct mail_config *c, const 
 	rc = mail_token(st, now, tok, sizeof(tok), e);
 	if (rc != DS_OK)
 		goto out;
-	rc = mail_kv_int(st, "mail.seq", &seq, e);
+	rc = mail_state_get(st, "mail.seq", &seq, NULL, e);
 	if (rc != DS_OK)
 		goto out;
 	seq++;
-	rc = mail_kv_set_int(st, "mail.seq", seq, now, e);
+	rc = mail_state_set(st, "mail.seq", seq, now, e);
 	if (rc != DS_OK)
 		goto out;
 	dom = strchr(c->from.addr, '@');
@@ -592,11 +591,11 @@ int mail_digest_due(struct store *st, const struct mail_config *c, int64_t now, 
 
 	*due = 0;
 	*since = 0;
-	rc = mail_kv_int(st, "mail.last_digest_at", &last, e);
+	rc = mail_state_get(st, "mail.last_digest_at", &last, NULL, e);
 	if (rc != DS_OK)
 		return rc;
 	if (last <= 0) /* first run: the schedule starts now */
-		return mail_kv_set_int(st, "mail.last_digest_at", now, now, e);
+		return mail_state_set(st, "mail.last_digest_at", now, now, e);
 	*since = last;
 	*due = mail_next_digest_at(c, last, now) <= now;
 	return DS_OK;
@@ -616,7 +615,7 @@ static int mail_enqueue_recorded(struct store *st, const struct mail_config *c, 
 	if (!skip)
 		rc = mail_enqueue_tx(st, c, m, now, id, &ex, e);
 	if (rc == DS_OK)
-		rc = mail_kv_set_int(st, kv_key, now, now, e);
+		rc = mail_state_set(st, kv_key, now, now, e);
 	if (rc != DS_OK) {
 		store_tx_rollback(st);
 		return rc;
@@ -633,7 +632,7 @@ int mail_digest_enqueue(struct store *st, const struct mail_config *c, const cha
 	int64_t last;
 	int rc;
 
-	rc = mail_kv_int(st, "mail.last_digest_at", &last, e);
+	rc = mail_state_get(st, "mail.last_digest_at", &last, NULL, e);
 	if (rc != DS_OK)
 		return rc;
 	snprintf(key, sizeof(key), "digest:%" PRId64, mail_next_digest_at(c, last, now));
@@ -656,7 +655,7 @@ int mail_alert_due(struct store *st, const struct mail_config *c, int64_t now, i
 
 	*allowed = 0;
 	*since = 0;
-	rc = mail_kv_int(st, "mail.last_alert_at", &last, e);
+	rc = mail_state_get(st, "mail.last_alert_at", &last, NULL, e);
 	if (rc != DS_OK)
 		return rc;
 	*since = last;

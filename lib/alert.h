@@ -1,7 +1,7 @@
 /* alert.h - the body of the service's new-bucket alert mail: a subject, a text part and an HTML part
  * listing the crash buckets and root signatures that appeared since the last alert. It renders only:
  * when to alert is mailer.c's (with mail.c's rate limit), delivery is mail.c's, and the scheduled
- * digest is the report's (cli/report.h). Bucket, kind and application names only; no heap contents
+ * digest is the report's (lib/report.h). Bucket, kind and application names only; no heap contents
  * (the store holds none). */
 #ifndef DS_ALERT_H
 #define DS_ALERT_H

@@ -1,6 +1,6 @@
 /* mime.c - message building for the mailer: header sanitising and RFC 2047 encoding, quoted-printable
  * bodies, the multipart/alternative layout and the size cap. See mime.h. It holds no state and sends
- * nothing; the configuration, the outbox and SMTP live in service/mail.c. */
+ * nothing; the configuration, the outbox and SMTP live in lib/mail.c and service/smtp.c. */
 #include "mime.h"
 
 #include "core/buf.h"

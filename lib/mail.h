@@ -1,7 +1,8 @@
-/* mail.h - the mailer: the "mail" section of the config, SMTP delivery with libcurl, the persistent
- * outbox (enqueue, pump with retries and backoff) and the digest/alert schedule. Message building is
- * in mime.h; the report bodies come already rendered (text and HTML) from the report module. It never
- * logs a password or a message body. */
+/* mail.h - mail composition that both programs share: the "mail" section of the config, the password,
+ * the persistent outbox (writing messages into it), the backoff rule and the digest/alert schedule.
+ * Message building is in mime.h; the report bodies come already rendered (text and HTML) from the report
+ * module. Delivery over SMTP (libcurl) is dumpscoutd's alone: service/smtp.h. It never logs a password or
+ * a message body. */
 #ifndef DS_MAIL_H
 #define DS_MAIL_H
 
@@ -67,36 +68,6 @@ void mail_config_free(struct mail_config *c);
 int mail_password(const struct mail_config *c, char **pw, struct ds_err *e);
 void mail_password_free(char *pw);
 
-/* Call once at program start before any thread sends (libcurl's global init); and at exit. */
-int mail_global_init(void);
-void mail_global_cleanup(void);
-
-/* ---- delivery ---- */
-
-enum mail_outcome {
-	MAIL_SENT = 0,   /* the server accepted the message (250 after DATA) */
-	MAIL_TRANSIENT,  /* connection refused, timeout, 4xx: retry later with backoff */
-	MAIL_AUTH,       /* the server refused the login (535...): retry only once the credentials change */
-	MAIL_CONFIG,     /* TLS, certificate or settings problem: retry only once the config changes */
-	MAIL_REJECTED    /* a 5xx answer to the sender, a recipient or the data: this message fails */
-};
-
-struct mail_result {
-	int outcome;             /* enum mail_outcome */
-	long smtp_code;          /* the server's reply code that decided the outcome (0: no reply) */
-	char smtp_text[512];     /* that reply's text (control characters replaced) */
-	char error[1024];        /* for people: names the server and what failed; "" when sent */
-};
-
-/* Sends one message (CRLF lines, as made by mime_build) to the recipients over SMTP, as configured:
- * STARTTLS or TLS required unless security is none, AUTH when a username is set, timeouts. Blocks for
- * up to timeout_s. Never puts the password or the body in res or in a log. Returns DS_OK when sent,
- * else DS_ENET (res->outcome says which kind of failure), DS_EPERM/DS_ENOENT (password unreadable;
- * res->outcome MAIL_CONFIG), DS_ENOMEM. Thread-safe (one libcurl handle per call) after
- * mail_global_init. */
-int mail_send(const struct mail_config *c, const char *msg, size_t len, const struct mime_addr *rcpt,
-	      size_t nrcpt, struct mail_result *res);
-
 /* ---- outbox ---- */
 
 struct mail_compose {
@@ -112,27 +83,18 @@ struct mail_compose {
 
 /* Builds the message (Date = now, a Message-ID from the database's mail sequence and random token
  * and the From domain) and writes it to the outbox, due at once, in one transaction; it is delivered by
- * mail_outbox_pump. *id and *existed (a row with the same dedupe_key was already there: nothing new
+ * mail_outbox_pump (service/smtp.h). *id and *existed (a row with the same dedupe_key was already there: nothing new
  * written) may be NULL. Errors as the store's, and mime_build's. Same thread rules as the store. */
 int mail_enqueue(struct store *st, const struct mail_config *c, const struct mail_compose *m, int64_t now,
 		 int64_t *id, int *existed, struct ds_err *e);
 
-struct mail_pump_stats {
-	int sent, retry, failed;
-	int blocked;             /* 1: delivery paused by an authentication or configuration error */
-	char last_error[1024];   /* the last delivery error ("" if none) */
-};
-
-/* Delivers what is due: claims queued messages one at a time ('sending'), sends each, and marks it
- * sent only after the server accepted it; transient failures go back to 'queued' with exponential
- * backoff (1 min doubling, at most 1 h; failed after MAIL_GIVE_UP_MS), 5xx rejections fail, and an
- * authentication or TLS/config failure pauses delivery until the credentials or config change (the
- * error is written to the service status and the log). Sends at most max_messages (<= 0: 100) per
- * call. Blocking network I/O: call it from a worker thread with its own store, never from the event
- * loop; not reentrant for one mail_config. *stats may be NULL. Returns DS_OK (even when deliveries
- * failed: see stats) or a store error. */
-int mail_outbox_pump(struct store *st, struct mail_config *c, int64_t now, int max_messages,
-		     struct mail_pump_stats *stats, struct ds_err *e);
+/* The mail's own state, integers kept as text in the store's key-value table ("mail.seq",
+ * "mail.last_digest_at", "mail.last_alert_at", the mailer's alert watermark). get: *v = 0 and *found = 0
+ * when the key is absent or does not hold a whole integer (cursor_parse_int); found may be NULL. set:
+ * writes v at now. Errors as the store's; the caller's transaction applies. Same thread rules as the
+ * store. */
+int mail_state_get(struct store *st, const char *key, int64_t *v, int *found, struct ds_err *e);
+int mail_state_set(struct store *st, const char *key, int64_t v, int64_t now, struct ds_err *e);
 
 /* Backoff after `attempts` failed attempts, in ms (60 s, 120 s, ... capped at 1 h). Thread-safe. */
 int64_t mail_backoff_ms(int attempts);
