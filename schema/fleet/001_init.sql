@@ -9,7 +9,7 @@
 -- milliseconds since the Unix epoch (UTC), like the agents' SQLite; the views add timestamptz columns.
 -- dumps and seq numbers: `seq` is a short number for people (`dumpscout --fleet show 42`).
 
-CREATE SCHEMA fleet;
+CREATE SCHEMA IF NOT EXISTS fleet;
 
 DO $$
 BEGIN
@@ -462,3 +462,5 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fleet FROM PUBLIC;
 GRANT USAGE ON SCHEMA fleet TO dumpscout_ingest, dumpscout_read;
 GRANT EXECUTE ON FUNCTION fleet.ingest(uuid, jsonb, jsonb), fleet.mail_claim(uuid, text) TO dumpscout_ingest;
 GRANT SELECT ON ALL TABLES IN SCHEMA fleet TO dumpscout_read;
+-- agents check the schema version before they publish
+GRANT SELECT ON fleet.schema_version TO dumpscout_ingest;
