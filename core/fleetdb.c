@@ -58,6 +58,13 @@ static int fleetdb_fail(struct fleetdb *f, PGresult *res, struct ds_err *e, cons
 	return ds_err_setn(e, code, "fleet database: %s while %s", buf, what);
 }
 
+/* Server notices ("schema already exists, skipping") are not for the user's terminal or the log. */
+static void fleetdb_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int fleetdb_connect(const char *conninfo, const char *password, int connect_timeout_s, struct fleetdb **out,
 		    struct ds_err *e)
 {
@@ -102,6 +109,7 @@ int fleetdb_connect(const char *conninfo, const char *password, int connect_time
 				 fleetdb_msg(PQerrorMessage(f->conn), buf, sizeof(buf)));
 		goto out;
 	}
+	PQsetNoticeProcessor(f->conn, fleetdb_notice, NULL);
 	*out = f;
 	f = NULL;
 out:
@@ -436,6 +444,29 @@ int fleetdb_mail_claim(struct fleetdb *f, const char *host_id, const char *key, 
 	return rc;
 }
 
+int fleetdb_digest_last(struct fleetdb *f, int64_t *at, struct ds_err *e)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	*at = 0;
+	rc = fleetdb_exec(f, "SELECT fleet.digest_last()", 0, NULL, &r, e, "reading the last fleet digest");
+	if (rc == DS_OK)
+		*at = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rc;
+}
+
+int fleetdb_alert_claim(struct fleetdb *f, const char *host_id, cJSON **out, struct ds_err *e)
+{
+	const char *params[1] = { host_id };
+	int rc = fleetdb_json(f, "SELECT fleet.alert_claim($1::uuid)", 1, params, out, e, "claiming new buckets");
+
+	if (rc == DS_OK && *out == NULL)
+		*out = cJSON_CreateArray();
+	return rc;
+}
+
 #else /* !DS_HAVE_LIBPQ */
 
 #define FLEETDB_NOPQ(e) ds_err_setn((e), DS_EUNSUPPORTED, "this dumpscout was built without PostgreSQL (libpq): no fleet")
@@ -481,5 +512,8 @@ int fleetdb_new_buckets(struct fleetdb *f, int64_t since, cJSON **out, struct ds
 int fleetdb_sender_lock(struct fleetdb *f, int *held, struct ds_err *e) { (void)f; *held = 0; return FLEETDB_NOPQ(e); }
 int fleetdb_mail_claim(struct fleetdb *f, const char *host_id, const char *key, int *claimed, struct ds_err *e)
 { (void)f; (void)host_id; (void)key; *claimed = 0; return FLEETDB_NOPQ(e); }
+int fleetdb_digest_last(struct fleetdb *f, int64_t *at, struct ds_err *e) { (void)f; *at = 0; return FLEETDB_NOPQ(e); }
+int fleetdb_alert_claim(struct fleetdb *f, const char *host_id, cJSON **out, struct ds_err *e)
+{ (void)f; (void)host_id; *out = NULL; return FLEETDB_NOPQ(e); }
 
 #endif

@@ -87,4 +87,10 @@ int fleetdb_sender_lock(struct fleetdb *f, int *held, struct ds_err *e);
 /* Claims a fleet-wide mail key ("digest:...", "alert:..."): *claimed 1 for the first claim ever. */
 int fleetdb_mail_claim(struct fleetdb *f, const char *host_id, const char *key, int *claimed, struct ds_err *e);
 
+/* When the last fleet digest was claimed (ms; 0: never). */
+int fleetdb_digest_last(struct fleetdb *f, int64_t *at, struct ds_err *e);
+/* The buckets no fleet alert covered yet, now marked covered (each bucket goes to exactly one caller);
+ * an array in store_bucket_list's shape, empty at the very first call (which marks what exists). */
+int fleetdb_alert_claim(struct fleetdb *f, const char *host_id, struct cJSON **out, struct ds_err *e);
+
 #endif

@@ -60,6 +60,8 @@ struct config {
 	size_t nwer_apps;
 	/* "mail": passed through unvalidated for the mailer; NULL when absent (owned) */
 	struct cJSON *mail;
+	/* "fleet": the publisher's section (service/fleet.c validates it); NULL when absent (owned) */
+	struct cJSON *fleet;
 };
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows

@@ -52,8 +52,10 @@ CREATE TABLE fleet.buckets (
 	first_seen  bigint NOT NULL,
 	last_seen   bigint NOT NULL,
 	count       bigint NOT NULL DEFAULT 0 CHECK (count >= 0),
+	alerted     boolean NOT NULL DEFAULT false,   -- a fleet alert covered it (fleet.alert_claim)
 	UNIQUE (kind, key)
 );
+CREATE INDEX buckets_unalerted ON fleet.buckets (seq) WHERE NOT alerted;
 CREATE INDEX buckets_kind_count ON fleet.buckets (kind, count DESC, seq);
 CREATE INDEX buckets_kind_last ON fleet.buckets (kind, last_seen DESC, seq);
 CREATE INDEX buckets_first ON fleet.buckets (first_seen DESC, seq);

@@ -253,10 +253,35 @@ AS $$
 	FROM buckets b WHERE b.first_seen >= p_since
 $$;
 
+-- ---- the fleet digest's sender (the agent holding the advisory lock; see fleet.mail_claim) ----
+
+-- When the last fleet digest was claimed (0: never).
+CREATE FUNCTION fleet.digest_last() RETURNS bigint LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = fleet, pg_temp
+AS $$ SELECT coalesce(max(claimed_at), 0) FROM mail_log WHERE key LIKE 'digest:%' $$;
+
+-- The buckets no alert covered yet, marked covered in the same statement (a row lock per bucket, so
+-- two callers never get the same bucket). The first call ever marks what exists and returns nothing:
+-- buckets older than fleet alerts are the digest's business.
+CREATE FUNCTION fleet.alert_claim(p_host uuid) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = fleet, pg_temp
+AS $$
+DECLARE res jsonb;
+BEGIN
+	IF mail_claim(p_host, 'alerts:start') THEN
+		UPDATE buckets SET alerted = true WHERE NOT alerted;
+		RETURN '[]';
+	END IF;
+	WITH c AS (UPDATE buckets SET alerted = true WHERE NOT alerted RETURNING *)
+	SELECT coalesce(jsonb_agg(bucket_json(c::buckets, NULL, NULL, NULL) ORDER BY c.seq), '[]') INTO res FROM c;
+	RETURN res;
+END $$;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA fleet FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION fleet.api_list(jsonb), fleet.api_show(bigint), fleet.api_buckets(jsonb),
 	fleet.api_bucket(bigint, bigint, text), fleet.api_roots(bigint, bigint, text), fleet.api_report(bigint, bigint, text),
 	fleet.api_bucket_counts(bigint, bigint, text), fleet.api_hosts(), fleet.api_new_buckets(bigint) TO dumpscout_read;
 -- the elected digest sender builds the fleet digest and alerts with the ingest role
 GRANT EXECUTE ON FUNCTION fleet.api_report(bigint, bigint, text), fleet.api_bucket_counts(bigint, bigint, text),
-	fleet.api_roots(bigint, bigint, text), fleet.api_new_buckets(bigint) TO dumpscout_ingest;
+	fleet.api_roots(bigint, bigint, text), fleet.api_new_buckets(bigint), fleet.digest_last(),
+	fleet.alert_claim(uuid) TO dumpscout_ingest;
