@@ -153,9 +153,9 @@ static void fleet_round_work(uv_work_t *req)
 	}
 	if (rc == DS_OK && f->digest != NULL)
 		rc = fleet_digest_round(f->digest, f->db, f->pump_st, f->host_id, plat_now_ms(), &f->round_mail, e);
-	if (rc != DS_OK && f->round_sent == 0 && n > 0)
-		store_fleet_failed(f->pump_st, last_id, e->msg, plat_now_ms(), NULL);
 out:
+	if (rc != DS_OK) /* kept for `dumpscout status`; the rows stay for the next round */
+		store_fleet_failed(f->pump_st, last_id, e->msg, plat_now_ms(), NULL);
 	if (rc == DS_ENET || (f->db != NULL && !fleetdb_ok(f->db))) {
 		fleetdb_close(f->db);
 		f->db = NULL;
