@@ -41,7 +41,7 @@ pg_start() {
 	printf '%s\n' "$PGPASSWORD" >"$PG_DIR/.pw"
 	[ -z "$PG_RUN_AS" ] || chown "$PG_RUN_AS" "$PG_DIR/.pw"
 	chmod 600 "$PG_DIR/.pw"
-	pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U scout_admin --pwfile="$PG_DIR/.pw" --auth-local=reject \
+	pg_as "$PG_BIN/initdb" -N -D "$PG_DIR/data" -U scout_admin --pwfile="$PG_DIR/.pw" --auth-local=reject \
 		--auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 || {
 		echo "pg_start: initdb failed: $(tail -3 "$PG_DIR/initdb.log")" >&2; return 1; }
 	PGPORT=$(pg_free_port)

@@ -232,9 +232,13 @@ BEGIN
 		RETURN;
 	END IF;
 	PERFORM pg_advisory_xact_lock(hashtext('fleet.ensure_partition'));
-	IF to_regclass('fleet.' || name) IS NULL THEN
-		EXECUTE format('CREATE TABLE fleet.%I PARTITION OF fleet.dumps FOR VALUES FROM (%s) TO (%s)', name, lo, hi);
-	END IF;
+	-- another agent's transaction may have made it while this one waited for the lock
+	BEGIN
+		EXECUTE format('CREATE TABLE IF NOT EXISTS fleet.%I PARTITION OF fleet.dumps FOR VALUES FROM (%s) TO (%s)',
+			name, lo, hi);
+	EXCEPTION WHEN duplicate_table THEN
+		NULL;
+	END;
 END $$;
 
 -- Links a dump to a bucket once, keeping the bucket's, its apps' and its hosts' counts.

@@ -45,6 +45,7 @@ PGDATABASE=fleet psql_q "CREATE ROLE scout_agent LOGIN PASSWORD '$AGENT_PW' IN R
 AGENT_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_agent"
 VIEW_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_viewer password=$VIEW_PW"
 pq() { PGDATABASE=fleet psql_q "$1"; }
+phase() { echo "# $1 at ${SECONDS}s"; }
 
 # agent NAME PASSWORD_JSON: its folder $W/NAME with cfg.json (batches of 2, a round every second)
 agent_cfg() {
@@ -68,12 +69,12 @@ start_agent() {
 }
 lq() { sqlite3 -readonly -cmd ".timeout 5000" "$W/$1/var/dumpscout.db" "$2" 2>/dev/null; }
 host_id() { lq "$1" "SELECT value FROM service_kv WHERE key = 'fleet.host_id'"; }
-# wait_until SECONDS CMD...: polls until CMD succeeds
+# wait_until SECONDS CMD...: polls CMD until it succeeds, for at most SECONDS of wall time
 wait_until() {
-	local t=$1 i
+	local end=$((SECONDS + $1))
 	shift
-	for i in $(seq $((t * 10))); do "$@" && return 0; sleep 0.1; done
-	return 1
+	while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done
+	"$@"
 }
 drained() { [ "$(lq "$1" "SELECT count(*) FROM fleet_outbox")" = 0 ] && [ "$(lq "$1" "SELECT count(*) FROM dumps WHERE state IN ('discovered','triaged','analyzing')")" = 0 ]; }
 # central events of a host that are still in its local outbox (the replay window)
@@ -89,6 +90,7 @@ agent_cfg web-a "\"password_file\": \"$W/agent.pw\""
 agent_cfg web-b "\"password_env\": \"FLEET_TEST_PW\""
 agent_cfg web-c "\"password_file\": \"$W/agent.pw\""
 
+phase "config"
 # --- a readable password file is refused, naming the key ---
 chmod 644 "$W/agent.pw"
 out=$("$DSD" --check-config --config "$W/web-a/cfg.json" 2>&1); rc=$?
@@ -96,6 +98,7 @@ if [ $rc = 2 ] && grep -q "fleet.password_file" <<<"$out"; then pass fleet_reada
 else fail fleet_readable_password_refused "rc=$rc: $out"; fi
 chmod 600 "$W/agent.pw"
 
+phase "agent A"
 # --- agent A: kill -9 between PostgreSQL's commit and the local mark, then restart ---
 if start_agent web-a DUMPSCOUT_TEST_FLEET_PAUSE_MS=1500; then pass fleet_agent_a_starts
 else fail fleet_agent_a_starts "$(tail -5 "$W/web-a/log")"; exit 0; fi
@@ -114,6 +117,7 @@ fi
 start_agent web-a || fail fleet_agent_a_restarts "$(tail -5 "$W/web-a/log")"
 A_PID=$AGENT_PID
 
+phase "agent B"
 # --- agent B: PostgreSQL stopped mid-batch, then started again ---
 if start_agent web-b FLEET_TEST_PW="$AGENT_PW" DUMPSCOUT_TEST_FLEET_PAUSE_MS=800; then pass fleet_agent_b_starts
 else fail fleet_agent_b_starts "$(tail -5 "$W/web-b/log")"; exit 0; fi
@@ -137,18 +141,21 @@ if grep -q -- "$AGENT_PW" "$W/web-b/log"; then fail fleet_password_not_logged "t
 else pass fleet_password_not_logged; fi
 pg_resume
 
+phase "agent C"
 # --- agent C: plain; one file also seen by A (a bucket on two hosts) ---
 start_agent web-c || fail fleet_agent_c_starts "$(tail -5 "$W/web-c/log")"
 C_PID=$AGENT_PID
 for f in "$E"/*.core; do cp "$f" "$W/web-c/var/dumps/"; done
 cp "$M/breakpad__minidump2.dmp" "$W/web-c/var/dumps/shared.dmp"
 
+phase "drain"
 for a in web-a web-b web-c; do
 	if wait_until 60 drained $a; then pass "fleet_${a}_backlog_drained"
 	else fail "fleet_${a}_backlog_drained" "outbox $(lq $a "SELECT count(*) FROM fleet_outbox"): $(grep fleet "$W/$a/log" | tail -3)"; fi
 done
 sleep 1.5 # one more round: each host's last-seen backlog is 0
 
+phase "checks"
 # --- every row exactly once, nothing lost: each agent's SQLite is the truth ---
 for a in web-a web-b web-c; do
 	hid=$(host_id $a)
@@ -173,6 +180,7 @@ expect_eq fleet_bucket_count_is_links "$(pq "SELECT count(*) FROM fleet.buckets 
 a_dup=$(grep -ho 'published [0-9]* snapshot(s), [0-9]* new' "$W/web-a/log" | awk '{s+=$2; n+=$4} END {print (s > n) ? "yes" : "no"}')
 expect_eq fleet_kill9_replay_skipped_by_ledger "$a_dup" yes
 
+phase "roles"
 # --- roles: the reader cannot write, the agent cannot read ---
 if PGDATABASE=fleet psql_q "INSERT INTO fleet.mail_log VALUES ('x', gen_random_uuid(), 0)" scout_viewer "$VIEW_PW" 2>&1 | grep -q "permission denied"; then
 	pass fleet_read_role_cannot_insert; else fail fleet_read_role_cannot_insert "the insert was not refused"; fi
@@ -188,6 +196,7 @@ if PGDATABASE=fleet psql_q "SELECT fleet.api_list('{}')" scout_agent "$AGENT_PW"
 	pass fleet_ingest_role_cannot_list; else fail fleet_ingest_role_cannot_list "it could"; fi
 expect_eq fleet_viewer_reads_views "$(PGDATABASE=fleet psql_q "SELECT count(*) FROM fleet.v_hosts" scout_viewer "$VIEW_PW")" 3
 
+phase "cli"
 # --- the CLI against the fleet ---
 export DUMPSCOUT_FLEET_URL=$VIEW_URL
 total=$(( $(lq web-a "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") + $(lq web-b "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") + $(lq web-c "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") ))
@@ -230,6 +239,7 @@ if [ $rc = 1 ] && grep -q "cannot connect to the fleet database" <<<"$out" && ! 
 else fail fleet_cli_bad_password "rc=$rc: $out"; fi
 unset DUMPSCOUT_FLEET_URL
 
+phase "unit"
 # --- analyses, contexts and roots through the same server (the C side of the outbox and ingest) ---
 if [ -x "$BUILD/tests/test_fleetdb" ]; then
 	PGDATABASE=fleet psql_q "CREATE DATABASE fleet_unit" >/dev/null 2>&1 || psql_q "CREATE DATABASE fleet_unit" >/dev/null
