@@ -65,6 +65,11 @@ static void fleetdb_notice(void *arg, const char *message)
 	(void)message;
 }
 
+int fleetdb_available(void)
+{
+	return 1;
+}
+
 int fleetdb_connect(const char *conninfo, const char *password, int connect_timeout_s, struct fleetdb **out,
 		    struct ds_err *e)
 {
@@ -470,6 +475,11 @@ int fleetdb_alert_claim(struct fleetdb *f, const char *host_id, cJSON **out, str
 #else /* !DS_HAVE_LIBPQ */
 
 #define FLEETDB_NOPQ(e) ds_err_setn((e), DS_EUNSUPPORTED, "this dumpscout was built without PostgreSQL (libpq): no fleet")
+
+int fleetdb_available(void)
+{
+	return 0;
+}
 
 int fleetdb_connect(const char *conninfo, const char *password, int connect_timeout_s, struct fleetdb **out,
 		    struct ds_err *e)

@@ -32,6 +32,9 @@ extern const size_t fleet_schema_migration_count;
 #define FLEETDB_SENDER_LOCK 28276610569560943LL
 #define FLEETDB_SENDER_LOCK_SQL "28276610569560943"
 
+/* 1 when this build has libpq (the fleet works), 0 for the stub. Thread-safe. */
+int fleetdb_available(void);
+
 /* Connects. conninfo is a libpq connection string or URI (sslmode=verify-full, sslrootcert... are
  * passed through to libpq); password (may be NULL) overrides any in conninfo; connect_timeout_s > 0
  * bounds the connection. *out owned by the caller (fleetdb_close). DS_ENET, DS_EINVAL, DS_ENOMEM. */

@@ -272,6 +272,11 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 		goto out;
 	}
 	f->loop = loop;
+	if (!fleetdb_available()) { /* fail at start-up, not once a round with a growing outbox */
+		rc = ds_err_setn(e, DS_EUNSUPPORTED, "this dumpscoutd was built without PostgreSQL (libpq): remove the "
+						     "\"fleet\" section");
+		goto out;
+	}
 	base = config_file_dir(cfg->file);
 	rc = fleet_config_parse(cfg->fleet, base, &f->fc, e);
 	if (rc != DS_OK)
