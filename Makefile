@@ -12,11 +12,11 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libuv sqlite3 libcjson libcurl
+PKGS := libuv sqlite3 libcjson libcurl libpq
 
 OPT ?= -O2
 CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -g $(OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-fno-strict-aliasing -MMD -MP
+	-fno-strict-aliasing -MMD -MP -DDS_HAVE_LIBPQ
 # The libraries' flags are asked of pkg-config when the first compile or link needs them, not when make
 # reads this file: on a fresh machine `make test` installs them (deps) before it compiles anything.
 # Asked once, then kept; a pkg-config that cannot find them stops the build with what to do.

@@ -3,7 +3,7 @@
  * checks the JSON type, caps the length and names the member's path in the error. */
 #include "engine_json.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
 #include "core/buf.h"
 #include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

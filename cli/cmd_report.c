@@ -3,6 +3,7 @@
  * as the mail digest (lib/mail.c's outbox) and delivery is attempted at once. The model and the
  * renderers are lib/report.c; this file is options, output and the hand-over to the mailer. */
 #include "cli.h"
+#include "source.h"
 #include "dbopen.h"
 #include "lib/report.h"
 #include "table.h"
@@ -32,7 +33,7 @@ static void report_usage(FILE *f)
 		"  -o FILE          write to FILE (atomically) instead of stdout\n"
 		"  --send           also queue the report as the mail digest now (text and HTML parts) and try to\n"
 		"                   deliver it; needs the config's \"mail\" section (--config FILE)\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok, 1 the database cannot be read or the mail could not be queued, 2 bad arguments\n"
 		"or a bad mail configuration.\n"
 		"Examples: dumpscout report --since 7d --format html -o /tmp/week.html\n"
@@ -94,7 +95,7 @@ out:
 int cmd_report(int argc, char **argv)
 {
 	struct dbopen_opts dbo = { NULL, NULL };
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *r = NULL;
 	const char *outfile = NULL, *fmt = "text";
@@ -144,12 +145,18 @@ int cmd_report(int argc, char **argv)
 		cli_error("report", "the period is empty: --until must be later than --since");
 		goto out;
 	}
-	code = dbopen_open("report", &dbo, send, &st);
+	if (send && cli_fleet_active()) {
+		cli_error("report", "--send mails this machine's report; the fleet's digest is sent by the agent elected "
+				    "with fleet.digest (docs/fleet.md)");
+		goto out;
+	}
+	code = send ? dbopen_open("report", &dbo, send, &src.st) : src_open("report", &dbo, &src);
+	src.cmd = "report";
 	if (code != DS_EXIT_OK)
 		goto out;
-	rc = report_build(st, since, until, now, &r, &e);
+	rc = src_report(&src, since, until, now, &r, &e);
 	if (rc != DS_OK) {
-		code = dbopen_fail("report", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	if (strcmp(fmt, "json") == 0) {
@@ -178,13 +185,13 @@ int cmd_report(int argc, char **argv)
 		if (strcmp(fmt, "json") == 0)
 			fputc('\n', stdout);
 	}
-	code = send ? report_send(st, &dbo, r) : DS_EXIT_OK;
+	code = send ? report_send(src.st, &dbo, r) : DS_EXIT_OK;
 out:
 	if (doc != NULL && strcmp(fmt, "json") == 0)
 		cJSON_free(doc);
 	else
 		free(doc);
 	cJSON_Delete(r);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

@@ -5,6 +5,8 @@
 #include "store.h"
 #include "plat.h"
 #include "schema.h"
+#include "store_fleet.h"
+#include "store_int.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -281,6 +283,16 @@ int store_analysis_status_parse(const char *name)
 const char *store_path(const struct store *s)
 {
 	return s->path;
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+int store_writable(const struct store *s)
+{
+	return s->rw;
 }
 
 int store_schema_version(const struct store *s)
@@ -1533,6 +1545,8 @@ int store_record_triage(struct store *s, int64_t id, const struct store_triage *
 			rc = store_run(s, st, e, "recording the file identity");
 		}
 	}
+	if (rc == DS_OK) /* the fleet's snapshot commits with the rows (store_fleet.c) */
+		rc = store_fleet_enqueue(s, id, now, e);
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);
@@ -1699,6 +1713,8 @@ int store_record_analysis(struct store *s, int64_t dump_id, const struct store_a
 	berr(s, st, 5, error);
 	bi(s, st, 6, plat_now_ms());
 	rc = store_run(s, st, e, "recording an analysis");
+	if (rc == DS_OK) /* the fleet's snapshot commits with the rows (store_fleet.c) */
+		rc = store_fleet_enqueue(s, dump_id, plat_now_ms(), e);
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);

@@ -3,6 +3,7 @@
  * dotted key. It does not touch the folders it names nor decide what the values mean. */
 #include "config.h"
 #include "createdump.h"
+#include "fleet_config.h"
 #include "mail.h"
 
 #include "core/buf.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 
 enum config_type { CT_SECTION, CT_PATH, CT_STR, CT_U32, CT_U64, CT_PATHLIST, CT_UNITLIST, CT_LEVEL, CT_PASS,
-		   CT_BOOL, CT_APPLIST };
+		   CT_BOOL, CT_APPLIST, CT_FLEET };
 
 struct config_key {
 	const char *section; /* "" for the top level */
@@ -39,6 +40,7 @@ static const struct config_key config_keys[] = {
 	{ "", "retention", CT_SECTION, 0, 0, 0, 0 },
 	{ "", "collection", CT_SECTION, 0, 0, 0, 0 },
 	{ "", "mail", CT_PASS, F(mail), 0, 0, 0 },
+	{ "", "fleet", CT_FLEET, F(fleet), 0, 0, 0 },
 	{ "", "wer", CT_SECTION, 0, 0, 0, 0 },
 	{ "watch", "stability_ms", CT_U32, F(stability_ms), 0, 0, 3600000 },
 	{ "watch", "rescan_s", CT_U32, F(rescan_s), 0, 0, 86400 },
@@ -222,6 +224,7 @@ void config_free(struct config *cfg)
 		free(cfg->wer_apps[i]);
 	free(cfg->wer_apps);
 	mail_config_free(cfg->mail);
+	cJSON_Delete(cfg->fleet);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -319,6 +322,32 @@ out:
 	return rc;
 }
 
+/* The "fleet" section: validated with fleet_config_parse (messages name the key: "fleet.url: ..."), kept
+ * as it is for the publisher, which parses it again at start. */
+static int config_fleet(const cJSON *v, const char *key, const char *base_dir, struct config *cfg,
+			struct config_report *r)
+{
+	struct fleet_config *fc = NULL;
+	struct ds_err fe = { 0 };
+	int rc;
+
+	if (!cJSON_IsObject(v)) {
+		config_problem(r, "'%s' must be an object, not %s", key, config_type_name(v));
+		return DS_OK;
+	}
+	rc = fleet_config_parse(v, base_dir, &fc, &fe);
+	fleet_config_free(fc);
+	if (rc == DS_ENOMEM)
+		return DS_ENOMEM;
+	if (rc != DS_OK) {
+		config_problem(r, "%s", fe.msg);
+		return DS_OK;
+	}
+	cJSON_Delete(cfg->fleet);
+	cfg->fleet = cJSON_Duplicate(v, 1);
+	return cfg->fleet == NULL ? DS_ENOMEM : DS_OK;
+}
+
 static int config_value(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
 			struct config *cfg, struct config_report *r)
 {
@@ -403,6 +432,9 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 		mail_config_free(cfg->mail);
 		cfg->mail = mc;
 		return DS_OK;
+	case CT_FLEET: /* validated with the publisher's rules (lib/fleet_config.c), kept for it */
+		rc = config_fleet(v, key, base_dir, cfg, r);
+		return rc;
 	case CT_SECTION:
 		break;
 	}
@@ -806,6 +838,7 @@ char *config_to_json(const struct config *cfg, int pretty)
 	cJSON_AddItemToObject(o, "applications", config_json_strv(cfg->wer_apps, cfg->nwer_apps));
 	/* The mail section may hold a password: report only whether it is there. */
 	cJSON_AddBoolToObject(root, "mail_configured", cfg->mail != NULL);
+	cJSON_AddBoolToObject(root, "fleet_configured", cfg->fleet != NULL);
 	s = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return s;

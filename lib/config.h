@@ -66,6 +66,8 @@ struct config {
 	/* "mail": parsed and validated once, at load, by lib/mail.c's rules; NULL when absent (owned).
 	 * Its auth_block is the mail pump's state, so the pointee is not const even in a const config. */
 	struct mail_config *mail;
+	/* "fleet": the publisher's section (lib/fleet_config.c validates it); NULL when absent (owned) */
+	struct cJSON *fleet;
 };
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows

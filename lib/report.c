@@ -107,22 +107,35 @@ static int report_fill_days(cJSON *r, int64_t since, int64_t until)
 
 int report_build(struct store *s, int64_t since, int64_t until, int64_t now, cJSON **out, struct ds_err *e)
 {
-	static const char *const bkeys[] = { "id", "kind", "title", "count_in_range", "count", "first_seen", "last_seen" };
-	struct culprit_catalogue cat;
-	cJSON *r = NULL, *prev = NULL, *roots = NULL, *newb, *grown, *top, *cul, *b, *o, *totals;
-	const cJSON *c, *rt;
-	int64_t *ids = NULL, *cnt = NULL, n = 0, i = 0, nnew = 0, ngrown = 0, before, in;
-	int rc, have_cat = 0;
+	cJSON *r = NULL, *prev = NULL, *roots = NULL;
+	int rc;
 
 	*out = NULL;
-	memset(&cat, 0, sizeof(cat));
 	rc = store_report(s, since, until, &r, e);
 	if (rc == DS_OK)
 		rc = store_bucket_counts(s, since - (until - since), since, &prev, e);
 	if (rc == DS_OK)
 		rc = store_roots_list(s, since, 0, &roots, e);
-	if (rc != DS_OK)
-		goto out;
+	if (rc == DS_OK)
+		return report_build_from(r, prev, roots, since, until, now, out, e);
+	cJSON_Delete(r);
+	cJSON_Delete(prev);
+	cJSON_Delete(roots);
+	return rc;
+}
+
+int report_build_from(cJSON *r, cJSON *prev, cJSON *roots, int64_t since, int64_t until, int64_t now, cJSON **out,
+		      struct ds_err *e)
+{
+	static const char *const bkeys[] = { "id", "kind", "title", "count_in_range", "count", "first_seen", "last_seen" };
+	struct culprit_catalogue cat;
+	cJSON *newb, *grown, *top, *cul, *b, *o, *totals;
+	const cJSON *c, *rt;
+	int64_t *ids = NULL, *cnt = NULL, n = 0, i = 0, nnew = 0, ngrown = 0, before, in;
+	int rc = DS_OK, have_cat = 0;
+
+	*out = NULL;
+	memset(&cat, 0, sizeof(cat));
 	have_cat = culprits_load_builtin(&cat, NULL) == DS_OK;
 	n = cJSON_GetArraySize(prev);
 	ids = calloc((size_t)n + 1, sizeof(*ids));

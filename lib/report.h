@@ -31,6 +31,11 @@ struct store;
 int report_build(struct store *s, int64_t since, int64_t until, int64_t now, struct cJSON **out,
 		 struct ds_err *e);
 
+/* The same from the three results a store gives (store_report, store_bucket_counts for the equally
+ * long range before since, store_roots_list since `since`), which it takes over (freed in every case):
+ * the fleet builds its report from the central database's results of the same shapes. */
+int report_build_from(struct cJSON *rep, struct cJSON *prev, struct cJSON *roots, int64_t since, int64_t until,
+		      int64_t now, struct cJSON **out, struct ds_err *e);
 /* 1 when the report has no dumps at all (the digest says so in one line). */
 int report_is_empty(const struct cJSON *r);
 

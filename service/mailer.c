@@ -8,6 +8,7 @@
 #include "lib/alert.h"
 #include "smtp.h"
 #include "lib/mail.h"
+#include "fleet.h"
 
 #include "lib/report.h"
 
@@ -34,6 +35,7 @@ struct mailer {
 	uv_work_t pump_req;
 	int pumping, pump_again, stopping, handles_open, curl_ok;
 	int alert_pending;            /* something was recorded since the last look for new buckets */
+	int fleet_mode;               /* fleet.digest: digests and alerts are the fleet sender's (fleet_digest.c) */
 	int64_t alerted;              /* highest bucket id an alert covered (MAILER_KV_ALERTED) */
 	/* pool thread -> loop thread */
 	int pump_rc;
@@ -254,9 +256,15 @@ static void mailer_on_alert_timer(uv_timer_t *t)
 	mailer_check_alerts(t->data);
 }
 
+void mailer_poke(struct mailer *m)
+{
+	if (m != NULL)
+		mailer_pump(m);
+}
+
 void mailer_on_recorded(struct mailer *m)
 {
-	if (m == NULL || m->stopping || !m->mc->alert_on_new_bucket)
+	if (m == NULL || m->stopping || !m->mc->alert_on_new_bucket || m->fleet_mode)
 		return;
 	/* a throttle, not a debounce: a steady stream of dumps still gets its alert within a second */
 	if (!uv_is_active((uv_handle_t *)&m->alert_timer))
@@ -311,6 +319,10 @@ static void mailer_on_tick(uv_timer_t *t)
 {
 	struct mailer *m = t->data;
 
+	if (m->fleet_mode) { /* only deliver: the fleet's sender queues into this outbox */
+		mailer_pump(m);
+		return;
+	}
 	mailer_check_digest(m);
 	if (m->alert_pending && !uv_is_active((uv_handle_t *)&m->alert_timer))
 		mailer_check_alerts(m);
@@ -338,6 +350,7 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m->st = st;
 	m->host = host;
 	m->mc = cfg->mail;
+	m->fleet_mode = fleet_digest_enabled(cfg);
 	if (mail_global_init() != DS_OK) {
 		rc = ds_err_setn(e, DS_EIO, "cannot initialise libcurl for mail delivery");
 		goto out;

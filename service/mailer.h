@@ -38,6 +38,10 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
  * Loop thread. */
 void mailer_on_recorded(struct mailer *m);
 
+/* Runs a delivery round now (a message was queued by someone else: the fleet's digest sender).
+ * NULL-safe. Loop thread. */
+void mailer_poke(struct mailer *m);
+
 /* Stops the timers; on_stopped(ctx) is called from the loop once the handles are closed and no
  * delivery round is running (the round in flight finishes: at most mail.timeout_s). NULL-safe (then
  * nothing is called). Loop thread. */

@@ -2,7 +2,7 @@
  * session the way `dumpscout analyze --transcript --all-roots --json` does (sos_transcript.c into the fact
  * model, classify.c) and prints the "analysis" object. Exit 0 on success, 2 with "FILE: line N: ..." on
  * bad input (also a transcript whose records target text forged or cut short). */
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

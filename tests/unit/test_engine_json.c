@@ -6,7 +6,7 @@
  * RegisteredWaitHandle, a CancellationToken registration... put between the root and the plugin). */
 #include "t.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdarg.h>
 
 #include "analyzer/engine_json.h"
