@@ -1,6 +1,6 @@
 /* cmd_status.c - `dumpscout status`: is the service alive (heartbeat age), which version, how deep the
  * queue is by state, its last error, the dump folder's usage against the retention quotas, the
- * collection settings in effect, the mail outbox, and whether the SOS engine can be found. Everything
+ * collection settings in effect, the mail outbox, and whether the heap engine can be found. Everything
  * comes from the status row the service keeps (store_status_get) plus one engine lookup; it never
  * writes to the database. */
 #include "cli.h"
@@ -8,7 +8,7 @@
 #include "jget.h"
 #include "table.h"
 #include "when.h"
-#include "../analyzer/sos_run.h"
+#include "../analyzer/heap_run.h"
 #include "../core/plat.h"
 #include "../core/store.h"
 
@@ -23,7 +23,7 @@ static void status_usage(FILE *f)
 		"usage: dumpscout status [--json]\n\n"
 		"Shows whether dumpscoutd is alive (age of its last heartbeat), its version, the queue by state,\n"
 		"the last error, the dump folder's usage against the retention quotas, the collection settings in\n"
-		"effect, the mail outbox and whether the SOS engine (dotnet-dump) can be found.\n\n"
+		"effect, the mail outbox and whether the heap engine (dumpscout-heap) can be found.\n\n"
 		"  --json           one JSON object (fields in docs/cli.md)\n"
 		DBOPEN_HELP "\n"
 		"Exit codes: 0 ok (the service may still be stopped: see the first line, or \"service.state\" in\n"
@@ -48,7 +48,7 @@ static int status_annotate(cJSON *s, int64_t now)
 	eng = cJSON_AddObjectToObject(s, "engine");
 	if (eng == NULL)
 		return DS_ENOMEM;
-	path = sos_run_find_engine(jget_str(jget_obj(cfg, "analysis"), "engine"));
+	path = heap_find_engine(jget_str(jget_obj(cfg, "analysis"), "engine"));
 	cJSON_AddBoolToObject(eng, "available", path != NULL);
 	cJSON_AddItemToObject(eng, "path", path != NULL ? cJSON_CreateString(path) : cJSON_CreateNull());
 	free(path);

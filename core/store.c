@@ -26,7 +26,7 @@ enum {
 	Q_NEXT_DUE, Q_QUEUE_COUNTS, Q_REQUEUE, Q_REQUEUE_FAILED,
 	Q_DUMP_BASE, Q_BUCKET_UPSERT, Q_LINK_INSERT, Q_LINK_DELETE, Q_BUCKET_INC, Q_BUCKET_DEC,
 	Q_BAPP_INC, Q_BAPP_DEC, Q_BAPP_PRUNE, Q_LINK_OF_KIND, Q_TRIAGE_UPDATE,
-	Q_ANALYSIS_DELETE, Q_ANALYSIS_INSERT, Q_CONTEXT_INSERT, Q_ROOT_INSERT, Q_ANALYSIS_DUMP_UPDATE,
+	Q_ANALYSIS_DELETE, Q_ANALYSIS_INSERT, Q_CONTEXT_INSERT, Q_ROOT_INSERT, Q_ANALYSIS_DUMP_UPDATE, Q_DUMP_CRASH_BUCKET,
 	Q_RETENTION, Q_MARK_DELETED,
 	Q_OUTBOX_BY_KEY, Q_OUTBOX_INSERT, Q_OUTBOX_DUE, Q_OUTBOX_MARK_SENDING, Q_OUTBOX_GET, Q_OUTBOX_SENT,
 	Q_OUTBOX_FAILED, Q_OUTBOX_NEXT_DUE,
@@ -139,6 +139,7 @@ static const char *const store_sql[Q_COUNT] = {
 	[Q_ROOT_INSERT] = "INSERT INTO roots (context_id, dump_id, ordinal, kind, culprit, signature, "
 			  "probable_false_root, thread, frame, catalogue_id, chain_text, chain_json, bucket_id) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[Q_DUMP_CRASH_BUCKET] = "UPDATE dumps SET crash_bucket_id = ?2 WHERE id = ?1",
 	[Q_ANALYSIS_DUMP_UPDATE] = "UPDATE dumps SET has_leak = ?2, state = ?3, next_attempt_at = ?4, "
 				   "last_error = ?5, lease_until = NULL, updated_at = ?6 WHERE id = ?1",
 	[Q_RETENTION] =
@@ -1653,6 +1654,28 @@ int store_record_analysis(struct store *s, int64_t dump_id, const struct store_a
 		}
 	}
 
+	if (a->crash_bucket_key != NULL && a->crash_bucket_key[0] != '\0') {
+		/* the analysis names the crash better than triage did (a .NET crash): move the dump there */
+		int64_t bid = 0;
+
+		store_links_free(&old);
+		memset(&old, 0, sizeof(old));
+		rc = store_bucket_upsert(s, "crash", a->crash_bucket_key, a->crash_bucket_title, seen, &bid, e);
+		if (rc == DS_OK)
+			rc = store_links_of_kind(s, dump_id, "crash", &old, e);
+		for (i = 0; rc == DS_OK && i < old.n; i++)
+			if (old.bid[i] != bid || strcmp(old.app[i], app != NULL ? app : "") != 0)
+				rc = store_unlink(s, dump_id, old.bid[i], e);
+		if (rc == DS_OK)
+			rc = store_link(s, dump_id, bid, app != NULL ? app : "", seen, e);
+		if (rc == DS_OK && (rc = store_stmt(s, Q_DUMP_CRASH_BUCKET, &st, e)) == DS_OK) {
+			bi(s, st, 1, dump_id);
+			bi(s, st, 2, bid);
+			rc = store_run(s, st, e, "moving a dump to its crash bucket");
+		}
+		if (rc != DS_OK)
+			goto out;
+	}
 	rc = store_stmt(s, Q_ANALYSIS_DUMP_UPDATE, &st, e);
 	if (rc != DS_OK)
 		goto out;

@@ -48,6 +48,7 @@ static const struct config_key config_keys[] = {
 	{ "analysis", "dump_timeout_s", CT_U32, F(dump_timeout_s), 0, 1, 7 * 86400 },
 	{ "analysis", "output_cap_bytes", CT_U64, F(output_cap_bytes), 0, 4096, (uint64_t)1 << 32 },
 	{ "analysis", "max_roots", CT_U32, F(max_roots), 0, 1, 100000 },
+	{ "analysis", "dac_dirs", CT_PATHLIST, F(dac_dirs), F(ndac_dirs), 0, CONFIG_MAX_DIRS },
 	{ "retries", "max_attempts", CT_U32, F(max_attempts), 0, 1, 100 },
 	{ "retries", "backoff_base_s", CT_U32, F(backoff_base_s), 0, 0, 86400 },
 	{ "retention", "max_count", CT_U64, F(max_count), 0, 0, (uint64_t)1 << 40 },
@@ -210,6 +211,9 @@ void config_free(struct config *cfg)
 	free(cfg->dump_dirs);
 	free(cfg->db);
 	free(cfg->engine);
+	for (i = 0; i < cfg->ndac_dirs; i++)
+		free(cfg->dac_dirs[i]);
+	free(cfg->dac_dirs);
 	for (i = 0; i < cfg->nunits; i++)
 		free(cfg->units[i]);
 	free(cfg->units);
@@ -637,6 +641,7 @@ char *config_to_json(const struct config *cfg, int pretty)
 	cJSON_AddNumberToObject(o, "dump_timeout_s", cfg->dump_timeout_s);
 	cJSON_AddNumberToObject(o, "output_cap_bytes", (double)cfg->output_cap_bytes);
 	cJSON_AddNumberToObject(o, "max_roots", cfg->max_roots);
+	cJSON_AddItemToObject(o, "dac_dirs", config_json_strv(cfg->dac_dirs, cfg->ndac_dirs));
 	o = cJSON_AddObjectToObject(root, "retries");
 	cJSON_AddNumberToObject(o, "max_attempts", cfg->max_attempts);
 	cJSON_AddNumberToObject(o, "backoff_base_s", cfg->backoff_base_s);

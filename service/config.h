@@ -34,11 +34,15 @@ struct config {
 	uint32_t rescan_s;               /* "watch.rescan_s": 300 (0 = never) */
 	/* "analysis" */
 	uint32_t concurrency;            /* "analysis.concurrency": 1 */
-	char *engine;                    /* "analysis.engine": "" = find it (.tools/dotnet-dump, PATH) */
+	char *engine;                    /* "analysis.engine": the heap engine, "" = find it (build/engine,
+					    libexec/dumpscout, beside the binaries, PATH) */
 	uint32_t command_timeout_s;      /* "analysis.command_timeout_s": 120 */
 	uint32_t dump_timeout_s;         /* "analysis.dump_timeout_s": 600 */
 	uint64_t output_cap_bytes;       /* "analysis.output_cap_bytes": 64 MiB */
-	uint32_t max_roots;              /* "analysis.max_roots": 64 */
+	uint32_t max_roots;              /* "analysis.max_roots": 64 (root paths per context) */
+	char **dac_dirs;                 /* "analysis.dac_dirs": folders searched for the runtime's DAC after
+					    the dump's own runtime folder and the installed shared runtimes */
+	size_t ndac_dirs;
 	/* "retries" */
 	uint32_t max_attempts;           /* "retries.max_attempts": 3 */
 	uint32_t backoff_base_s;         /* "retries.backoff_base_s": 60 (doubles per attempt) */

@@ -492,6 +492,8 @@ static int queue_start_analysis(struct queue *q)
 	j->in.id = j->id;
 	j->in.path = j->path;
 	j->in.engine = q->cfg->engine;
+	j->in.dac_dirs = (const char *const *)q->cfg->dac_dirs;
+	j->in.ndac_dirs = q->cfg->ndac_dirs;
 	j->in.cmd_timeout_ms = q->cfg->command_timeout_s * 1000u;
 	j->in.dump_timeout_ms = q->cfg->dump_timeout_s * 1000u;
 	j->in.max_roots = q->cfg->max_roots;

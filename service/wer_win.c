@@ -4,7 +4,7 @@
  * this file decides only which values to write and what to warn about. It does not watch dumps. */
 #include "wer.h"
 
-#include "../analyzer/sos_run.h"
+#include "../analyzer/heap_run.h"
 #include "../core/buf.h"
 #include "../core/plat.h"
 
@@ -673,7 +673,7 @@ int wer_status(const struct config *cfg, const char *saved_path, FILE *out, int 
 	if (dbg != NULL && dbg[0] != '\0' && aut != NULL && strcmp(aut, "1") == 0)
 		wer_warn(&r, "an AeDebug debugger runs automatically (%s, Auto=1): crashes go to it and WER writes no "
 			     "LocalDumps dump; set Auto to 0 or remove the Debugger value under %s", dbg, WER_AEDEBUG_KEY);
-	engine = sos_run_find_engine(cfg->engine);
+	engine = heap_find_engine(cfg->engine);
 	o = cJSON_AddObjectToObject(r.root, "sos_engine");
 	if (engine != NULL) {
 		cJSON_AddStringToObject(o, "path", engine);
