@@ -277,6 +277,20 @@ TEST(no_corpus_minidump_has_a_heap)
 	}
 }
 
+TEST(no_heap_advice_follows_the_dump_platform)
+{
+	struct triage t;
+
+	triage_init(&t);
+	snprintf(t.os, sizeof(t.os), "windows");
+	CHECK(strstr(triage_no_heap_advice(&t), "LocalDumps DumpType 2") != NULL);
+	CHECK(strstr(triage_no_heap_advice(&t), "wer apply") != NULL);
+	snprintf(t.os, sizeof(t.os), "linux");
+	CHECK(strstr(triage_no_heap_advice(&t), "DOTNET_DbgMiniDumpType=2") != NULL);
+	CHECK(strstr(triage_no_heap_advice(&t), "LocalDumps") == NULL);
+	triage_free(&t);
+}
+
 int main(void)
 {
 	RUN(full_memory_dump_has_heap);
@@ -287,5 +301,6 @@ int main(void)
 	RUN(memory_listed_twice_counts_once);
 	RUN(without_memory_info_the_memory_outside_images_and_stacks_decides);
 	RUN(no_corpus_minidump_has_a_heap);
+	RUN(no_heap_advice_follows_the_dump_platform);
 	return t_total_failed != 0;
 }
