@@ -1366,6 +1366,9 @@ static int md_heap_private(struct md *m, struct md_spans *p)
 	int rc;
 
 	rc = md_sized_list(m, l, 16, 1, MD_MEMINFO_MIN_ENTRY, "memory info list", &hsize, &esize, &count);
+	if (rc == DS_OK && count > MD_HEAP_MAX_SPANS)
+		rc = ds_err_set(m->e, DS_ETOOBIG, (uint64_t)l->rva + 8, "minidump: more than %u memory regions",
+				(unsigned)MD_HEAP_MAX_SPANS);
 	for (i = 0; i < count && rc == DS_OK; i++) {
 		at = (uint64_t)l->rva + hsize + i * esize;
 		rc = md_read(m, at, b, sizeof(b), "memory info entry");

@@ -103,8 +103,11 @@ $(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)
 WIN_FIX := $(BUILD)/fixtures/windows
 WIN_WINEPREFIX ?= $(WIN_DIR)/wineprefix
 
+# ...and real Windows .NET heap dumps: the win-x64 self-contained plugin host crashed under Wine, createdump
+# writing them (tests/fixtures/windows/make_dotnet_dumps.sh; cached by a hash of the sources).
 .PHONY: fixtures-windows
 fixtures-windows: $(WIN_FIX)/crash.dmp
+	WINEPREFIX=$(abspath $(WIN_WINEPREFIX)) bash tests/fixtures/windows/make_dotnet_dumps.sh
 
 $(WIN_FIX)/crash.exe: tests/fixtures/windows/crash.c
 	@mkdir -p $(dir $@)
