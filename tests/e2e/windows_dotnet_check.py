@@ -3,11 +3,15 @@
 for a .NET fixture dump (`dumpscout.exe show ID --json`, run under Wine) against the scenario's
 expectations (tests/fixtures/dotnet/expect/*.json, written from the fixture program's source): the held
 context by name, and a real root of the expected kind whose culprit is the expected static field (or
-handle). With LINUX_JSON (the Linux build's `dumpscout analyze --engine-json` of the engine document the
+handle; the SOS-era kinds of the expectation files mapped to the engine's). With LINUX_JSON (the Linux build's `dumpscout analyze --engine-json` of the engine document the
 Windows build saved for the same dump), the two must agree on every context's name, state, and real roots
 (kind, culprit, signature). Prints PASS/FAIL lines named after NAME."""
 import json
 import sys
+
+# The SOS-era root kinds of the expectation files, as the engine's (docs/engine.md) kinds.
+SOS_KIND = {"static_variable": "static_field", "thread_stack": "stack", "strong_handle": "strong_handle",
+            "pinned_handle": "pinned_handle", "thread_static": "thread_static"}
 
 
 def find_contexts(o):
@@ -51,11 +55,15 @@ def main():
         print('FAIL %s_held_context: want %r held; contexts %s' % (
             name, exp['alc_name'], [(c.get('name'), c.get('state')) for c in ctxs]))
     roots = [r for c in named for r in real_roots(c)]
-    if any(r.get('kind') == exp['root_kind'] and r.get('culprit') == exp['culprit'] for r in roots):
-        print('PASS %s_root_%s' % (name, exp['root_kind']))
+    eng = exp.get('engine') or {}
+    kind = eng.get('root_kind') or SOS_KIND.get(exp['root_kind'], exp['root_kind'])
+    field = eng.get('field', exp.get('culprit') if kind in ('static_field', 'thread_static') else None)
+    match = [r for r in roots if r.get('kind') == kind and (field is None or r.get('field') == field)]
+    if match:
+        print('PASS %s_root_%s%s' % (name, kind, '_' + field if field else ''))
     else:
-        print('FAIL %s_root_%s: want %s/%s; roots %s' % (name, exp['root_kind'], exp['root_kind'], exp['culprit'],
-                                                         [(r.get('kind'), r.get('culprit')) for r in roots]))
+        print('FAIL %s_root_%s: want %s %s; roots %s' % (name, kind, kind, field or '',
+                                                      [(r.get('kind'), r.get('field'), r.get('culprit')) for r in roots]))
     if len(sys.argv) > 4:
         lin = find_contexts(json.load(open(sys.argv[4]))) or []
         if summary(lin) == summary(ctxs):
