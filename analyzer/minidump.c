@@ -1206,7 +1206,7 @@ out:
 }
 
 /* has_heap for minidumps, decided from the memory the file holds and never from the header flags
- * (Wine's dbghelp, for one, records MiniDumpWithPrivateReadWriteMemory and then writes only stacks;
+ * (Wine's dbghelp, for one, records MiniDumpWithPrivateReadWriteMemory and then writes only small blocks;
  * it also records MiniDumpWithFullMemoryInfo and writes no MemoryInfoList).
  * - With a MemoryInfoList: the GC heap, like every heap, lives in committed private read-write
  *   memory (MEM_COMMIT, MEM_PRIVATE, a writable protection without PAGE_GUARD). has_heap when the

@@ -198,7 +198,7 @@ TEST(mini_dump_has_no_heap)
 
 TEST(flags_that_promise_memory_the_file_lacks_give_no_heap)
 {
-	/* Wine's dbghelp records the heap flag and writes only stacks */
+	/* Wine's dbghelp records the heap flag and writes only stacks and small blocks */
 	CHECK_INT(heap_of(F_PRIVATE_RW | F_FULL_MEMORY_INFO, 1, MEMLIST, mini, DS_ARRAY_LEN(mini)), 0);
 	CHECK_INT(heap_of(F_FULL_MEMORY | F_PRIVATE_RW, 0, MEMLIST, mini, DS_ARRAY_LEN(mini)), 0);
 	CHECK_INT(heap_of(F_FULL_MEMORY | F_FULL_MEMORY_INFO, 1, MEM64, mini, DS_ARRAY_LEN(mini)), 0);
