@@ -21,6 +21,11 @@ WIN_DIR=build/win
 CLI=$WIN_DIR/dumpscout.exe
 MSI=$WIN_DIR/dumpscout.msi
 export WINEPREFIX=$PWD/$WIN_DIR/wineprefix-service WINEDEBUG=-all
+# For every Windows program of this test, the service and the engine it starts included (services.exe
+# starts with the environment of the first Wine process of the server, and passes it on): .NET's
+# write-xor-execute mapping lets Wine kill the finalizer of dynamic methods ("Internal CLR error
+# 0x80131506" in DynamicResolver+DestroyScout.Finalize). Tests only, never a product default.
+export DOTNET_EnableWriteXorExecute=0
 LD='HKLM\SOFTWARE\Microsoft\Windows\Windows Error Reporting\LocalDumps'
 SVCKEY='HKLM\System\CurrentControlSet\Services\dumpscout'
 PD=$WINEPREFIX/drive_c/ProgramData/dumpscout
