@@ -8,12 +8,7 @@
 # `msiexec /x` removing the service and putting LocalDumps back exactly as it was before the install
 # (values that were there, with their types, and one that was absent). SKIPs without wine, mingw-w64
 # or wixl. About a minute with a cached build and prefix.
-# Then .NET: the MSI's heap engine (engine\dumpscout-heap.exe, reported by `wer status`), the win-x64
-# self-contained plugin host crashed under Wine into the watched folder (createdump standing in for WER,
-# which Wine ignores), the service triaging it and storing the engine's result, `dumpscout.exe show --json`
-# naming the held context and the static field that holds it; a second scenario held by a strong GC
-# handle; the Linux build classifying the engine document of the same dump to the same result. Several
-# minutes more: Wine writes a full dump slowly.
+# .NET dumps through the installed service: test_windows_service_dotnet.sh.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
 
@@ -21,11 +16,6 @@ WIN_DIR=build/win
 CLI=$WIN_DIR/dumpscout.exe
 MSI=$WIN_DIR/dumpscout.msi
 export WINEPREFIX=$PWD/$WIN_DIR/wineprefix-service WINEDEBUG=-all
-# For every Windows program of this test, the service and the engine it starts included (services.exe
-# starts with the environment of the first Wine process of the server, and passes it on): .NET's
-# write-xor-execute mapping lets Wine kill the finalizer of dynamic methods ("Internal CLR error
-# 0x80131506" in DynamicResolver+DestroyScout.Finalize). Tests only, never a product default.
-export DOTNET_EnableWriteXorExecute=0
 LD='HKLM\SOFTWARE\Microsoft\Windows\Windows Error Reporting\LocalDumps'
 SVCKEY='HKLM\System\CurrentControlSet\Services\dumpscout'
 PD=$WINEPREFIX/drive_c/ProgramData/dumpscout
@@ -60,33 +50,7 @@ fi
 wineserver -p
 trap 'wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
 
-# w CMD...: a Wine command with its output's CRs removed; the exit status is the command's.
-w() {
-	local rc
-	timeout -k 5 120 wine "$@" >"$tmp/w.raw" 2>"$tmp/w.err"
-	rc=$?
-	tr -d '\r' <"$tmp/w.raw"
-	return $rc
-}
-svc_state() {
-	w sc query dumpscout | awk '$1 == "STATE" { print $4; exit }'
-}
-# wait_state STATE SECONDS
-wait_state() {
-	local i
-	for ((i = 0; i < $2 * 4; i++)); do
-		[ "$(svc_state)" = "$1" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
-# The LocalDumps tree as sorted "key|name|type|data" lines (Wine lists values in no fixed order).
-ld_snapshot() {
-	w reg query "$LD" /s | awk '
-		/^HKEY_/ { key = $0; next }
-		NF >= 2 && $2 ~ /^REG_/ { name = $1; type = $2; sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, ""); print key "|" name "|" type "|" $0 }
-		/^HKEY_/ || NF == 0 { next }' | sort
-}
+source tests/e2e/windows_lib.sh
 
 # ---- a clean slate, then the "before" state the uninstall must restore ---------------------------
 if w reg query "$SVCKEY" >/dev/null 2>&1; then
@@ -189,103 +153,6 @@ for r in rows:
 	sleep 0.5
 done
 expect_eq windows_service_dump_triaged "$got" "$want"
-
-# ---- .NET heap dumps: the win-x64 host crashes into the watched folder, the shipped engine analyses ----
-# Wine ignores WER LocalDumps, so the runtime's own createdump.exe stands in for WER here (type 4, a full
-# dump, which is what LocalDumps DumpType 2 writes on Windows; Wine's dbghelp writes no memory for type 2).
-# The host runs from build/fixtures/windows/dotnet (a Z: path), so the DAC is found in the folder the dump
-# recorded for coreclr.dll. Scenario s01 crashes live; s03 (a strong GC handle instead of a static field)
-# is the cached fixture dump copied in, to keep the test's time down.
-engine_exe="$WINEPREFIX/drive_c/Program Files/dumpscout/engine/dumpscout-heap.exe"
-if [ -f "$engine_exe" ]; then pass windows_service_engine_installed; else
-	fail windows_service_engine_installed "no $engine_exe after the MSI install"; fi
-# The installed CLI (not build/win's, whose own engine\ folder is beside it) finds the installed engine.
-ICLI='C:\Program Files\dumpscout\dumpscout.exe'
-w "$ICLI" wer status --json >"$tmp/status-installed.json"
-eng=$(python3 -c '
-import json, sys
-e = json.load(open(sys.argv[1])).get("heap_engine") or {}
-p = (e.get("path") or "").replace("/", "\\").lower()
-print("found=%s self_contained=%s version=%s clrmd=%s" % (p == "c:\\program files\\dumpscout\\engine\\dumpscout-heap.exe",
-      e.get("self_contained"), bool(e.get("version")), bool(e.get("clrmd"))))' "$tmp/status-installed.json" 2>&1)
-expect_eq windows_service_wer_status_engine "$eng" "found=True self_contained=True version=True clrmd=True"
-echo "     also wer status heap_engine: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("heap_engine"))' "$tmp/status-installed.json" 2>&1)"
-
-# dotnet_row FILE_NAME SIZE: "ID STATE" of the newest row for that file at its final size once it is
-# finished, else nothing. (While Wine's dbghelp pauses between the directory and the memory, the service
-# may take the partial file; the complete one is new content at the same path, hence a new row.)
-dotnet_row() {
-	w "$CLI" list --json --db 'C:\ProgramData\dumpscout\dumpscout.db' >"$tmp/list.json" 2>/dev/null
-	python3 -c '
-import json, sys
-try:
-    rows = json.load(open(sys.argv[1]))
-except Exception:
-    sys.exit(0)
-rows = [r for r in rows if r.get("file_name") == sys.argv[2] and str(r.get("size")) == sys.argv[3]]
-rows.sort(key=lambda r: r.get("id") or 0)
-if rows and rows[-1].get("state") in ("done", "failed", "unsupported"):
-    print(rows[-1].get("id"), rows[-1].get("state"))
-' "$tmp/list.json" "$1" "$2"
-}
-
-# dotnet_check SCENARIO DUMP_FILE_NAME: the stored result against the scenario's expectations, and the
-# Linux build's classification of the engine document the Windows CLI saves for the same dump.
-dotnet_check() {
-	local sc=$1 file=$2 row id
-	row=$(dotnet_row "$file" "$(stat -c %s "$PD/dumps/$file" 2>/dev/null)")
-	id=${row%% *}
-	if [ -z "$row" ]; then
-		fail "windows_service_dotnet_${sc}_stored" "no finished row for $file: $(tr -d '\n' <"$tmp/list.json" | head -c 800)"
-		return
-	fi
-	expect_eq "windows_service_dotnet_${sc}_stored" "${row#* }" done
-	w "$CLI" show "$id" --json --db 'C:\ProgramData\dumpscout\dumpscout.db' >"$tmp/$sc.show.json"
-	# The same dump through the Windows CLI (the shipped engine found beside dumpscout.exe), its engine
-	# document saved; the Linux build classifies that document.
-	(cd "$PD/dumps" && w "$ICLI" analyze "$file" --json --save-document "Z:$tmp/$sc.engine.json") \
-		>"$tmp/$sc.win-analyze.json" 2>/dev/null
-	if [ -s "$tmp/$sc.engine.json" ] && "$DS" analyze --engine-json "$tmp/$sc.engine.json" --json >"$tmp/$sc.linux.json" 2>"$tmp/$sc.linux.err"; then
-		python3 tests/e2e/windows_dotnet_check.py "windows_service_dotnet_$sc" "$tmp/$sc.show.json" \
-			"tests/fixtures/dotnet/expect/$sc.json" "$tmp/$sc.linux.json"
-	else
-		python3 tests/e2e/windows_dotnet_check.py "windows_service_dotnet_$sc" "$tmp/$sc.show.json" \
-			"tests/fixtures/dotnet/expect/$sc.json"
-		fail "windows_service_dotnet_${sc}_linux_agrees" "no engine document from the Windows CLI, or the Linux build rejected it: $(head -c 400 "$tmp/$sc.linux.err" 2>/dev/null) $(head -c 400 "$tmp/$sc.win-analyze.json")"
-	fi
-}
-
-if [ ! -x "$DS" ] || ! command -v dotnet >/dev/null 2>&1; then
-	skip windows_service_dotnet "the Linux build $DS or the .NET SDK is missing"
-else
-	t_crash=$(date +%s.%N)
-	if dump=$(WINEPREFIX=$WINEPREFIX tests/fixtures/windows/make_dotnet_dumps.sh --crash s01-static-field \
-		--into "$PD/dumps" 2>"$tmp/dotnet-crash.log"); then
-		pass windows_service_dotnet_crash
-	else
-		fail windows_service_dotnet_crash "$(tail -n 10 "$tmp/dotnet-crash.log")"
-	fi
-	t_dumped=$(date +%s.%N)
-	file=$(basename "${dump:-none}")
-	for _ in $(seq 1 600); do
-		[ -n "$(dotnet_row "$file" "$(stat -c %s "$PD/dumps/$file" 2>/dev/null)")" ] && break
-		sleep 0.5
-	done
-	t_stored=$(date +%s.%N)
-	dotnet_check s01-static-field "$file"
-	echo "     also .NET crash under Wine: host start to dump complete $(awk -v a="$t_crash" -v b="$t_dumped" 'BEGIN { printf "%.1f", b - a }') s, dump complete to result stored $(awk -v a="$t_dumped" -v b="$t_stored" 'BEGIN { printf "%.1f", b - a }') s"
-	# the second scenario: the cached full dump (make fixtures-windows), as WER would drop it
-	if tests/fixtures/windows/make_dotnet_dumps.sh >"$tmp/dotnet-fix.log" 2>&1; then
-		cp build/fixtures/windows/dotnet-dumps/s03-strong-gchandle.full.dmp "$PD/dumps/Scout.Host.exe.s03.dmp"
-		for _ in $(seq 1 600); do
-			[ -n "$(dotnet_row Scout.Host.exe.s03.dmp "$(stat -c %s "$PD/dumps/Scout.Host.exe.s03.dmp")")" ] && break
-			sleep 0.5
-		done
-		dotnet_check s03-strong-gchandle Scout.Host.exe.s03.dmp
-	else
-		fail windows_service_dotnet_s03_fixture "$(tail -n 10 "$tmp/dotnet-fix.log")"
-	fi
-fi
 
 # ---- stop -------------------------------------------------------------------------------------------
 w net stop dumpscout >"$tmp/stop.out" 2>&1
