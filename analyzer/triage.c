@@ -458,3 +458,14 @@ char *triage_to_json(const struct triage *t, const char *file, int pretty)
 	cJSON_Delete(root);
 	return out;
 }
+
+const char *triage_no_heap_advice(const struct triage *t)
+{
+	if (strcmp(t->os, "windows") == 0)
+		return "the dump holds no heap memory (a mini dump): on Windows let WER write full dumps, LocalDumps "
+		       "DumpType 2 (what `dumpscout wer apply` and the service set), or have the runtime's createdump "
+		       "write one (DOTNET_DbgEnableMiniDump=1, DOTNET_DbgMiniDumpType=2; under Wine only type 4 "
+		       "holds the heap)";
+	return "the dump holds no heap memory (a mini or triage dump): collect a heap dump "
+	       "(DOTNET_DbgEnableMiniDump=1, DOTNET_DbgMiniDumpType=2, or a core under the default coredump_filter)";
+}

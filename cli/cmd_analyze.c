@@ -420,9 +420,7 @@ int cmd_analyze(int argc, char **argv)
 		snprintf(a.error, sizeof(a.error), "no .NET runtime is loaded in this process: native triage only");
 	} else if (!t.has_heap) {
 		a.status = HS_NO_HEAP;
-		snprintf(a.error, sizeof(a.error),
-			 "the dump holds no heap memory (a mini or triage dump): collect a heap dump (DumpType 2 / "
-			 "DOTNET_DbgMiniDumpType=2) for the managed analysis");
+		snprintf(a.error, sizeof(a.error), "%s", triage_no_heap_advice(&t));
 	} else {
 		engine = heap_find_engine(args.engine);
 		heap_opts_default(&o);

@@ -4,6 +4,7 @@
  * this file decides only which values to write and what to warn about. It does not watch dumps. */
 #include "wer.h"
 
+#include "analyzer/engine_info.h"
 #include "analyzer/heap_run.h"
 #include "core/buf.h"
 #include "core/plat.h"
@@ -617,6 +618,7 @@ int wer_status(const struct config *cfg, const char *saved_path, FILE *out, int 
 	struct wer_report r;
 	struct plat_stat st;
 	char key[WER_KEY_MAX], *folder = NULL, *dbg = NULL, *aut = NULL, *engine = NULL, *text;
+	struct engine_info ei;
 	char **subs = NULL;
 	size_t nsubs = 0, i;
 	cJSON *o, *apps;
@@ -674,23 +676,28 @@ int wer_status(const struct config *cfg, const char *saved_path, FILE *out, int 
 		wer_warn(&r, "an AeDebug debugger runs automatically (%s, Auto=1): crashes go to it and WER writes no "
 			     "LocalDumps dump; set Auto to 0 or remove the Debugger value under %s", dbg, WER_AEDEBUG_KEY);
 	engine = heap_find_engine(cfg->engine);
-	o = cJSON_AddObjectToObject(r.root, "sos_engine");
+	o = cJSON_AddObjectToObject(r.root, "heap_engine");
 	if (engine != NULL) {
+		if (engine_info_read(engine, &ei) != DS_OK)
+			memset(&ei, 0, sizeof(ei));
 		cJSON_AddStringToObject(o, "path", engine);
+		cJSON_AddStringToObject(o, "version", ei.version);
+		cJSON_AddStringToObject(o, "clrmd", ei.clrmd);
+		cJSON_AddStringToObject(o, "target", ei.target);
+		cJSON_AddBoolToObject(o, "self_contained", ei.self_contained);
 		if (!json)
-			fprintf(out, "SOS engine: %s\n", engine);
+			fprintf(out, "heap engine: %s (%s %s, ClrMD %s, %s%s)\n", engine, HEAP_ENGINE_NAME,
+				ei.version[0] ? ei.version : "version unknown", ei.clrmd[0] ? ei.clrmd : "unknown",
+				ei.target[0] ? ei.target : "runtime unknown",
+				ei.self_contained ? ", self-contained" : ", needs an installed .NET runtime");
 	} else {
 		cJSON_AddNullToObject(o, "path");
 		cJSON_AddStringToObject(o, "enable",
-					"dotnet tool install --tool-path \"C:\\Program Files\\dumpscout\\tools\" dotnet-dump, "
-					"then set analysis.engine to its dotnet-dump.exe");
-		if (!json)
-			fprintf(out, "SOS engine: none (no dotnet-dump.exe from analysis.engine, beside the program, on PATH "
-				     "or in %%USERPROFILE%%\\.dotnet\\tools): .NET dumps are triaged natively and marked "
-				     "unsupported for managed analysis. To enable it: dotnet tool install --tool-path "
-				     "\"C:\\Program Files\\dumpscout\\tools\" dotnet-dump, and set \"analysis\": "
-				     "{\"engine\": \"C:\\\\Program Files\\\\dumpscout\\\\tools\\\\dotnet-dump.exe\"} in the "
-				     "config (the service runs as LocalSystem, whose profile has no tools of yours)\n");
+					"reinstall dumpscout.msi (it installs the engine as engine\\dumpscout-heap.exe beside "
+					"dumpscout.exe), or set analysis.engine to a dumpscout-heap.exe");
+		wer_warn(&r, "no heap engine (%s.exe in engine\\ beside the program, analysis.engine, PATH): .NET dumps are "
+			     "triaged natively and marked unsupported for managed analysis; reinstall dumpscout.msi, which "
+			     "installs it, or set analysis.engine", HEAP_ENGINE_NAME);
 	}
 	*warnings = r.nwarn;
 	if (json) {
