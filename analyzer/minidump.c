@@ -1372,7 +1372,7 @@ static int md_heap_ranges(struct md *m, struct md_spans *r)
 	int rc = DS_OK;
 
 	if (m->s[SL_MEMORY].present) {
-		rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, &count32, &first);
+		rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, 0, &count32, &first);
 		count = rc == DS_OK ? count32 : 0;
 		for (i = 0; i < count && rc == DS_OK; i += chunk) {
 			chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
@@ -1442,7 +1442,7 @@ static int md_heap_known(struct md *m, struct md_spans *x)
 	for (j = 0; j < m->t->nmodules && rc == DS_OK; j++)
 		rc = md_spans_add(m, x, m->t->modules[j].base, m->t->modules[j].size, 0);
 	if (rc == DS_OK && m->s[SL_THREADS].present)
-		rc = md_list(m, SL_THREADS, MD_THREAD_SIZE, TRIAGE_MAX_THREADS, &count, &first);
+		rc = md_list(m, SL_THREADS, MD_THREAD_SIZE, TRIAGE_MAX_THREADS, TRIAGE_TRUNC_THREADS, &count, &first);
 	for (i = 0; i < count && rc == DS_OK; i++) {
 		rc = md_read(m, first + (uint64_t)i * MD_THREAD_SIZE, b, sizeof(b), "thread list");
 		if (rc == DS_OK)
