@@ -206,15 +206,17 @@ AS $$
 			AND (hs.ids IS NULL OR d.host_id = ANY (hs.ids))),
 	st AS (SELECT state, count(*) AS n FROM rows GROUP BY state)
 	SELECT jsonb_build_object(
+		-- (DISTINCT through a grouping: hashed, where count(DISTINCT) sorts)
 		'totals', (SELECT jsonb_build_object('dumps', count(*), 'leaks', count(*) FILTER (WHERE has_leak),
-			'apps', count(DISTINCT app), 'hosts', count(DISTINCT host_id),
+			'apps', (SELECT count(*) FROM (SELECT app FROM rows GROUP BY app) a),
+			'hosts', (SELECT count(*) FROM (SELECT host_id FROM rows GROUP BY host_id) h),
 			'by_state', (SELECT jsonb_object_agg(s, coalesce((SELECT n FROM st WHERE st.state = s), 0))
 				FROM unnest(ARRAY['discovered', 'triaged', 'analyzing', 'done', 'failed', 'unsupported']) s))
 			FROM rows),
 		'buckets', coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.seq, 'kind', b.kind, 'key', b.key, 'title', b.title,
 			'first_seen', b.first_seen, 'last_seen', b.last_seen, 'count', b.count, 'count_in_range', x.n,
-			'host_count', x.h, 'is_new', b.first_seen >= p_since) ORDER BY x.n DESC, b.seq)
-			FROM (SELECT l.bucket_id, count(*) AS n, count(DISTINCT l.host_id) AS h FROM dump_buckets l, hs
+			'is_new', b.first_seen >= p_since) ORDER BY x.n DESC, b.seq)
+			FROM (SELECT l.bucket_id, count(*) AS n FROM dump_buckets l, hs
 				WHERE l.seen_at >= p_since AND l.seen_at < hs.u AND (hs.ids IS NULL OR l.host_id = ANY (hs.ids))
 				GROUP BY l.bucket_id ORDER BY count(*) DESC LIMIT 200) x
 			JOIN buckets b ON b.id = x.bucket_id), '[]'),
