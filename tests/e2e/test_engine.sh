@@ -94,3 +94,11 @@ head -c 4096 /dev/urandom >"$T/junk.dmp"
 "$ENGINE" "$T/junk.dmp" >"$T/o" 2>"$T/e"
 rc=$?
 expect_eq "not a dump" "$rc $(wc -c <"$T/o") $(grep -c "junk.dmp" "$T/e")" "2 0 1"
+# A native core (no .NET runtime in it): status no_runtime, exit 0.
+native=build/fixtures/native/gcore.core
+if [ -s "$native" ]; then
+	"$ENGINE" "$native" --no-stacks >"$T/native.json" 2>/dev/null
+	rc=$?
+	got=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["status"], d["contexts"])' "$T/native.json" 2>&1)
+	expect_eq "native core" "$rc $got" "0 no_runtime []"
+fi
