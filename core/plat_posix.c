@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -651,4 +652,89 @@ int plat_is_path_sep(int c)
 int plat_path_is_absolute(const char *path)
 {
 	return path != NULL && path[0] == '/';
+}
+
+struct plat_lock {
+	int fd;
+};
+
+int plat_lock_acquire(const char *path, struct plat_lock **out, int *holder)
+{
+	struct plat_lock *l = NULL;
+	struct flock fl;
+	char pid[32];
+	ssize_t r;
+	int fd, rc = DS_OK, n;
+
+	*out = NULL;
+	*holder = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return plat_errno(errno);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	/* an fcntl lock: released by the kernel when the process dies, however it dies */
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		rc = errno == EACCES || errno == EAGAIN ? DS_EBUSY : plat_errno(errno);
+		if (rc == DS_EBUSY) {
+			r = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			*holder = atoi(pid);
+		}
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		rc = DS_EIO;
+		goto out;
+	}
+	l = malloc(sizeof(*l));
+	if (l == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	l->fd = fd;
+	fd = -1;
+	*out = l;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void plat_lock_release(struct plat_lock *l)
+{
+	if (l != NULL) {
+		close(l->fd);
+		free(l);
+	}
+}
+
+void plat_private_files(void)
+{
+	umask(077);
+}
+
+int plat_dir_private_default(const char *path)
+{
+	/* The kernel's POSIX ACL xattr: a version word, then (tag, perm, id) entries in tag order. */
+	unsigned char v[4 + 3 * 8];
+	static const uint16_t tags[3] = { 0x01 /* USER_OBJ */, 0x04 /* GROUP_OBJ */, 0x20 /* OTHER */ };
+	static const uint16_t perms[3] = { 6, 0, 0 };
+	size_t i;
+
+	memset(v, 0, sizeof(v));
+	v[0] = 2; /* POSIX_ACL_XATTR_VERSION, little-endian */
+	for (i = 0; i < 3; i++) {
+		unsigned char *e = v + 4 + 8 * i;
+
+		e[0] = (unsigned char)tags[i];
+		e[1] = (unsigned char)(tags[i] >> 8);
+		e[2] = (unsigned char)perms[i];
+		e[4] = e[5] = e[6] = e[7] = 0xff; /* ACL_UNDEFINED_ID */
+	}
+	if (setxattr(path, "system.posix_acl_default", v, sizeof(v), 0) != 0)
+		return errno == ENOTSUP || errno == EOPNOTSUPP ? DS_EUNSUPPORTED : plat_errno(errno);
+	return DS_OK;
 }
