@@ -182,6 +182,15 @@ void plat_private_files(void);
  * creator's umask), DS_EPERM, DS_EIO. A no-op DS_OK on Windows (plat_dir_set_sddl does this). */
 int plat_dir_private_default(const char *path);
 
+/* Ends engines a previous dumpscoutd left behind (killed with -9, the engine outlives it): on Linux,
+ * every process that leads its own session (the engine is started with setsid), whose parent is not a
+ * `dumpscout` CLI, and whose arguments are "analyze" and a file inside one of the n dump folders, is
+ * killed with its process group. Call it at start-up once the database lock is held (no other service
+ * of this database is running). Returns how many groups were ended; 0 where /proc is absent. On
+ * Windows the engine belongs to a job object that closes with the service (not done here). Not
+ * thread-safe (one static buffer): call it once, at start-up. */
+int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n);
+
 /* ---- Appending and renaming (the service's own log file) ---- */
 
 /* Appends len bytes to path, creating it (mode 0600 on POSIX; the folder's ACL on Windows) when missing.

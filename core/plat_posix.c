@@ -738,3 +738,77 @@ int plat_dir_private_default(const char *path)
 		return errno == ENOTSUP || errno == EOPNOTSUPP ? DS_EUNSUPPORTED : plat_errno(errno);
 	return DS_OK;
 }
+
+/* Reads at most n-1 bytes of a small /proc file into buf (NUL-terminated); the byte count, or -1. */
+static ssize_t plat_proc_read(const char *path, char *buf, size_t n)
+{
+	ssize_t r, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < n - 1 && (r = read(fd, buf + got, n - 1 - (size_t)got)) > 0)
+		got += r;
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+/* 1 if the NUL-separated argument list holds "analyze" and a path inside one of the folders. */
+static int plat_engine_args(const char *args, size_t len, const char *const *dirs, size_t n)
+{
+	const char *p;
+	size_t i, dl;
+	int analyze = 0, inside = 0;
+
+	for (p = args; p < args + len; p += strlen(p) + 1) {
+		if (strcmp(p, "analyze") == 0)
+			analyze = 1;
+		for (i = 0; i < n; i++) {
+			dl = strlen(dirs[i]);
+			while (dl > 1 && dirs[i][dl - 1] == '/')
+				dl--;
+			if (strncmp(p, dirs[i], dl) == 0 && p[dl] == '/')
+				inside = 1;
+		}
+	}
+	return analyze && inside;
+}
+
+int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
+{
+	static char args[65536];
+	char path[64], stat[1024], comm[64], *rp;
+	struct dirent *de;
+	long pid, ppid, sid;
+	ssize_t len;
+	DIR *d;
+	int ended = 0;
+
+	d = opendir("/proc");
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &rp, 10);
+		if (*rp != '\0' || pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (plat_proc_read(path, stat, sizeof(stat)) <= 0 || (rp = strrchr(stat, ')')) == NULL)
+			continue;
+		/* after "(comm)": state ppid pgrp session */
+		if (sscanf(rp + 1, " %*c %ld %*d %ld", &ppid, &sid) != 2 || sid != pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", ppid);
+		if (plat_proc_read(path, comm, sizeof(comm)) > 0 && strcmp(comm, "dumpscout\n") == 0)
+			continue; /* a user's `dumpscout analyze`: not ours to end */
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		len = plat_proc_read(path, args, sizeof(args));
+		if (len <= 0 || !plat_engine_args(args, (size_t)len, dump_dirs, n))
+			continue;
+		kill((pid_t)-pid, SIGKILL);
+		kill((pid_t)pid, SIGKILL);
+		ended++;
+	}
+	closedir(d);
+	return ended;
+}

@@ -1881,3 +1881,10 @@ int plat_dir_private_default(const char *path)
 	(void)path;
 	return DS_OK;
 }
+
+int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
+{
+	(void)dump_dirs;
+	(void)n;
+	return 0;
+}

@@ -398,6 +398,11 @@ int daemon_run(const struct config *cfg)
 	rc = daemon_lock(&d);
 	if (rc != DS_OK)
 		goto out;
+	/* The lock is ours: any engine still running on our dump folders was left by a dumpscoutd that
+	 * died (kill -9); end it before it competes with ours for the same dump. */
+	i = (size_t)plat_reap_orphan_engines((const char *const *)cfg->dump_dirs, cfg->ndump_dirs);
+	if (i > 0)
+		log_warn("daemon", "ended %zu engine process group(s) a previous dumpscoutd left running", i);
 	rc = store_open(cfg->db, STORE_READWRITE, &d.st, &e);
 	if (rc != DS_OK) {
 		log_error("daemon", "%s", e.msg);
