@@ -12,21 +12,30 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libuv sqlite3 libcjson libcurl
+PKGS := libuv sqlite3 libcjson libcurl libpq
 
 OPT ?= -O2
 CFLAGS_BASE := -std=c11 -Wall -Wextra -Werror -g $(OPT) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	-fno-strict-aliasing -MMD -MP
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+	-fno-strict-aliasing -MMD -MP -DDS_HAVE_LIBPQ
+# The libraries' flags are asked of pkg-config when the first compile or link needs them, not when make
+# reads this file: on a fresh machine `make test` installs them (deps) before it compiles anything.
+# Asked once, then kept; a pkg-config that cannot find them stops the build with what to do.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(call pkg_ask,--cflags))$(PKG_CFLAGS)
+PKG_LIBS = $(eval PKG_LIBS := $$(call pkg_ask,--libs))$(PKG_LIBS)
+pkg_ask = $(call pkg_check,$(shell $(PKG_CONFIG) $(1) $(PKGS) 2>/dev/null || echo DS_PKG_CONFIG_FAILED))
+pkg_check = $(if $(filter DS_PKG_CONFIG_FAILED,$(1)),$(error $(PKG_CONFIG) cannot find $(PKGS): run `make deps` first),$(1))
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) -I. $(CFLAGS) $(SAN_FLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN_FLAGS)
 LIBS = $(PKG_LIBS) -lm -lpthread
 
 # Source lists: every .c file of a part, minus the other OS's files and the program entry points.
-WIN_ONLY := core/plat_win.c $(wildcard service/*_win.c) $(wildcard cli/*_win.c)
+# The layers, each an archive linked below the ones above it: core, analyzer, lib (what both programs
+# know: configuration, reports, mail composition, retention, collection settings), then service/ for
+# dumpscoutd and cli/ for dumpscout. Neither program's folder includes the other's.
+WIN_ONLY := $(wildcard core/*_win.c analyzer/*_win.c lib/*_win.c service/*_win.c cli/*_win.c)
 CORE_SRC := $(filter-out $(WIN_ONLY),$(wildcard core/*.c))
 ANALYZER_SRC := $(filter-out $(WIN_ONLY),$(wildcard analyzer/*.c))
+LIB_SRC := $(filter-out $(WIN_ONLY),$(wildcard lib/*.c))
 SERVICE_SRC := $(filter-out $(WIN_ONLY) service/main_posix.c,$(wildcard service/*.c))
 CLI_SRC := $(filter-out $(WIN_ONLY),$(wildcard cli/*.c))
 GEN_SRC := $(BUILD)/gen/schema_embed.c
@@ -34,11 +43,13 @@ GEN_SRC := $(BUILD)/gen/schema_embed.c
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC)) $(call obj,$(GEN_SRC:$(BUILD)/%=%))
 ANALYZER_OBJ := $(call obj,$(ANALYZER_SRC))
+LIB_OBJ := $(call obj,$(LIB_SRC))
 SERVICE_OBJ := $(call obj,$(SERVICE_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 
 LIBCORE := $(BUILD)/libdscore.a
 LIBANALYZER := $(BUILD)/libdsanalyzer.a
+LIBDS := $(BUILD)/libdumpscout.a
 LIBSERVICE := $(if $(SERVICE_SRC),$(BUILD)/libdsservice.a)
 CLI_BIN := $(BUILD)/dumpscout
 SERVICE_BIN := $(BUILD)/dumpscoutd
@@ -66,12 +77,16 @@ $(DEPS_STAMP): installer/deps.sh
 # V=1 shows the full compiler command lines.
 Q := $(if $(V),,@)
 
-$(BUILD)/obj/%.o: %.c
+# When this run installs the dependencies (make test, make deps all, ...), nothing compiles before they are
+# in, also under make -j.
+DEPS_FIRST := $(if $(filter deps test check sanitize run bench install demo fuzz fixtures,$(MAKECMDGOALS)),$(DEPS_STAMP))
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c | $(DEPS_FIRST)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -86,24 +101,27 @@ $(LIBCORE): $(CORE_OBJ)
 $(LIBANALYZER): $(ANALYZER_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
+$(LIBDS): $(LIB_OBJ)
+	@rm -f $@
+	$(Q)ar rcs $@ $^
 $(BUILD)/libdsservice.a: $(SERVICE_OBJ)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(CLI_BIN): $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(CLI_BIN): $(CLI_OBJ) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@$(if $(V),,echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBDS) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
-$(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(SERVICE_BIN): $(call obj,service/main_posix.c) $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@$(if $(V),,echo "  LINK    $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 all: $(if $(wildcard service/main_posix.c),$(SERVICE_BIN))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE)
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/t.h $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  LINK    $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBANALYZER) $(LIBCORE) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSERVICE) $(LIBDS) $(LIBANALYZER) $(LIBCORE) $(LIBS)
 
 # Fuzz targets built with a replay main (no libFuzzer runtime needed) replay tests/fuzz/corpus/NAME/.
 $(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(LIBANALYZER) $(LIBCORE)
@@ -151,12 +169,13 @@ bench: deps all
 run: deps all
 	bash installer/run_local.sh
 
-# install: both binaries, the SOS engine (the .tools/ folder `make deps` filled, under libexec), the systemd
+# install: both binaries, the heap engine (build/engine) and the .tools/ folder `make deps` filled, under libexec, the systemd
 # unit (ExecStart pointing at PREFIX) and, unless one exists, the default config in /etc/dumpscout.
 install: all deps
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/dumpscout $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 755 $(CLI_BIN) $(SERVICE_BIN) $(DESTDIR)$(PREFIX)/bin/
 	cp -a .tools/. $(DESTDIR)$(PREFIX)/libexec/dumpscout/
+	[ ! -d $(BUILD)/engine ] || cp -a $(BUILD)/engine/. $(DESTDIR)$(PREFIX)/libexec/dumpscout/
 	rm -f $(DESTDIR)$(PREFIX)/libexec/dumpscout/deps.stamp
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' installer/dumpscoutd.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/dumpscoutd.service
 	install -d $(DESTDIR)/etc/dumpscout

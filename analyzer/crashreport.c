@@ -1,9 +1,9 @@
 /* crashreport.c - the createdump crash report reader. See crashreport.h. It trusts nothing in the file:
  * every field is type-checked and every string is copied with a length cap. */
 #include "crashreport.h"
-#include "../core/plat.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 

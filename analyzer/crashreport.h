@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #define CRASHREPORT_MAX_TEXT (16u << 20) /* bytes of JSON accepted */
 #define CRASHREPORT_MAX_FRAMES 256       /* managed frames kept */

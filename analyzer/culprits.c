@@ -2,7 +2,7 @@
  * content lives in analyzer/culprits.json; this file only reads it, it decides nothing about chains. */
 #include "culprits.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +24,7 @@ void culprits_free(struct culprit_catalogue *cat)
 			free(e->alts[j].culprit);
 			free(e->alts[j].chain);
 			free(e->alts[j].static_type);
+			free(e->alts[j].mechanism);
 		}
 		free(e->alts);
 		free(e->id);
@@ -77,7 +78,8 @@ static int load_entry(const cJSON *je, struct culprit_entry *e)
 		if ((r = opt_str(alt, "kind", &e->alts[k].kind)) != 0 ||
 		    (r = opt_str(alt, "culprit", &e->alts[k].culprit)) != 0 ||
 		    (r = opt_str(alt, "chain", &e->alts[k].chain)) != 0 ||
-		    (r = opt_str(alt, "static_type", &e->alts[k].static_type)) != 0)
+		    (r = opt_str(alt, "static_type", &e->alts[k].static_type)) != 0 ||
+		    (r = opt_str(alt, "mechanism", &e->alts[k].mechanism)) != 0)
 			return r;
 		k++;
 	}
@@ -170,7 +172,7 @@ static int field_ok(const char *pat, const char *v, int exact)
 }
 
 const struct culprit_entry *culprits_match(const struct culprit_catalogue *cat, const char *kind,
-	const char *culprit, const char *chain, const char *static_type)
+	const char *culprit, const char *chain, const char *static_type, const char *mechanism)
 {
 	size_t i, j;
 
@@ -181,7 +183,8 @@ const struct culprit_entry *culprits_match(const struct culprit_catalogue *cat, 
 			const struct culprit_alt *a = &e->alts[j];
 
 			if (field_ok(a->kind, kind, 1) && field_ok(a->culprit, culprit, 0) &&
-			    field_ok(a->chain, chain, 0) && field_ok(a->static_type, static_type, 0))
+			    field_ok(a->chain, chain, 0) && field_ok(a->static_type, static_type, 0) &&
+			    field_ok(a->mechanism, mechanism, 1))
 				return e;
 		}
 	}

@@ -1,6 +1,6 @@
 /* culprits.h - the catalogue of known causes that keep an AssemblyLoadContext alive: loaded from the
- * JSON embedded at build time (analyzer/culprits.json -> analyzer/culprits_data.c), and matched against
- * a classified root. It knows nothing of SOS text; classify.c feeds it kinds, culprits and chains. */
+ * JSON embedded at build time (analyzer/culprits.json -> build/gen/culprits_data.c), and matched against
+ * a classified root. It knows nothing of SOS text; classify.c feeds it kinds, culprits, chains and mechanisms. */
 #ifndef DS_CULPRITS_H
 #define DS_CULPRITS_H
 
@@ -13,9 +13,9 @@ extern const char culprits_json[];
 extern const size_t culprits_json_len;
 
 /* One alternative of an entry's match list: every non-NULL field must match (globs: '*' any text,
- * '?' one character; kind compares exactly). */
+ * '?' one character; kind and mechanism compare exactly). */
 struct culprit_alt {
-	char *kind, *culprit, *chain, *static_type;
+	char *kind, *culprit, *chain, *static_type, *mechanism;
 };
 
 struct culprit_entry {
@@ -40,7 +40,7 @@ void culprits_free(struct culprit_catalogue *cat);
 /* The first entry matching; NULL if none does. Any argument but cat may be NULL (a NULL value matches
  * only a field the alternative leaves out). The result is owned by cat. Reentrant. */
 const struct culprit_entry *culprits_match(const struct culprit_catalogue *cat, const char *kind,
-	const char *culprit, const char *chain, const char *static_type);
+	const char *culprit, const char *chain, const char *static_type, const char *mechanism);
 
 /* Glob match ('*', '?'); exposed for tests. */
 int culprits_glob(const char *pat, const char *s);

@@ -1,6 +1,6 @@
 /* dsrc.c - bounds-checked reads for the dump readers. See dsrc.h. */
 #include "dsrc.h"
-#include "../core/plat.h"
+#include "core/plat.h"
 
 #include <string.h>
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct plat_file;
 

@@ -18,6 +18,7 @@
 #include "elfcore.h"
 #include "dsrc.h"
 #include "triage.h"
+#include "core/carr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,24 +233,15 @@ static char *ec_memdup(const char *p, size_t n)
 static int ec_add_thread(struct ec *c, uint64_t id, uint64_t off)
 {
 	struct triage *t = c->t;
-	struct triage_thread *nt;
-	size_t cap;
+	int rc = carr_reserve(&t->threads, &c->threads_cap, t->nthreads, sizeof(*t->threads), TRIAGE_MAX_THREADS);
 
 	(void)off;
-	if (t->nthreads >= TRIAGE_MAX_THREADS) { /* counted as left out, not an error */
+	if (rc == DS_ETOOBIG) { /* counted as left out, not an error */
 		t->truncated |= TRIAGE_TRUNC_THREADS;
 		return DS_OK;
 	}
-	if (t->nthreads == c->threads_cap) {
-		cap = c->threads_cap ? c->threads_cap * 2 : 16;
-		if (cap > TRIAGE_MAX_THREADS)
-			cap = TRIAGE_MAX_THREADS;
-		nt = realloc(t->threads, cap * sizeof(*nt));
-		if (nt == NULL)
-			return ds_err_setn(c->e, DS_ENOMEM, "out of memory for the thread list");
-		t->threads = nt;
-		c->threads_cap = cap;
-	}
+	if (rc != DS_OK)
+		return ds_err_setn(c->e, DS_ENOMEM, "out of memory for the thread list");
 	t->threads[t->nthreads].id = id;
 	t->threads[t->nthreads].name = NULL;
 	t->nthreads++;

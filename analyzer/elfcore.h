@@ -5,7 +5,7 @@
 #ifndef DS_ELFCORE_H
 #define DS_ELFCORE_H
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct dsrc;
 struct triage;

@@ -1251,6 +1251,235 @@ out:
 	return rc;
 }
 
+/* has_heap for minidumps, decided from the memory the file holds and never from the header flags
+ * (Wine's dbghelp, for one, records MiniDumpWithPrivateReadWriteMemory and then writes only small blocks;
+ * it also records MiniDumpWithFullMemoryInfo and writes no MemoryInfoList).
+ * - With a MemoryInfoList: the GC heap, like every heap, lives in committed private read-write
+ *   memory (MEM_COMMIT, MEM_PRIVATE, a writable protection without PAGE_GUARD). has_heap when the
+ *   MemoryList and Memory64List ranges back at least half of those bytes: a full or heap dump holds
+ *   all of them, a mini dump only the stacks (the rule of the ELF reader, with the regions named by the
+ *   dump instead of guessed from file mappings).
+ * - Without one, which regions are private is unknown: has_heap when the ranges hold at least
+ *   MD_HEAP_MIN_BYTES outside every module image and thread stack. A .NET process's own private memory
+ *   (the GC heap's first commit, the loader heaps, the runtime's native heap) is several MiB before it
+ *   runs any code; what mini dumps hold besides stacks - data segments, a few blocks around pointers -
+ *   lies inside images or is far smaller. */
+#define MD_HEAP_MIN_BYTES (1u << 20)
+#define MD_HEAP_MAX_SPANS (1u << 20) /* ranges or regions kept per set (16 bytes each) */
+#define MD_MEM_COMMIT 0x1000u
+#define MD_MEM_PRIVATE 0x20000u
+#define MD_PAGE_WRITABLE 0xccu /* PAGE_READWRITE, PAGE_WRITECOPY, PAGE_EXECUTE_READWRITE, ..._WRITECOPY */
+#define MD_PAGE_GUARD 0x100u
+
+struct md_span {
+	uint64_t start;
+	uint64_t end; /* exclusive */
+};
+
+struct md_spans {
+	struct md_span *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Adds [start, start+size) to s (clamped at the top of the address space); off names the entry. */
+static int md_spans_add(struct md *m, struct md_spans *s, uint64_t start, uint64_t size, uint64_t off)
+{
+	struct md_span *v;
+	size_t cap;
+	int rc = DS_OK;
+
+	if (size == 0)
+		goto out;
+	if (s->n == s->cap) {
+		if (s->n >= MD_HEAP_MAX_SPANS) {
+			rc = ds_err_set(m->e, DS_ETOOBIG, off, "minidump: more than %u memory ranges or regions",
+					(unsigned)MD_HEAP_MAX_SPANS);
+			goto out;
+		}
+		cap = s->cap ? s->cap * 2 : 64;
+		v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL) {
+			rc = DS_ENOMEM;
+			goto out;
+		}
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n].start = start;
+	s->v[s->n].end = size > UINT64_MAX - start ? UINT64_MAX : start + size;
+	s->n++;
+out:
+	return rc;
+}
+
+static int md_span_cmp(const void *a, const void *b)
+{
+	const struct md_span *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sorts s and merges overlapping or touching spans (a hostile dump may list memory twice); returns
+ * the bytes covered. */
+static uint64_t md_spans_norm(struct md_spans *s)
+{
+	uint64_t total = 0;
+	size_t i, k = 0;
+
+	if (s->n == 0)
+		return 0;
+	qsort(s->v, s->n, sizeof(*s->v), md_span_cmp);
+	for (i = 1; i < s->n; i++) {
+		if (s->v[i].start <= s->v[k].end) {
+			if (s->v[i].end > s->v[k].end)
+				s->v[k].end = s->v[i].end;
+		} else {
+			s->v[++k] = s->v[i];
+		}
+	}
+	s->n = k + 1;
+	for (i = 0; i < s->n; i++)
+		total += s->v[i].end - s->v[i].start;
+	return total;
+}
+
+/* Bytes in both a and b, both normalised. */
+static uint64_t md_spans_overlap(const struct md_spans *a, const struct md_spans *b)
+{
+	uint64_t total = 0, lo, hi;
+	size_t i = 0, k = 0;
+
+	while (i < a->n && k < b->n) {
+		lo = a->v[i].start > b->v[k].start ? a->v[i].start : b->v[k].start;
+		hi = a->v[i].end < b->v[k].end ? a->v[i].end : b->v[k].end;
+		if (lo < hi)
+			total += hi - lo;
+		if (a->v[i].end < b->v[k].end)
+			i++;
+		else
+			k++;
+	}
+	return total;
+}
+
+/* The ranges of the MemoryList and the Memory64List (both already checked by md_memory*). */
+static int md_heap_ranges(struct md *m, struct md_spans *r)
+{
+	unsigned char b[MD_CHUNK * MD_MEMDESC64_SIZE];
+	uint64_t first, count = 0, i, k, chunk, at;
+	uint32_t count32;
+	int rc = DS_OK;
+
+	if (m->s[SL_MEMORY].present) {
+		rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, 0, &count32, &first);
+		count = rc == DS_OK ? count32 : 0;
+		for (i = 0; i < count && rc == DS_OK; i += chunk) {
+			chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
+			at = first + i * MD_MEMDESC_SIZE;
+			rc = md_read(m, at, b, (size_t)chunk * MD_MEMDESC_SIZE, "memory list");
+			for (k = 0; k < chunk && rc == DS_OK; k++)
+				rc = md_spans_add(m, r, ld64le(b + k * MD_MEMDESC_SIZE),
+						  ld32le(b + k * MD_MEMDESC_SIZE + 8), at + k * MD_MEMDESC_SIZE);
+		}
+		if (rc != DS_OK)
+			goto out;
+	}
+	if (m->s[SL_MEMORY64].present) {
+		first = (uint64_t)m->s[SL_MEMORY64].rva;
+		rc = md_read(m, first, b, 8, "memory64 list");
+		count = rc == DS_OK ? ld64le(b) : 0;
+		for (i = 0; i < count && rc == DS_OK; i += chunk) {
+			chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
+			at = first + 16 + i * MD_MEMDESC64_SIZE;
+			rc = md_read(m, at, b, (size_t)chunk * MD_MEMDESC64_SIZE, "memory64 list");
+			for (k = 0; k < chunk && rc == DS_OK; k++)
+				rc = md_spans_add(m, r, ld64le(b + k * MD_MEMDESC64_SIZE),
+						  ld64le(b + k * MD_MEMDESC64_SIZE + 8), at + k * MD_MEMDESC64_SIZE);
+		}
+	}
+out:
+	return rc;
+}
+
+/* The committed private read-write regions of the MemoryInfoList. */
+static int md_heap_private(struct md *m, struct md_spans *p)
+{
+	const struct md_loc *l = &m->s[SL_MEMINFO];
+	unsigned char b[MD_MEMINFO_MIN_ENTRY];
+	uint32_t hsize, esize, state, protect, type;
+	uint64_t count, i, at;
+	int rc;
+
+	rc = md_sized_list(m, l, 16, 1, MD_MEMINFO_MIN_ENTRY, "memory info list", &hsize, &esize, &count);
+	if (rc == DS_OK && count > MD_HEAP_MAX_SPANS)
+		rc = ds_err_set(m->e, DS_ETOOBIG, (uint64_t)l->rva + 8, "minidump: more than %u memory regions",
+				(unsigned)MD_HEAP_MAX_SPANS);
+	for (i = 0; i < count && rc == DS_OK; i++) {
+		at = (uint64_t)l->rva + hsize + i * esize;
+		rc = md_read(m, at, b, sizeof(b), "memory info entry");
+		if (rc != DS_OK)
+			break;
+		state = ld32le(b + 32);
+		protect = ld32le(b + 36);
+		type = ld32le(b + 40);
+		if (state == MD_MEM_COMMIT && type == MD_MEM_PRIVATE && (protect & MD_PAGE_WRITABLE) &&
+		    !(protect & MD_PAGE_GUARD))
+			rc = md_spans_add(m, p, ld64le(b), ld64le(b + 24), at);
+	}
+	return rc;
+}
+
+/* Module images and thread stacks: what a dump without a MemoryInfoList holds besides heaps. */
+static int md_heap_known(struct md *m, struct md_spans *x)
+{
+	unsigned char b[MD_THREAD_SIZE];
+	uint32_t count = 0, i;
+	uint64_t first = 0;
+	size_t j;
+	int rc = DS_OK;
+
+	for (j = 0; j < m->t->nmodules && rc == DS_OK; j++)
+		rc = md_spans_add(m, x, m->t->modules[j].base, m->t->modules[j].size, 0);
+	if (rc == DS_OK && m->s[SL_THREADS].present)
+		rc = md_list(m, SL_THREADS, MD_THREAD_SIZE, TRIAGE_MAX_THREADS, TRIAGE_TRUNC_THREADS, &count, &first);
+	for (i = 0; i < count && rc == DS_OK; i++) {
+		rc = md_read(m, first + (uint64_t)i * MD_THREAD_SIZE, b, sizeof(b), "thread list");
+		if (rc == DS_OK)
+			rc = md_spans_add(m, x, ld64le(b + 24), ld32le(b + 32), first + (uint64_t)i * MD_THREAD_SIZE);
+	}
+	return rc;
+}
+
+static int md_heap(struct md *m)
+{
+	struct md_spans r = { 0 }, o = { 0 };
+	uint64_t rtotal, ototal;
+	int rc;
+
+	rc = md_heap_ranges(m, &r);
+	if (rc != DS_OK)
+		goto out;
+	rtotal = md_spans_norm(&r);
+	if (m->s[SL_MEMINFO].present) {
+		rc = md_heap_private(m, &o);
+		if (rc != DS_OK)
+			goto out;
+		ototal = md_spans_norm(&o);
+		m->t->has_heap = ototal > 0 && md_spans_overlap(&r, &o) >= ototal - ototal / 2;
+	} else {
+		rc = md_heap_known(m, &o);
+		if (rc != DS_OK)
+			goto out;
+		md_spans_norm(&o);
+		m->t->has_heap = rtotal - md_spans_overlap(&r, &o) >= MD_HEAP_MIN_BYTES;
+	}
+out:
+	free(r.v);
+	free(o.v);
+	return rc;
+}
+
 /* The writers record the main executable first, except that on macOS/iOS the dynamic linker
  * (dyld, or dyld_sim in the iOS simulator) may come before it; move the first module that is not
  * the dynamic linker to the front, keeping the others in their recorded order. */
@@ -1296,6 +1525,9 @@ int minidump_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 	    (rc = md_memory64(&m)) != DS_OK || (rc = md_meminfo(&m)) != DS_OK ||
 	    (rc = md_handles(&m)) != DS_OK || (rc = md_proc_status(&m, &status_name)) != DS_OK ||
 	    (rc = md_cmdline(&m)) != DS_OK)
+		goto out;
+	rc = md_heap(&m);
+	if (rc != DS_OK)
 		goto out;
 	if (m.osk == OSK_MACH)
 		md_main_module_first(t);

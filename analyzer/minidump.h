@@ -5,7 +5,7 @@
 #ifndef DS_MINIDUMP_H
 #define DS_MINIDUMP_H
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct dsrc;
 struct triage;

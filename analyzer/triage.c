@@ -1,15 +1,12 @@
-/* triage.c - the format-independent half of native triage: picks the reader by the file's magic,
- * then derives what the readers do not (the .NET runtime, the application version, the crash bucket)
- * and renders the `inspect` JSON contract. It reads no dump bytes itself beyond the 4-byte magic. */
+/* triage.c - the format-independent half of native triage: the triage model, what the readers do not
+ * derive themselves (the .NET runtime, the application version, the crash bucket), and the `inspect`
+ * JSON contract. It reads no dump bytes; picking the reader is triage_read.c's. */
 #include "triage.h"
-#include "../core/sha256.h"
-#include "dsrc.h"
-#include "elfcore.h"
-#include "minidump.h"
-#include "../core/buf.h"
-#include "../core/plat.h"
+#include "core/sha256.h"
+#include "core/buf.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,51 +143,6 @@ const char *triage_signal_name(uint32_t signo)
 	};
 
 	return signo < DS_ARRAY_LEN(names) ? names[signo] : "";
-}
-
-/* Checks the first bytes and hands the source to the reader that owns that format. */
-int triage_read(struct dsrc *src, struct triage *t, struct ds_err *e)
-{
-	unsigned char magic[4];
-	int rc;
-
-	triage_init(t);
-	if (src->size < 4) {
-		rc = ds_err_set(e, DS_EFORMAT, 0, "not a crash dump: the file is only %llu bytes",
-				(unsigned long long)src->size);
-		goto out;
-	}
-	rc = dsrc_read(src, 0, magic, 4, "file signature", e);
-	if (rc != DS_OK)
-		goto out;
-	if (memcmp(magic, "MDMP", 4) == 0)
-		rc = minidump_read(src, t, e);
-	else if (memcmp(magic, "\177ELF", 4) == 0)
-		rc = elfcore_read(src, t, e);
-	else
-		rc = ds_err_set(e, DS_EFORMAT, 0,
-				"not a crash dump: expected a Windows minidump (MDMP) or an ELF core file");
-	if (rc == DS_OK)
-		rc = triage_finish(t);
-	t->bytes_read = src->bytes_read;
-out:
-	if (rc != DS_OK)
-		triage_free(t);
-	return rc;
-}
-
-int triage_read_file(const char *path, struct triage *t, struct ds_err *e)
-{
-	struct dsrc src;
-	int rc;
-
-	triage_init(t);
-	rc = dsrc_open_file(&src, path);
-	if (rc != DS_OK)
-		return ds_err_setn(e, rc, "cannot open: %s", ds_strerror(rc));
-	rc = triage_read(&src, t, e);
-	dsrc_close(&src);
-	return rc;
 }
 
 static int ieq(const char *a, const char *b)
@@ -505,4 +457,15 @@ char *triage_to_json(const struct triage *t, const char *file, int pretty)
 	out = pretty ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
 	return out;
+}
+
+const char *triage_no_heap_advice(const struct triage *t)
+{
+	if (strcmp(t->os, "windows") == 0)
+		return "the dump holds no heap memory (a mini dump): on Windows let WER write full dumps, LocalDumps "
+		       "DumpType 2 (what `dumpscout wer apply` and the service set), or have the runtime's createdump "
+		       "write one (DOTNET_DbgEnableMiniDump=1, DOTNET_DbgMiniDumpType=2; under Wine only type 4 "
+		       "holds the heap)";
+	return "the dump holds no heap memory (a mini or triage dump): collect a heap dump "
+	       "(DOTNET_DbgEnableMiniDump=1, DOTNET_DbgMiniDumpType=2, or a core under the default coredump_filter)";
 }

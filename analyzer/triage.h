@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct dsrc;
 
@@ -124,6 +124,10 @@ const char *triage_basename(const char *path);        /* after the last / or \ *
 /* Names of Windows exception codes and POSIX signals ("" when unknown). */
 const char *triage_exception_name(uint32_t code);
 const char *triage_signal_name(uint32_t signo);
+
+/* What to do when t has no heap, for the dump's platform (a static string): on Windows WER LocalDumps
+ * DumpType 2 or createdump type 2; elsewhere createdump type 2 or a core with anonymous memory. */
+const char *triage_no_heap_advice(const struct triage *t);
 
 /* Renders t as the JSON object of `dumpscout inspect --json` (documented in README.md).
  * `file` is the path to report. Returns a malloc'd NUL-terminated string (caller frees) or NULL. */

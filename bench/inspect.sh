@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# inspect.sh - times `dumpscout inspect` over the shared dump corpus against peer tools that read the same
+# inspect.sh - times `dumpscout inspect` over the dump corpus (tests/corpus) against peer tools that read the same
 # files, in one run: eu-readelf --notes and llvm-readelf --notes for ELF cores, winedump and obj2yaml for
 # minidumps. Prints each tool's median per file class and the ratio to dumpscout, then inspect's time and
 # peak memory on 4 GiB sparse full-memory dumps next to a small dump (constant time in dump size).
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 DS=$BUILD/dumpscout
-CORPUS=${CORPUS:-../shared/corpus/dumps}
+CORPUS=${CORPUS:-tests/corpus/dumps}
 RUNS=${BENCH_RUNS:-15}
 out=$BUILD/bench/inspect
 mkdir -p "$out"

@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-CORPUS=${CORPUS:-../shared/corpus/dumps}
+CORPUS=${CORPUS:-tests/corpus/dumps}
 T=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-bench-service.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # the real dumps dumpscout reads, up to 1 MiB each (the burst's copies stay small on disk)

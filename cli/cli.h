@@ -4,7 +4,7 @@
 #ifndef DS_CLI_H
 #define DS_CLI_H
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 
@@ -29,6 +29,7 @@ int cmd_purge(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 /* Prints "dumpscout CMD: " + message to stderr; the arguments are cleaned (core/text.h). */
 void cli_error(const char *cmd, const char *fmt, ...) DS_PRINTF(2, 3);

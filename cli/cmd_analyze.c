@@ -1,14 +1,18 @@
-/* cmd_analyze.c - `dumpscout analyze`: native triage plus the SOS analysis of one .NET dump, printed as a
- * report a person can act on (which context is alive, held by what, through which chain, and what to do),
- * or as the JSON contract documented in the README. Also re-classifies a saved SOS session. It starts the
- * engine only through analyzer/sos_analyze.c. */
+/* cmd_analyze.c - `dumpscout analyze`: native triage plus the heap engine's analysis of one .NET dump,
+ * printed as a report a person can act on (one verdict line per held context first: what holds it, the
+ * known cause and the fix; then the root paths), or as the JSON contract documented in the README. Also
+ * classifies a saved SOS session (--transcript) or an engine document (--engine-json). It starts the
+ * engine only through analyzer/heap_analyze.c; every string from the dump is printed through the
+ * one sanitiser (core/text.h). */
 #include "cli.h"
-#include "../core/text.h"
-#include "../analyzer/crashreport.h"
-#include "../analyzer/sos_analyze.h"
-#include "../analyzer/triage.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
+#include "table.h"
+#include "core/text.h"
+#include "analyzer/crashreport.h"
+#include "analyzer/heap_analyze.h"
+#include "analyzer/heap_run.h"
+#include "analyzer/triage.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,54 +23,67 @@
 struct analyze_args {
 	const char *dump;
 	const char *transcript;
+	const char *document;
 	const char *engine;
+	const char *dac;
 	const char *save;
-	int json, pretty, quiet;
+	int json, pretty, quiet, all_roots;
 	unsigned timeout_s;
-	unsigned ptr_size; /* --ptr-size for a transcript: 4 or 8 */
 };
 
 static void analyze_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: dumpscout analyze [--json [--pretty]] [--timeout S] [--engine PATH] [--save-transcript FILE] DUMP\n"
-		"       dumpscout analyze --transcript FILE [--json [--pretty]] [--ptr-size 4|8]\n\n"
+		"usage: dumpscout analyze [--json [--pretty]] [--all-roots] [--timeout S] [--engine PATH] [--dac PATH]\n"
+		"                         [--save-document FILE] DUMP\n"
+		"       dumpscout analyze --transcript FILE [--json [--pretty]] [--all-roots]\n"
+		"       dumpscout analyze --engine-json FILE [--json [--pretty]] [--all-roots]\n\n"
 		"Finds the collectible AssemblyLoadContexts still alive in a .NET heap dump and what holds each one:\n"
-		"it runs the SOS engine (dotnet-dump analyze) once on the dump, lists the LoaderAllocator objects,\n"
-		"roots them and their contexts' objects with gcroot, names the static field, handle, thread or cache\n"
-		"that holds them, and gives advice. Native triage (process, exception, runtime) comes first.\n\n"
+		"it runs the heap engine (dumpscout-heap) once on the dump, which walks the heap from every root the\n"
+		"runtime has, then names the static field, handle, thread or runtime registry (timer, event, resolve\n"
+		"handler, cache...) that holds each unloaded context and what the plugin registered there, with\n"
+		"advice. Native triage (process, exception, runtime) comes first.\n\n"
 		"  --json              print the JSON object documented in the README\n"
+		"  --all-roots         also show probable false roots (the runtime's own weak and context handles)\n"
 		"  --timeout S         give up on the engine after S seconds (default 600)\n"
-		"  --engine PATH       the dotnet-dump to run (default: .tools/dotnet-dump, then PATH)\n"
-		"  --save-transcript F write the whole engine session to F (attach it to a bug report)\n"
-		"  --transcript F      classify a saved session instead (dotnet-dump or WinDbg/SOS output pasted from\n"
-		"                      another machine); no engine is started\n"
+		"  --engine PATH       the heap engine to run (default: build/engine, libexec/dumpscout, PATH)\n"
+		"  --dac PATH          the runtime's DAC to use (default: found from the dump's runtime version)\n"
+		"  --save-document F   write the engine's JSON document to F (attach it to a bug report)\n"
+		"  --transcript F      classify a saved SOS session instead (dotnet-dump or WinDbg/SOS output pasted\n"
+		"                      from another machine); no engine is started\n"
+		"  --engine-json F     classify a saved engine document instead; no engine is started\n"
 		"  -q, --quiet         no progress on the terminal\n\n"
 		"Exit status: 0 analysed (whether or not a leak was found), 1 the engine is missing, failed or timed\n"
-		"out, 2 not a dump / corrupt / bad arguments.\n\n"
+		"out, or the DAC is missing, 2 not a dump / corrupt / bad arguments / a transcript that was forged.\n\n"
 		"example: dumpscout analyze /var/lib/dumpscout/dumps/MyHost.4242.dmp\n");
 }
 
 static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 {
-	int i;
+	static const char *const valued[] = { "--timeout", "--engine", "--transcript", "--save-document",
+		"--engine-json", "--dac" };
+	size_t k;
+	int i, inputs;
 
 	memset(a, 0, sizeof(*a));
 	a->timeout_s = 600;
-	a->ptr_size = 8;
 	for (i = 1; i < argc; i++) {
 		const char *s = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
 		if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0)
 			return 1;
+		for (k = 0; k < DS_ARRAY_LEN(valued) && strcmp(s, valued[k]) != 0; k++)
+			;
 		if (strcmp(s, "--json") == 0) {
 			a->json = 1;
 		} else if (strcmp(s, "--pretty") == 0) {
 			a->pretty = 1;
+		} else if (strcmp(s, "--all-roots") == 0) {
+			a->all_roots = 1;
 		} else if (strcmp(s, "-q") == 0 || strcmp(s, "--quiet") == 0) {
 			a->quiet = 1;
-		} else if ((strcmp(s, "--timeout") == 0 || strcmp(s, "--engine") == 0 || strcmp(s, "--transcript") == 0 ||
-			    strcmp(s, "--save-transcript") == 0 || strcmp(s, "--ptr-size") == 0)) {
+		} else if (k < DS_ARRAY_LEN(valued)) {
 			if (v == NULL) {
 				cli_error("analyze", "%s needs a value (see dumpscout analyze --help)", s);
 				return -1;
@@ -75,6 +92,7 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 			if (strcmp(s, "--timeout") == 0) {
 				char *end = NULL;
 				unsigned long t = strtoul(v, &end, 10);
+
 				if (end == v || *end != '\0' || t == 0 || t > 86400) {
 					cli_error("analyze", "--timeout takes seconds between 1 and 86400, not '%s'", v);
 					return -1;
@@ -82,15 +100,14 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 				a->timeout_s = (unsigned)t;
 			} else if (strcmp(s, "--engine") == 0) {
 				a->engine = v;
+			} else if (strcmp(s, "--dac") == 0) {
+				a->dac = v;
 			} else if (strcmp(s, "--transcript") == 0) {
 				a->transcript = v;
-			} else if (strcmp(s, "--save-transcript") == 0) {
-				a->save = v;
-			} else if (strcmp(v, "4") == 0 || strcmp(v, "8") == 0) {
-				a->ptr_size = (unsigned)(v[0] - '0');
+			} else if (strcmp(s, "--engine-json") == 0) {
+				a->document = v;
 			} else {
-				cli_error("analyze", "--ptr-size is 4 or 8, not '%s'", v);
-				return -1;
+				a->save = v;
 			}
 		} else if (s[0] == '-' && s[1] != '\0') {
 			cli_error("analyze", "unknown option '%s' (see dumpscout analyze --help)", s);
@@ -102,196 +119,277 @@ static int analyze_parse_args(int argc, char **argv, struct analyze_args *a)
 			return -1;
 		}
 	}
-	if ((a->dump == NULL) == (a->transcript == NULL)) {
-		cli_error("analyze", a->dump ? "give either a DUMP or --transcript FILE, not both"
-					     : "which dump? (see dumpscout analyze --help)");
+	inputs = (a->dump != NULL) + (a->transcript != NULL) + (a->document != NULL);
+	if (inputs != 1) {
+		cli_error("analyze", inputs ? "give one of DUMP, --transcript FILE or --engine-json FILE"
+					    : "which dump? (see dumpscout analyze --help)");
 		return -1;
 	}
 	return 0;
 }
 
-struct progress {
-	int on;
-	uint64_t t0;
-};
-
-static void analyze_progress(void *ctx, unsigned step, const char *what)
+/* Target text (names, messages, frames) through the one sanitiser (core/text.c). */
+static void pc(const char *s)
 {
-	struct progress *p = ctx;
-
-	if (!p->on)
-		return;
-	fprintf(stderr, "\r\033[K[%5.1fs] step %u: %s", (double)(plat_mono_ns() - p->t0) / 1e9, step, what);
-	fflush(stderr);
+	text_printf("%s", s != NULL ? s : "");
 }
 
 static const char *state_words(enum classify_state s)
 {
 	switch (s) {
-	case CS_LIVE: return "live (not unloaded yet)";
+	case CS_LIVE: return "live (not unloaded)";
 	case CS_UNLOADING_HELD: return "UNLOADED BUT STILL HELD";
-	case CS_UNLOADING_NO_ROOTS: return "unloading, nothing holds it";
+	case CS_UNLOADING_NO_ROOTS: return "UNLOADED, STILL ALIVE, NO ROOT PATH FOUND";
 	default: return "state unknown";
 	}
 }
 
-/* style (a colour escape of ours, or "") + fmt with its one string argument cleaned + off. */
-static void analyze_styled(const char *style, const char *fmt, const char *arg, const char *off)
+static void analyze_print_root(const struct classify_root *rt, int color)
 {
-	fputs(style, stdout);
-	text_printf(fmt, arg);
-	fputs(off, stdout);
+	const char *bold = color ? "\033[1m" : "", *dim = color ? "\033[2m" : "", *off = color ? "\033[0m" : "";
+	size_t k;
+
+	printf("    %s%s", bold, rt->kind);
+	printf("%s  ", off);
+	pc(rt->owner);
+	if (rt->probable_false_root)
+		printf(" %s(probable false root: %s)%s", dim, rt->false_reason, off);
+	printf("\n      culprit ");
+	pc(rt->culprit);
+	if (rt->registered != NULL) {
+		printf("; registered by the plugin (%s): ", rt->mechanism ? rt->mechanism : "delegate");
+		pc(rt->registered);
+	}
+	printf("\n      path    ");
+	for (k = 0; k < rt->nchain; k++) {
+		printf("%s", k ? " -> " : "");
+		pc(rt->chain[k]);
+	}
+	if (rt->src->path_truncated)
+		printf(" (cut)");
+	printf("\n");
+	if (rt->src->sos_label) {
+		printf("      %s(SOS labelled it '", dim);
+		pc(rt->src->sos_label);
+		printf("'; the class's static values say otherwise)%s\n", off);
+	}
+	printf("      signature %s, catalogue %s\n", rt->signature_hex, rt->catalogue->id);
 }
 
-static void analyze_print_human(const struct triage *t, const char *file, const struct sos_analysis *a,
-				const struct crashreport *cr, int have_cr, int color)
+static void analyze_print_human(const struct triage *t, const char *file, const struct heap_analysis *a,
+				const struct crashreport *cr, int have_cr, const char *bucket, int all_roots, int color)
 {
-	const char *bold = color ? "\033[1m" : "", *red = color ? "\033[1;31m" : "", *dim = color ? "\033[2m" : "";
-	const char *off = color ? "\033[0m" : "";
+	const char *bold = color ? "\033[1m" : "", *red = color ? "\033[1;31m" : "", *off = color ? "\033[0m" : "";
 	const struct classify_result *r = &a->result;
-	size_t i, j, k, held = 0;
+	const struct facts *f = a->has_facts ? &a->facts : NULL;
+	size_t i, j, k, held = 0, hidden;
+	char *line;
 
-	analyze_styled(bold, "%s", file, off);
-	text_printf("\n");
+	printf("%s", bold);
+	pc(file);
+	printf("%s\n", off);
 	if (t != NULL) {
-		text_printf("  process     %s", t->process_name ? t->process_name : "(unknown)");
+		printf("  process     ");
+		pc(t->process_name ? t->process_name : "(unknown)");
 		if (t->has_pid)
-			text_printf(" (pid %llu)", (unsigned long long)t->pid);
-		text_printf(", %s %s\n", t->os, t->arch);
+			printf(" (pid %llu)", (unsigned long long)t->pid);
+		printf(", %s %s\n", t->os, t->arch);
 		if (t->exc.present)
-			text_printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
+			printf("  crash       %s 0x%x at 0x%llx\n", t->exc.name[0] ? t->exc.name : (t->exc.is_signal ? "signal" : "exception"),
 			       t->exc.code, (unsigned long long)t->exc.address);
-		text_printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
+		printf("  runtime     %s %s\n", t->runtime_name[0] ? t->runtime_name : "none", t->runtime_version);
 	}
-	text_printf("  analysis    %s", sos_status_name(a->status));
-	if (a->commands)
-		text_printf(" in %.1f s, %u engine commands", (double)a->duration_ms / 1000.0, a->commands);
-	text_printf("\n");
-	if (a->error[0])
-		text_printf("              %s\n", a->error);
+	printf("  analysis    %s", heap_status_name(a->status));
+	if (a->duration_ms)
+		printf(" in %.1f s", (double)a->duration_ms / 1000.0);
+	if (f != NULL && f->source != NULL) {
+		printf(" (");
+		pc(f->source);
+		printf(")");
+	}
+	printf("\n");
+	if (a->error[0]) {
+		printf("              ");
+		pc(a->error);
+		printf("\n");
+	}
+	if (bucket != NULL) {
+		printf("  bucket      ");
+		pc(bucket);
+		printf("\n");
+	}
 	if (!a->classified)
 		goto exception;
 	for (i = 0; i < r->ncontexts; i++)
-		if (r->contexts[i].state == CS_UNLOADING_HELD)
+		if (r->contexts[i].state == CS_UNLOADING_HELD || r->contexts[i].state == CS_UNLOADING_NO_ROOTS)
 			held++;
+	printf("\n");
 	if (r->ncontexts == 0)
-		text_printf("\n  No collectible AssemblyLoadContext is alive in this dump: nothing leaks.\n");
-	else if (held > 0) {
-		fputs("\n  ", stdout);
-		fputs(red, stdout);
-		text_printf("LEAK: %zu AssemblyLoadContext%s unloaded but still held", held, held == 1 ? "" : "s");
-		fputs(off, stdout);
-		text_printf(" (%zu alive in all)\n", r->ncontexts);
-	} else
-		text_printf("\n  %zu collectible AssemblyLoadContext%s alive; none is held after Unload().\n", r->ncontexts,
+		printf("  No collectible AssemblyLoadContext is alive in this dump: nothing leaks.\n");
+	else if (held == 0)
+		printf("  %zu collectible AssemblyLoadContext%s alive; none was unloaded.\n", r->ncontexts,
 		       r->ncontexts == 1 ? "" : "s");
+	/* one verdict line per unloaded context first: what a person reads */
 	for (i = 0; i < r->ncontexts; i++) {
 		const struct classify_context *c = &r->contexts[i];
-		text_printf("\n  ");
-		analyze_styled(bold, "Context '%s'", c->name ? c->name : "(unnamed)", off);
-		text_printf("  %s  (LoaderAllocator 0x%llx)\n", state_words(c->state), (unsigned long long)c->loader_allocator);
+
+		if (c->state != CS_UNLOADING_HELD && c->state != CS_UNLOADING_NO_ROOTS)
+			continue;
+		line = classify_verdict_line(c, f && f->has_searched ? &f->searched : NULL);
+		printf("  %sLEAK%s ", red, off);
+		pc(line);
+		printf("\n");
+		free(line);
+	}
+	for (i = 0; i < r->ncontexts; i++) {
+		const struct classify_context *c = &r->contexts[i];
+
+		printf("\n  %sContext '", bold);
+		pc(c->src->name ? c->src->name : "(unnamed)");
+		printf("'%s  %s  (LoaderAllocator 0x%llx)\n", off, state_words(c->state),
+		       (unsigned long long)c->src->loader_allocator);
+		if (c->state == CS_LIVE && !all_roots) {
+			printf("    (not unloaded: its roots are normal; --all-roots lists them)\n");
+			continue;
+		}
+		hidden = 0;
 		for (j = 0; j < c->nroots; j++) {
-			const struct classify_root *rt = &c->roots[j];
-			if (rt->probable_false_root && c->nroots > 1)
+			if (c->roots[j].probable_false_root && !all_roots) {
+				hidden++;
 				continue;
-			text_printf("    %s ", classify_kind_name(rt->kind));
-			analyze_styled(bold, "%s", rt->culprit ? rt->culprit : "(no culprit named)", off);
-			if (rt->probable_false_root) {
-				fputs(" ", stdout);
-				analyze_styled(dim, "%s", "(probable false root)", off);
 			}
-			text_printf("\n      ");
-			for (k = 0; k < rt->nchain; k++)
-				text_printf("%s%s", k ? " -> " : "", rt->chain[k]);
-			text_printf("\n");
-			if (rt->frame)
-				text_printf("      thread %s, frame %s\n", rt->thread_id ? rt->thread_id : "?", rt->frame);
-			if (rt->sos_label) {
-				fputs("      ", stdout);
-				analyze_styled(dim, "(SOS labelled it '%s'; the class's static values say otherwise)", rt->sos_label, off);
-				text_printf("\n");
-			}
-			text_printf("      signature %s\n", rt->signature_hex);
-			if (rt->catalogue != NULL) {
-				fputs("      ", stdout);
-				analyze_styled(bold, "%s", rt->catalogue->title, off);
-				text_printf("\n");
-				text_printf("      why: %s\n", rt->catalogue->explanation);
-				text_printf("      fix: %s\n", rt->catalogue->advice);
+			analyze_print_root(&c->roots[j], color);
+			if (c->state == CS_UNLOADING_HELD && !c->roots[j].probable_false_root) {
+				printf("      why: ");
+				pc(c->roots[j].catalogue->explanation);
+				printf("\n");
 			}
 		}
+		if (hidden > 0)
+			printf("    (%zu probable false root%s hidden: --all-roots shows them)\n", hidden, hidden == 1 ? "" : "s");
 	}
 exception:
-	if (a->classified && r->has_exception) {
-		text_printf("\n  managed exception  %s", r->exception.type);
-		if (r->exception.message)
-			text_printf(": %s", r->exception.message);
-		text_printf("\n");
-		for (k = 0; k < r->exception.nstack && k < 8; k++)
-			text_printf("      at %s\n", r->exception.stack[k]);
-	}
-	if (a->has_stack) {
-		text_printf("\n  faulting thread %s, managed stack:\n", a->stack.os_thread_id ? a->stack.os_thread_id : "?");
-		for (k = 0; k < a->stack.nframes && k < 12; k++)
-			text_printf("      %s\n", a->stack.frames[k].call_site);
-	}
-	if (a->classified && r->has_exception) {
-		/* printed above */
+	if (f != NULL && f->has_exception) {
+		printf("\n  managed exception  ");
+		pc(f->exception.type);
+		if (f->exception.message) {
+			printf(": ");
+			pc(f->exception.message);
+		}
+		printf("\n");
+		for (k = 0; k < f->exception.nstack && k < 8; k++) {
+			printf("      at ");
+			pc(f->exception.stack[k]);
+			printf("\n");
+		}
 	} else if (have_cr && cr->exception_type != NULL) {
-		text_printf("\n  managed exception  %s (from the crash report)\n", cr->exception_type);
-		for (k = 0; k < cr->nframes && k < 8; k++)
-			text_printf("      at %s\n", cr->frames[k].method);
+		printf("\n  managed exception  ");
+		pc(cr->exception_type);
+		printf(" (from the crash report)\n");
+		for (k = 0; k < cr->nframes && k < 8; k++) {
+			printf("      at ");
+			pc(cr->frames[k].method);
+			printf("\n");
+		}
+	}
+	if (f != NULL && f->has_faulting_thread && f->nfaulting_stack > 0) {
+		printf("\n  faulting thread ");
+		pc(f->faulting_thread.os_id ? f->faulting_thread.os_id : "?");
+		printf(", managed stack:\n");
+		for (k = 0; k < f->nfaulting_stack && k < 12; k++) {
+			printf("      ");
+			pc(f->faulting_stack[k]);
+			printf("\n");
+		}
 	}
 }
 
-static int analyze_transcript_file(const struct analyze_args *args, unsigned ptr_size)
+/* --transcript and --engine-json: classify a saved file. */
+static int analyze_saved_file(const struct analyze_args *args)
 {
-	struct sos_analysis a;
+	const char *path = args->transcript ? args->transcript : args->document;
+	struct heap_analysis a;
 	struct ds_err e;
 	char *text = NULL, *js;
 	size_t len = 0;
 	int rc, code = DS_EXIT_OK;
 
 	memset(&e, 0, sizeof(e));
-	rc = plat_read_file(args->transcript, ANALYZE_TRANSCRIPT_MAX, &text, &len);
+	memset(&a, 0, sizeof(a));
+	rc = plat_read_file(path, ANALYZE_TRANSCRIPT_MAX, &text, &len);
 	if (rc != DS_OK) {
-		cli_error("analyze", "%s: %s", args->transcript, ds_strerror(rc));
+		cli_error("analyze", "%s: %s", path, ds_strerror(rc));
 		return rc == DS_ETOOBIG ? DS_EXIT_BADINPUT : DS_EXIT_FAIL;
 	}
-	rc = sos_analyze_transcript(text, len, ptr_size, &a, &e);
-	if (rc != DS_OK) {
-		if (e.has_offset)
-			cli_error("analyze", "%s: line %llu: %s", args->transcript, (unsigned long long)e.offset, e.msg);
-		else
-			cli_error("analyze", "%s: %s", args->transcript, e.msg[0] ? e.msg : ds_strerror(rc));
-		code = ds_exit_code(rc == DS_ETOOBIG ? DS_EPARSE : rc);
-		goto out;
+	if (args->transcript != NULL) {
+		rc = heap_analyze_transcript(text, len, &a, &e);
+		if (rc != DS_OK) {
+			if (e.has_offset)
+				cli_error("analyze", "%s: line %llu: %s", path, (unsigned long long)e.offset, e.msg);
+			else
+				cli_error("analyze", "%s: %s", path, e.msg[0] ? e.msg : ds_strerror(rc));
+			code = ds_exit_code(rc == DS_ETOOBIG ? DS_EPARSE : rc);
+			goto out;
+		}
+	} else {
+		if (heap_analyze_document(text, len, &a) != DS_OK) {
+			cli_error("analyze", "%s: out of memory", path);
+			code = DS_EXIT_FAIL;
+			goto out;
+		}
+		if (a.status == HS_BAD_OUTPUT) {
+			cli_error("analyze", "%s: %s", path, a.error);
+			code = DS_EXIT_BADINPUT;
+			goto out;
+		}
+		if (a.status != HS_OK && a.status != HS_PARTIAL)
+			code = DS_EXIT_FAIL;
 	}
 	if (args->json) {
-		js = sos_analysis_to_json(args->transcript, NULL, &a, NULL, args->pretty);
+		js = heap_analysis_to_json(path, NULL, &a, NULL, NULL, args->all_roots, args->pretty);
 		if (js != NULL)
 			cli_print_json(stdout, js);
 		free(js);
 	} else {
-		analyze_print_human(NULL, args->transcript, &a, NULL, 0, cli_use_color(1));
+		analyze_print_human(NULL, path, &a, NULL, 0, NULL, args->all_roots, cli_use_color(1));
 	}
-	sos_analysis_free(&a);
 out:
+	heap_analysis_free(&a);
 	free(text);
 	return code;
+}
+
+/* The folder the dump recorded for the runtime (libcoreclr), or NULL. */
+static char *analyze_runtime_dir(const struct triage *t)
+{
+	size_t i, n;
+	const char *base;
+	char *d;
+
+	for (i = 0; i < t->nmodules; i++) {
+		base = triage_basename(t->modules[i].path ? t->modules[i].path : "");
+		if (strcmp(base, "libcoreclr.so") != 0 && strcmp(base, "coreclr.dll") != 0 &&
+		    strcmp(base, "libcoreclr.dylib") != 0)
+			continue;
+		n = (size_t)(base - t->modules[i].path);
+		if (n < 2 || (d = malloc(n)) == NULL)
+			return NULL;
+		memcpy(d, t->modules[i].path, n - 1);
+		d[n - 1] = '\0';
+		return d;
+	}
+	return NULL;
 }
 
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_args args;
-	struct sos_analyze_opts o;
-	struct sos_analysis a;
+	struct heap_opts o;
+	struct heap_analysis a;
 	struct crashreport cr;
 	struct triage t;
 	struct ds_err e;
-	struct progress prog;
-	char *engine = NULL, *js, *tj, crpath[4096];
-	unsigned ptr_size = 8;
+	char *engine = NULL, *js, *tj, crpath[4096], *rtdir = NULL, *bkey = NULL, *btitle = NULL;
 	int have_cr = 0, rc, code = DS_EXIT_OK;
 
 	rc = analyze_parse_args(argc, argv, &args);
@@ -299,8 +397,8 @@ int cmd_analyze(int argc, char **argv)
 		analyze_usage(rc > 0 ? stdout : stderr);
 		return rc > 0 ? DS_EXIT_OK : DS_EXIT_BADINPUT;
 	}
-	if (args.transcript != NULL)
-		return analyze_transcript_file(&args, args.ptr_size);
+	if (args.transcript != NULL || args.document != NULL)
+		return analyze_saved_file(&args);
 
 	memset(&a, 0, sizeof(a));
 	memset(&e, 0, sizeof(e));
@@ -316,50 +414,50 @@ int cmd_analyze(int argc, char **argv)
 	snprintf(crpath, sizeof(crpath), "%s.crashreport.json", args.dump);
 	memset(&cr, 0, sizeof(cr));
 	have_cr = crashreport_read_file(crpath, &cr, &e) == DS_OK;
-	if (strcmp(t.arch, "x86") == 0 || strcmp(t.arch, "arm") == 0)
-		ptr_size = 4;
 
 	if (t.runtime_name[0] == '\0') {
-		a.status = SOS_NOT_DOTNET;
+		a.status = HS_NOT_DOTNET;
 		snprintf(a.error, sizeof(a.error), "no .NET runtime is loaded in this process: native triage only");
 	} else if (!t.has_heap) {
-		a.status = SOS_NO_HEAP;
-		snprintf(a.error, sizeof(a.error),
-			 "the dump holds no heap memory (a mini or triage dump): collect a heap dump (DumpType 2 / "
-			 "DOTNET_DbgMiniDumpType=2) for the managed analysis");
+		a.status = HS_NO_HEAP;
+		snprintf(a.error, sizeof(a.error), "%s", triage_no_heap_advice(&t));
 	} else {
-		engine = sos_run_find_engine(args.engine);
-		sos_analyze_opts_default(&o);
+		engine = heap_find_engine(args.engine);
+		heap_opts_default(&o);
 		o.engine = engine;
-		o.ptr_size = ptr_size;
-		o.lim.dump_timeout_ms = args.timeout_s * 1000u;
-		if (o.lim.cmd_timeout_ms > o.lim.dump_timeout_ms)
-			o.lim.cmd_timeout_ms = o.lim.dump_timeout_ms;
-		prog.on = !args.quiet && plat_isatty(2);
-		prog.t0 = plat_mono_ns();
-		o.progress = analyze_progress;
-		o.progress_ctx = &prog;
-		rc = sos_analyze_dump(args.dump, &o, &a);
-		if (prog.on)
+		o.dac = args.dac;
+		o.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
+		o.runtime_dir = rtdir = analyze_runtime_dir(&t);
+		o.timeout_ms = args.timeout_s * 1000u;
+		if (!args.quiet && plat_isatty(2))
+			fprintf(stderr, "analyzing %s with the heap engine...", args.dump);
+		rc = heap_analyze_dump(args.dump, &o, &a);
+		if (!args.quiet && plat_isatty(2))
 			fprintf(stderr, "\r\033[K");
 		if (rc != DS_OK) {
 			cli_error("analyze", "%s: %s", args.dump, ds_strerror(rc));
 			code = DS_EXIT_FAIL;
 			goto out;
 		}
-		if (a.status != SOS_OK)
+		if (a.status != HS_OK && a.status != HS_PARTIAL)
 			code = DS_EXIT_FAIL;
-		if (a.status == SOS_ENGINE_MISSING)
+		if (a.status == HS_ENGINE_MISSING || a.status == HS_NO_DAC)
 			cli_error("analyze", "%s", a.error);
 	}
-	if (args.save != NULL && a.transcript != NULL &&
-	    plat_write_file_atomic(args.save, a.transcript, a.transcript_len, 0644) != DS_OK) {
-		cli_error("analyze", "cannot write the transcript to %s", args.save);
+	if (heap_crash_bucket(t.process_name ? triage_basename(t.process_name) : NULL, t.app_version, &a,
+		    have_cr ? &cr : NULL, &bkey, &btitle) != DS_OK) {
+		code = DS_EXIT_FAIL;
+		goto out;
+	}
+	if (args.save != NULL && a.document != NULL &&
+	    plat_write_file_atomic(args.save, a.document, a.document_len, 0600) != DS_OK) {
+		cli_error("analyze", "cannot write the engine's document to %s", args.save);
 		code = DS_EXIT_FAIL;
 	}
 	if (args.json) {
 		tj = triage_to_json(&t, args.dump, 0);
-		js = tj != NULL ? sos_analysis_to_json(args.dump, tj, &a, have_cr ? &cr : NULL, args.pretty) : NULL;
+		js = tj != NULL ? heap_analysis_to_json(args.dump, tj, &a, have_cr ? &cr : NULL, bkey, args.all_roots,
+			args.pretty) : NULL;
 		free(tj);
 		if (js != NULL)
 			cli_print_json(stdout, js);
@@ -367,13 +465,16 @@ int cmd_analyze(int argc, char **argv)
 			code = DS_EXIT_FAIL;
 		free(js);
 	} else {
-		analyze_print_human(&t, args.dump, &a, &cr, have_cr, cli_use_color(1));
+		analyze_print_human(&t, args.dump, &a, &cr, have_cr, bkey, args.all_roots, cli_use_color(1));
 	}
 out:
-	sos_analysis_free(&a);
+	heap_analysis_free(&a);
 	if (have_cr)
 		crashreport_free(&cr);
 	triage_free(&t);
 	free(engine);
+	free(rtdir);
+	free(bkey);
+	free(btitle);
 	return code;
 }

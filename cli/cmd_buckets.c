@@ -3,12 +3,14 @@
  * counting is the store's (store_bucket_list, store_bucket_counts); this file joins the two and prints.
  * It never writes to the database. */
 #include "cli.h"
+#include "source.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/when.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -28,7 +30,7 @@ static void buckets_usage(FILE *f)
 		"  --limit N        at most N buckets (default 50; 0: all)\n"
 		"  --json           a JSON array of bucket objects (fields in docs/cli.md)\n"
 		"  --csv            CSV with a header row\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok, 1 the database cannot be read, 2 bad arguments.\n"
 		"Example: dumpscout buckets --kind crash --window 24h --limit 20\n");
 }
@@ -131,7 +133,7 @@ int cmd_buckets(int argc, char **argv)
 {
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store_bucket_filter f;
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *arr = NULL;
 	int64_t now = plat_now_ms(), window = 7LL * 86400 * 1000;
@@ -187,19 +189,19 @@ int cmd_buckets(int argc, char **argv)
 				cli_error("buckets", "--window '%s': expected a span such as 24h, 7d or 30d", val);
 				goto out;
 			}
-		} else if (table_parse_int(val, 0, INT64_MAX, &f.limit) != DS_OK) {
+		} else if (cursor_parse_int(val, 0, INT64_MAX, &f.limit) != DS_OK) {
 			cli_error("buckets", "--limit '%s': expected a number (0 for all)", val);
 			goto out;
 		}
 	}
-	code = dbopen_open("buckets", &dbo, 0, &st);
+	code = src_open("buckets", &dbo, &src);
 	if (code != DS_EXIT_OK)
 		goto out;
 	f.since = now - window;
 	f.before = now - 2 * window;
-	rc = store_bucket_list(st, &f, &arr, &e);
+	rc = src_bucket_list(&src, &f, &arr, &e);
 	if (rc != DS_OK) {
-		code = dbopen_fail("buckets", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	rc = buckets_trend(arr, now - window);
@@ -211,6 +213,6 @@ int cmd_buckets(int argc, char **argv)
 	}
 out:
 	cJSON_Delete(arr);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

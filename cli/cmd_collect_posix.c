@@ -1,12 +1,12 @@
 /* cmd_collect.c - `dumpscout collect enable|disable|status`: switches .NET's crash-dump writer
  * (createdump) on or off for systemd services through a drop-in, or prints the variables to set for a
- * program started by hand. The file work is in service/createdump.c; this is argument handling
+ * program started by hand. The file work is in lib/createdump.c; this is argument handling
  * and wording only. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../service/config.h"
-#include "../service/createdump.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "lib/config.h"
+#include "lib/createdump.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* cmd_collect_win.c - `dumpscout collect` on Windows: collection there is Windows Error Reporting's
  * LocalDumps key, not .NET's createdump variables, so this command points to the right one. */
 #include "cli.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 

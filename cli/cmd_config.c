@@ -2,9 +2,8 @@
  * with the service's own parser (config_check) and prints every problem with its key, or "FILE: ok".
  * It does not start anything or touch the database. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../service/config.h"
-#include "../service/mail.h"
+#include "core/ds.h"
+#include "lib/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,39 +21,10 @@ static void config_usage(FILE *f)
 		"Example: dumpscout config check --config /etc/dumpscout/dumpscout.json\n");
 }
 
-/* config_check validates the service's keys; the "mail" section belongs to the mailer, so check it with
- * the mailer's parser too (relative paths are taken from the config file's folder). */
-static int config_check_mail(const char *path)
-{
-	struct config cfg;
-	struct mail_config *mc = NULL;
-	struct ds_err e = { 0 };
-	char *dir = NULL;
-	int code = DS_EXIT_OK, rc;
-
-	memset(&cfg, 0, sizeof(cfg));
-	if (config_load(path, &cfg, &e) != DS_OK || cfg.mail == NULL)
-		goto out;
-	dir = config_file_dir(path);
-	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
-	if (rc != DS_OK) {
-		printf("%s: %s\n", path, e.msg[0] ? e.msg : ds_strerror(rc));
-		code = rc == DS_ENOMEM ? DS_EXIT_FAIL : DS_EXIT_BADINPUT;
-	}
-out:
-	mail_config_free(mc);
-	config_free(&cfg);
-	free(dir);
-	return code;
-}
-
 int cmd_config(int argc, char **argv)
 {
 	const char *path = config_default_path();
-	int i, code, mail_code = DS_EXIT_OK;
-	FILE *tmp;
-	char buf[4096];
-	size_t n;
+	int i;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		config_usage(argc < 2 ? stderr : stdout);
@@ -77,19 +47,6 @@ int cmd_config(int argc, char **argv)
 			return DS_EXIT_BADINPUT;
 		}
 	}
-	/* config_check prints "FILE: ok" at once: hold its output back until the mail section is checked
-	 * (config_check_mail prints its own problem). */
-	tmp = tmpfile();
-	code = config_check(path, tmp != NULL ? tmp : stdout);
-	if (code == DS_EXIT_OK)
-		mail_code = config_check_mail(path);
-	if (tmp != NULL) {
-		rewind(tmp);
-		while (mail_code == DS_EXIT_OK && (n = fread(buf, 1, sizeof(buf), tmp)) > 0)
-			fwrite(buf, 1, n, stdout);
-		fclose(tmp);
-	}
-	if (code == DS_EXIT_OK)
-		code = mail_code;
-	return code;
+	/* every section, "mail" included, is checked by the same parser that loads it */
+	return config_check(path, stdout);
 }

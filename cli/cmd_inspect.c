@@ -1,10 +1,10 @@
 /* cmd_inspect.c - `dumpscout inspect FILE...`: native triage of crash dumps, printed for a person or
  * as the JSON contract documented in the README. Reads files only; no engine, no database. */
 #include "cli.h"
-#include "../core/text.h"
-#include "../analyzer/triage.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
+#include "core/text.h"
+#include "analyzer/triage.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

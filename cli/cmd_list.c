@@ -4,12 +4,14 @@
  * output. It never writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
+#include "source.h"
 #include "table.h"
-#include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/when.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ static void list_usage(FILE *f)
 		"  --sort KEY       time (newest first, default), oldest, app, size (largest first), state\n"
 		"  --json           a JSON array of dump objects (fields in docs/cli.md)\n"
 		"  --csv            CSV with a header row\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok (also when nothing matches), 1 the database cannot be read, 2 bad arguments.\n"
 		"Example: dumpscout list --app MyService --since 24h --state failed\n");
 }
@@ -40,6 +42,11 @@ static void list_usage(FILE *f)
 static const struct table_col list_cols[] = {
 	{ "ID", 1, 0 },      { "DISCOVERED", 0, 0 }, { "APP", 0, 1 },  { "PID", 1, 0 },  { "STATE", 0, 0 },
 	{ "EXCEPTION", 0, 1 }, { "SIZE", 1, 0 },     { "LEAK", 0, 0 }, { "FILE", 0, 1 },
+};
+/* With --fleet: the same and the host the dump came from. */
+static const struct table_col list_fleet_cols[] = {
+	{ "ID", 1, 0 },      { "HOST", 0, 1 }, { "DISCOVERED", 0, 0 }, { "APP", 0, 1 },  { "PID", 1, 0 },
+	{ "STATE", 0, 0 },   { "EXCEPTION", 0, 1 }, { "SIZE", 1, 0 },   { "LEAK", 0, 0 }, { "FILE", 0, 1 },
 };
 
 /* The colour of a state in listings. */
@@ -64,11 +71,16 @@ int list_print(const cJSON *arr, int mode, FILE *out)
 
 	if (mode == TABLE_JSON)
 		return table_print_json(out, arr);
-	table_init(&t, list_cols, DS_ARRAY_LEN(list_cols), mode);
+	if (cli_fleet_active())
+		table_init(&t, list_fleet_cols, DS_ARRAY_LEN(list_fleet_cols), mode);
+	else
+		table_init(&t, list_cols, DS_ARRAY_LEN(list_cols), mode);
 	cJSON_ArrayForEach(d, arr) {
 		const char *exc = jget_str(d, "exception_name"), *state = jget_str(d, "state");
 
 		rc = table_cellf(&t, "%lld", (long long)jget_num(d, "id", 0));
+		if (cli_fleet_active())
+			rc = rc ? rc : table_cell(&t, jget_str(d, "host"));
 		rc = rc ? rc : table_cell_time(&t, jget_num(d, "discovered_at", 0));
 		rc = rc ? rc : table_cell(&t, jget_str(d, "app"));
 		rc = rc ? rc : (jget_has(d, "pid") ? table_cellf(&t, "%lld", (long long)jget_num(d, "pid", 0)) : table_cell(&t, ""));
@@ -110,7 +122,7 @@ int cmd_list(int argc, char **argv)
 	static const char *const sorts[] = { "time", "oldest", "size", "app", "state" };
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store_dump_filter f;
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *arr = NULL;
 	int64_t now = plat_now_ms(), v;
@@ -167,12 +179,12 @@ int cmd_list(int argc, char **argv)
 				goto out;
 			}
 		} else if (strcmp(a, "--bucket") == 0) {
-			if (table_parse_int(val, 1, INT64_MAX, &f.bucket_id) != DS_OK) {
+			if (cursor_parse_int(val, 1, INT64_MAX, &f.bucket_id) != DS_OK) {
 				cli_error("list", "--bucket '%s': expected a bucket id (a positive number)", val);
 				goto out;
 			}
 		} else if (strcmp(a, "--limit") == 0) {
-			if (table_parse_int(val, 0, INT64_MAX, &v) != DS_OK) {
+			if (cursor_parse_int(val, 0, INT64_MAX, &v) != DS_OK) {
 				cli_error("list", "--limit '%s': expected a number (0 for all)", val);
 				goto out;
 			}
@@ -192,12 +204,12 @@ int cmd_list(int argc, char **argv)
 		cli_error("list", "--until must be later than --since");
 		goto out;
 	}
-	code = dbopen_open("list", &dbo, 0, &st);
+	code = src_open("list", &dbo, &src);
 	if (code != DS_EXIT_OK)
 		goto out;
-	rc = store_dump_list(st, &f, &arr, &e);
+	rc = src_dump_list(&src, &f, &arr, &e);
 	if (rc != DS_OK) {
-		code = dbopen_fail("list", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	rc = list_print(arr, mode, stdout);
@@ -207,6 +219,6 @@ int cmd_list(int argc, char **argv)
 	}
 out:
 	cJSON_Delete(arr);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

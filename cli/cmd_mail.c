@@ -3,9 +3,9 @@
  * dumpscoutd sends it (only the service's program links the SMTP transport); this is argument handling. It does
  * not touch the database or the outbox. */
 #include "cli.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../service/config.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "lib/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>

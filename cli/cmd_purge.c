@@ -4,12 +4,12 @@
  * reported in its status row, else the defaults. It only deletes raw files the store lists. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
-#include "../service/retention.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "lib/config.h"
+#include "lib/retention.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

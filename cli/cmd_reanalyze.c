@@ -4,8 +4,9 @@
 #include "cli.h"
 #include "dbopen.h"
 #include "table.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ int cmd_reanalyze(int argc, char **argv)
 			reanalyze_usage(stdout);
 			code = DS_EXIT_OK;
 			goto out;
-		} else if (table_parse_int(argv[i], 1, INT64_MAX, &ids[n]) == DS_OK) {
+		} else if (cursor_parse_int(argv[i], 1, INT64_MAX, &ids[n]) == DS_OK) {
 			n++;
 		} else {
 			cli_error("reanalyze", "'%s' is not a dump id (see dumpscout list) or an option", argv[i]);

@@ -1,16 +1,17 @@
 /* cmd_report.c - `dumpscout report`: the summary of a period (default the last 24 hours) as text,
  * one self-contained HTML page, or JSON, to stdout or a file; with --send, the same report is queued
- * as the mail digest (service/mail.c's outbox) and delivery is attempted at once. The model and the
- * renderers are cli/report.c; this file is options, output and the hand-over to the mailer. */
+ * as the mail digest (lib/mail.c's outbox) and delivery is attempted at once. The model and the
+ * renderers are lib/report.c; this file is options, output and the hand-over to the mailer. */
 #include "cli.h"
+#include "source.h"
 #include "dbopen.h"
-#include "report.h"
+#include "lib/report.h"
 #include "table.h"
-#include "when.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
-#include "../service/mail.h"
+#include "lib/when.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "lib/config.h"
+#include "lib/mail.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@ static void report_usage(FILE *f)
 		"  -o FILE          write to FILE (atomically) instead of stdout\n"
 		"  --send           also queue the report as the mail digest now (text and HTML parts) and try to\n"
 		"                   deliver it; needs the config's \"mail\" section (--config FILE)\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok, 1 the database cannot be read or the mail could not be queued, 2 bad arguments\n"
 		"or a bad mail configuration.\n"
 		"Examples: dumpscout report --since 7d --format html -o /tmp/week.html\n"
@@ -43,9 +44,8 @@ static void report_usage(FILE *f)
 static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJSON *r)
 {
 	struct config cfg;
-	struct mail_config *mc = NULL;
 	struct ds_err e = { 0 };
-	char *text = NULL, *html = NULL, *subject = NULL, *dir = NULL;
+	char *text = NULL, *html = NULL, *subject = NULL;
 	size_t tlen = 0, hlen = 0;
 	int64_t id = 0;
 	int code, rc, found = 0;
@@ -60,12 +60,6 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 			  found ? "the config has none" : "give it with --config FILE");
 		goto out;
 	}
-	dir = config_file_dir(cfg.file);
-	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
-	if (rc != DS_OK) {
-		cli_error("report", "%s: %s", cfg.file, e.msg);
-		goto out;
-	}
 	code = DS_EXIT_FAIL;
 	rc = report_render_text(r, &text, &tlen);
 	if (rc == DS_OK)
@@ -75,7 +69,7 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 		cli_error("report", "cannot render the report: %s", ds_strerror(rc != DS_OK ? rc : DS_ENOMEM));
 		goto out;
 	}
-	rc = mail_digest_enqueue(st, mc, subject, text, tlen, html, hlen, report_is_empty(r), plat_now_ms(), &id, &e);
+	rc = mail_digest_enqueue(st, cfg.mail, subject, text, tlen, html, hlen, report_is_empty(r), plat_now_ms(), &id, &e);
 	if (rc != DS_OK) {
 		code = dbopen_fail("report", rc, &e);
 		goto out;
@@ -91,19 +85,17 @@ static int report_send(struct store *st, const struct dbopen_opts *dbo, const cJ
 		code = cli_run_service_tool("report", args);
 	}
 out:
-	mail_config_free(mc);
 	config_free(&cfg);
 	free(text);
 	free(html);
 	free(subject);
-	free(dir);
 	return code;
 }
 
 int cmd_report(int argc, char **argv)
 {
 	struct dbopen_opts dbo = { NULL, NULL };
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *r = NULL;
 	const char *outfile = NULL, *fmt = "text";
@@ -153,12 +145,18 @@ int cmd_report(int argc, char **argv)
 		cli_error("report", "the period is empty: --until must be later than --since");
 		goto out;
 	}
-	code = dbopen_open("report", &dbo, send, &st);
+	if (send && cli_fleet_active()) {
+		cli_error("report", "--send mails this machine's report; the fleet's digest is sent by the agent elected "
+				    "with fleet.digest (docs/fleet.md)");
+		goto out;
+	}
+	code = send ? dbopen_open("report", &dbo, send, &src.st) : src_open("report", &dbo, &src);
+	src.cmd = "report";
 	if (code != DS_EXIT_OK)
 		goto out;
-	rc = report_build(st, since, until, now, &r, &e);
+	rc = src_report(&src, since, until, now, &r, &e);
 	if (rc != DS_OK) {
-		code = dbopen_fail("report", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	if (strcmp(fmt, "json") == 0) {
@@ -187,13 +185,13 @@ int cmd_report(int argc, char **argv)
 		if (strcmp(fmt, "json") == 0)
 			fputc('\n', stdout);
 	}
-	code = send ? report_send(st, &dbo, r) : DS_EXIT_OK;
+	code = send ? report_send(src.st, &dbo, r) : DS_EXIT_OK;
 out:
 	if (doc != NULL && strcmp(fmt, "json") == 0)
 		cJSON_free(doc);
 	else
 		free(doc);
 	cJSON_Delete(r);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

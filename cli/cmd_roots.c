@@ -3,13 +3,15 @@
  * catalogue's title for it. The grouping is the store's (store_roots_list); the catalogue lookup is
  * analyzer/culprits. It never writes to the database. */
 #include "cli.h"
+#include "source.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
-#include "../analyzer/culprits.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/when.h"
+#include "analyzer/culprits.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -27,7 +29,7 @@ static void roots_usage(FILE *f)
 		"  --limit N        at most N signatures (default 50; 0: all)\n"
 		"  --json           a JSON array (fields in docs/cli.md; known_title/advice added from the catalogue)\n"
 		"  --csv            CSV with a header row\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok, 1 the database cannot be read, 2 bad arguments.\n"
 		"Example: dumpscout roots --since 30d\n"
 		"         dumpscout show bucket ID   (the dumps of one signature)\n");
@@ -105,7 +107,7 @@ int cmd_roots(int argc, char **argv)
 {
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct culprit_catalogue cat;
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *arr = NULL;
 	int64_t since = 0, limit = 50;
@@ -133,7 +135,7 @@ int cmd_roots(int argc, char **argv)
 			}
 			i++;
 		} else if (strcmp(a, "--limit") == 0 && val != NULL) {
-			if (table_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
+			if (cursor_parse_int(val, 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("roots", "--limit '%s': expected a number (0 for all)", val);
 				goto out;
 			}
@@ -143,12 +145,12 @@ int cmd_roots(int argc, char **argv)
 			goto out;
 		}
 	}
-	code = dbopen_open("roots", &dbo, 0, &st);
+	code = src_open("roots", &dbo, &src);
 	if (code != DS_EXIT_OK)
 		goto out;
-	rc = store_roots_list(st, since, limit, &arr, &e);
+	rc = src_roots_list(&src, since, limit, &arr, &e);
 	if (rc != DS_OK) {
-		code = dbopen_fail("roots", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	if (!all) {
@@ -172,6 +174,6 @@ out:
 	if (have_cat)
 		culprits_free(&cat);
 	cJSON_Delete(arr);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

@@ -1,14 +1,14 @@
 /* cmd_service.c - `dumpscout service install|uninstall|start|stop|status`: the Windows service through
- * the service control manager, for machines that do not use the MSI (service/svcctl_win.c does the
+ * the service control manager, for machines that do not use the MSI (lib/svcctl_win.c does the
  * work). On other systems it says that this is a Windows command (systemd runs dumpscoutd there). */
 #include "cli.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
-#include "../service/svcctl.h"
+#include "lib/svcctl.h"
 #endif
 
 static void cmd_service_usage(FILE *f)

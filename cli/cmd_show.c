@@ -4,14 +4,16 @@
  * --json for machines. Every string from the database is printed with control characters neutralised.
  * It never writes to the database. */
 #include "cli.h"
+#include "source.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "listing.h"
 #include "table.h"
-#include "when.h"
-#include "../analyzer/culprits.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/when.h"
+#include "analyzer/culprits.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -33,7 +35,7 @@ static void show_usage(FILE *f)
 		"  --json           the whole record as one JSON object (fields in docs/cli.md)\n"
 		"  --csv            show bucket: the dumps as CSV\n"
 		"  --limit N        show bucket: at most N dumps (default 50; 0: all)\n"
-		DBOPEN_HELP "\n"
+		DBOPEN_HELP SOURCE_HELP "\n"
 		"Exit codes: 0 ok, 1 no such dump/bucket or the database cannot be read, 2 bad arguments.\n"
 		"Examples: dumpscout show 42\n"
 		"          dumpscout show /var/lib/dumpscout/dumps/MyService.1234.dmp\n"
@@ -206,6 +208,9 @@ static void show_dump_text(const cJSON *d, const struct culprit_catalogue *cat)
 	int64_t code;
 
 	show_printf("dump %lld  %s\n", (long long)jget_num(d, "id", 0), show_or(jget_str(d, "path"), "?"));
+	if (jget_str(d, "host") != NULL) /* --fleet: the machine it came from and its number there */
+		show_printf("  %-12s %s (dump %lld there)\n", "host", jget_str(d, "host"),
+			    (long long)jget_num(d, "local_id", 0));
 	table_format_size(jget_num(d, "size", 0), sz, sizeof(sz));
 	when_format(jget_num(d, "discovered_at", 0), 0, t1, sizeof(t1));
 	show_printf("  %-12s %s", "state", show_or(jget_str(d, "state"), "?"));
@@ -314,7 +319,7 @@ static int show_is_id(const char *s)
 {
 	int64_t v;
 
-	return table_parse_int(s, 1, INT64_MAX, &v) == DS_OK;
+	return cursor_parse_int(s, 1, INT64_MAX, &v) == DS_OK;
 }
 
 int cmd_show(int argc, char **argv)
@@ -322,7 +327,7 @@ int cmd_show(int argc, char **argv)
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct culprit_catalogue cat;
 	struct store_dump_ref ref;
-	struct store *st = NULL;
+	struct cli_src src = { 0 };
 	struct ds_err e = { 0 };
 	cJSON *obj = NULL;
 	const char *what = NULL, *bucket = NULL;
@@ -343,7 +348,7 @@ int cmd_show(int argc, char **argv)
 			code = DS_EXIT_OK;
 			goto out;
 		} else if (strcmp(a, "--limit") == 0) {
-			if (i + 1 >= argc || table_parse_int(argv[i + 1], 0, INT64_MAX, &limit) != DS_OK) {
+			if (i + 1 >= argc || cursor_parse_int(argv[i + 1], 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("show", "--limit needs a number (0 for all)");
 				goto out;
 			}
@@ -366,7 +371,7 @@ int cmd_show(int argc, char **argv)
 		show_usage(stderr);
 		goto out;
 	}
-	if (is_bucket && table_parse_int(bucket, 1, INT64_MAX, &id) != DS_OK) {
+	if (is_bucket && cursor_parse_int(bucket, 1, INT64_MAX, &id) != DS_OK) {
 		cli_error("show", "bucket '%s': expected a bucket id (see dumpscout buckets)", bucket);
 		goto out;
 	}
@@ -374,17 +379,21 @@ int cmd_show(int argc, char **argv)
 		cli_error("show", "--csv is for 'show bucket ID'; use --json for one dump");
 		goto out;
 	}
-	code = dbopen_open("show", &dbo, 0, &st);
+	code = src_open("show", &dbo, &src);
 	if (code != DS_EXIT_OK)
 		goto out;
 	if (is_bucket) {
-		rc = store_bucket_get(st, id, limit, &obj, &e);
+		rc = src_bucket_get(&src, id, limit, &obj, &e);
 	} else {
 		if (show_is_id(what)) {
-			table_parse_int(what, 1, INT64_MAX, &id);
+			cursor_parse_int(what, 1, INT64_MAX, &id);
 			rc = DS_OK;
+		} else if (src.st == NULL) {
+			cli_error("show", "with --fleet, name a dump by its number (dumpscout --fleet list shows them)");
+			code = DS_EXIT_BADINPUT;
+			goto out;
 		} else {
-			rc = store_dump_find_path(st, what, &ref, &e);
+			rc = store_dump_find_path(src.st, what, &ref, &e);
 			id = ref.id;
 			if (rc == DS_ENOENT) {
 				cli_error("show", "no dump recorded at '%s'%s (dumpscout list shows the ids)", what,
@@ -394,16 +403,16 @@ int cmd_show(int argc, char **argv)
 			}
 		}
 		if (rc == DS_OK)
-			rc = store_dump_get(st, id, &obj, &e);
+			rc = src_dump_get(&src, id, &obj, &e);
 	}
 	if (rc == DS_ENOENT) {
 		cli_error("show", "no %s %lld in %s (see dumpscout %s)", is_bucket ? "bucket" : "dump", (long long)id,
-			  store_path(st), is_bucket ? "buckets" : "list");
+			  src.st != NULL ? store_path(src.st) : "the fleet database", is_bucket ? "buckets" : "list");
 		code = DS_EXIT_FAIL;
 		goto out;
 	}
 	if (rc != DS_OK) {
-		code = dbopen_fail("show", rc, &e);
+		code = src_fail(&src, rc, &e);
 		goto out;
 	}
 	if (mode == TABLE_JSON) {
@@ -424,6 +433,6 @@ out:
 	if (have_cat)
 		culprits_free(&cat);
 	cJSON_Delete(obj);
-	store_close(st);
+	src_close(&src);
 	return code;
 }

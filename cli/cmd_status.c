@@ -1,16 +1,18 @@
 /* cmd_status.c - `dumpscout status`: is the service alive (heartbeat age), which version, how deep the
  * queue is by state, its last error, the dump folder's usage against the retention quotas, the
- * collection settings in effect, the mail outbox, and whether the SOS engine can be found. Everything
+ * collection settings in effect, the mail outbox, and whether the heap engine can be found. Everything
  * comes from the status row the service keeps (store_status_get) plus one engine lookup; it never
  * writes to the database. */
 #include "cli.h"
 #include "dbopen.h"
-#include "jget.h"
+#include "lib/jget.h"
 #include "table.h"
-#include "when.h"
-#include "../analyzer/sos_run.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/when.h"
+#include "analyzer/heap_run.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "core/cursor.h"
+#include "core/store_fleet.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -23,7 +25,7 @@ static void status_usage(FILE *f)
 		"usage: dumpscout status [--json]\n\n"
 		"Shows whether dumpscoutd is alive (age of its last heartbeat), its version, the queue by state,\n"
 		"the last error, the dump folder's usage against the retention quotas, the collection settings in\n"
-		"effect, the mail outbox and whether the SOS engine (dotnet-dump) can be found.\n\n"
+		"effect, the mail outbox and whether the heap engine (dumpscout-heap) can be found.\n\n"
 		"  --json           one JSON object (fields in docs/cli.md)\n"
 		DBOPEN_HELP "\n"
 		"Exit codes: 0 ok (the service may still be stopped: see the first line, or \"service.state\" in\n"
@@ -48,11 +50,40 @@ static int status_annotate(cJSON *s, int64_t now)
 	eng = cJSON_AddObjectToObject(s, "engine");
 	if (eng == NULL)
 		return DS_ENOMEM;
-	path = sos_run_find_engine(jget_str(jget_obj(cfg, "analysis"), "engine"));
+	path = heap_find_engine(jget_str(jget_obj(cfg, "analysis"), "engine"));
 	cJSON_AddBoolToObject(eng, "available", path != NULL);
 	cJSON_AddItemToObject(eng, "path", path != NULL ? cJSON_CreateString(path) : cJSON_CreateNull());
 	free(path);
 	return DS_OK;
+}
+
+/* The fleet outbox: on or off, the backlog against its bound, the last publication or error. */
+static void status_fleet(const cJSON *f)
+{
+	char t[40];
+
+	if (f == NULL || !jget_bool(f, "enabled")) {
+		if (jget_num(f, "backlog", 0) > 0) /* the fleet section was removed with snapshots unsent */
+			printf("fleet        not configured; %lld snapshot(s) left unpublished\n",
+			       (long long)jget_num(f, "backlog", 0));
+		return;
+	}
+	printf("fleet        host id %s; backlog %lld of at most %lld", jget_str(f, "host_id") ? jget_str(f, "host_id") : "?",
+	       (long long)jget_num(f, "backlog", 0), (long long)jget_num(f, "max_backlog", 0));
+	if (jget_num(f, "overflowed", 0) > 0)
+		printf(" (%lld deferred by the bound%s)", (long long)jget_num(f, "overflowed", 0),
+		       jget_has(f, "overflow_from") ? ", resync pending" : "");
+	printf("; %lld published", (long long)jget_num(f, "sent", 0));
+	if (jget_num(f, "last_sent_at", 0) > 0) {
+		when_format(jget_num(f, "last_sent_at", 0), 0, t, sizeof(t));
+		printf(", last %s UTC", t);
+	}
+	printf("\n");
+	if (jget_str(f, "last_error") != NULL) {
+		printf("fleet error  ");
+		table_puts_clean(stdout, jget_str(f, "last_error"), 0);
+		printf("\n");
+	}
 }
 
 static void status_text(const cJSON *s, const char *dbpath, int color)
@@ -155,12 +186,13 @@ static void status_text(const cJSON *s, const char *dbpath, int color)
 	if (jget_str(kv, "mail.last_digest_at") != NULL) {
 		int64_t v = 0;
 
-		if (table_parse_int(jget_str(kv, "mail.last_digest_at"), 0, INT64_MAX, &v) == DS_OK && v > 0) {
+		if (cursor_parse_int(jget_str(kv, "mail.last_digest_at"), 0, INT64_MAX, &v) == DS_OK && v > 0) {
 			when_format(v, 0, t, sizeof(t));
 			printf("; last digest %s UTC", t);
 		}
 	}
 	printf("\n");
+	status_fleet(jget_obj(s, "fleet"));
 }
 
 int cmd_status(int argc, char **argv)
@@ -168,7 +200,7 @@ int cmd_status(int argc, char **argv)
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store *st = NULL;
 	struct ds_err e = { 0 };
-	cJSON *s = NULL;
+	cJSON *s = NULL, *fl = NULL;
 	int i, r, mode = TABLE_TEXT, code = DS_EXIT_BADINPUT, rc;
 
 	for (i = 1; i < argc; i++) {
@@ -194,6 +226,9 @@ int cmd_status(int argc, char **argv)
 		code = dbopen_fail("status", rc, &e);
 		goto out;
 	}
+	/* the fleet outbox (schema 2): its counters sit beside the service's */
+	if (store_fleet_status(st, &fl, &e) == DS_OK && !cJSON_AddItemToObject(s, "fleet", fl))
+		cJSON_Delete(fl);
 	rc = status_annotate(s, plat_now_ms());
 	if (rc == DS_OK && !cJSON_AddStringToObject(s, "database", store_path(st)))
 		rc = DS_ENOMEM;

@@ -1,15 +1,15 @@
 /* cmd_wer.c - `dumpscout wer apply|revert|status`: Windows Error Reporting's LocalDumps key as the
- * service configures it (service/wer_win.c does the work). On other systems it says that this is a
+ * service configures it (lib/wer_win.c does the work). On other systems it says that this is a
  * Windows command. It does not start or stop the service. */
 #include "cli.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #ifdef _WIN32
-#include "../service/svcctl.h"
-#include "../service/wer.h"
+#include "lib/svcctl.h"
+#include "lib/wer.h"
 
 #include <stdlib.h>
 #endif

@@ -3,9 +3,10 @@
  * nothing here writes to the database. */
 #include "dbopen.h"
 #include "cli.h"
-#include "../core/plat.h"
-#include "../core/store.h"
-#include "../service/config.h"
+#include "core/cursor.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "lib/config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,14 +133,13 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 	const char *path = NULL, *from = NULL, *env = getenv("DUMPSCOUT_DB"), *busy = getenv("DUMPSCOUT_BUSY_MS");
 	const char *defdb = DBOPEN_DEFAULT_DB;
 	int rc, code = DS_EXIT_FAIL, busy_ms = 0, found = 0;
-	char *end = NULL;
+	int64_t v;
 
 	*out = NULL;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&defcfg, 0, sizeof(defcfg));
 	if (busy != NULL && busy[0] != '\0') {
-		long v = strtol(busy, &end, 10);
-		if (*end != '\0' || v <= 0 || v > 3600000) {
+		if (cursor_parse_int(busy, 1, 3600000, &v) != DS_OK) {
 			cli_error(cmd, "DUMPSCOUT_BUSY_MS must be a number of milliseconds (1..3600000), not '%s'", busy);
 			code = DS_EXIT_BADINPUT;
 			goto out;

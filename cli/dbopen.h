@@ -5,7 +5,7 @@
 #ifndef DS_CLI_DBOPEN_H
 #define DS_CLI_DBOPEN_H
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct store;
 struct config;

@@ -1,11 +1,12 @@
 /* main.c - the `dumpscout` command: finds the subcommand and hands it the arguments. The commands
  * themselves are in cli/cmd_*.c; this file knows only their names. */
 #include "cli.h"
-#include "../core/buf.h"
-#include "../core/text.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../service/config.h"
+#include "source.h"
+#include "core/buf.h"
+#include "core/text.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "lib/config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ static const struct cli_command commands[] = {
 	{ "config", cmd_config, "config check: validate the service's configuration file" },
 	{ "service", cmd_service, "service install|uninstall|start|stop|status: the Windows service" },
 	{ "wer", cmd_wer, "wer apply|revert|status: Windows Error Reporting LocalDumps for the service" },
+	{ "fleet", cmd_fleet, "fleet init|status: the fleet's central PostgreSQL (see --fleet)" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
@@ -75,6 +77,8 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (i = 0; i < DS_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nWith --fleet, list, show, buckets, roots and report ask the fleet's central database\n"
+		   "(--host NAME: one machine); see docs/fleet.md.\n");
 	fprintf(f, "\nRun 'dumpscout COMMAND --help' for a command's options and an example.\n"
 		   "Exit codes: 0 success, 1 operational failure, 2 bad input or arguments.\n");
 }
@@ -108,6 +112,8 @@ int main(int argc, char **argv)
 		return DS_EXIT_FAIL;
 	}
 	main_windows_defaults();
+	if (cli_fleet_args(&argc, argv) != 0)
+		return DS_EXIT_BADINPUT;
 	if (argc < 2) {
 		usage(stderr);
 		return DS_EXIT_BADINPUT;

@@ -3,7 +3,7 @@
  * dumpscout, starts it with an argument vector (no shell) and the same standard streams, and returns
  * its exit code. */
 #include "cli.h"
-#include "../core/plat.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,9 @@
  * CSV output quotes and guards formulas, JSON output is escaped by cJSON and made safe by
  * text_json_safe. It decides no colours or widths by itself. */
 #include "table.h"
-#include "when.h"
-#include "../core/text.h"
+#include "lib/when.h"
+#include "core/carr.h"
+#include "core/text.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -36,41 +37,23 @@ void table_free(struct table *t)
 	free(t->colors);
 	t->cells = NULL;
 	t->colors = NULL;
-	t->ncells = t->cap = 0;
+	t->ncells = t->cap = t->colors_cap = 0;
 }
 
 /* Appends an already allocated cell (taken over, also on error). */
 static int table_push(struct table *t, char *s)
 {
-	char **nc;
-	unsigned char *ncol;
-	size_t cap;
 	int rc = DS_OK;
 
 	if (s == NULL) {
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	if (t->ncells == t->cap) {
-		cap = t->cap ? t->cap * 2 : 64;
-		if (cap > TABLE_MAX_CELLS) {
-			rc = DS_ETOOBIG;
-			goto out;
-		}
-		nc = realloc(t->cells, cap * sizeof(*nc));
-		if (nc == NULL) {
-			rc = DS_ENOMEM;
-			goto out;
-		}
-		t->cells = nc;
-		ncol = realloc(t->colors, cap);
-		if (ncol == NULL) {
-			rc = DS_ENOMEM;
-			goto out;
-		}
-		t->colors = ncol;
-		t->cap = cap;
-	}
+	rc = carr_reserve(&t->cells, &t->cap, t->ncells, sizeof(*t->cells), TABLE_MAX_CELLS);
+	if (rc == DS_OK)
+		rc = carr_reserve(&t->colors, &t->colors_cap, t->ncells, sizeof(*t->colors), TABLE_MAX_CELLS);
+	if (rc != DS_OK)
+		goto out;
 	t->colors[t->ncells] = (unsigned char)t->next_color;
 	t->cells[t->ncells++] = s;
 	s = NULL;
@@ -384,28 +367,3 @@ int table_mode_arg(const char *a, int *mode)
 	return 1;
 }
 
-int table_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t v = 0;
-	int neg = 0;
-
-	if (s == NULL || *s == '\0')
-		return DS_EINVAL;
-	if (*s == '-') {
-		neg = 1;
-		s++;
-	}
-	if (*s == '\0')
-		return DS_EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
-			return DS_EINVAL;
-		v = v * 10 + (*s - '0');
-	}
-	if (neg)
-		v = -v;
-	if (v < min || v > max)
-		return DS_EINVAL;
-	*out = v;
-	return DS_OK;
-}

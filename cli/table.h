@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../core/ds.h"
+#include "core/ds.h"
 
 struct cJSON;
 
@@ -28,7 +28,7 @@ struct table {
 	int mode;                     /* enum table_mode: how time and size cells are written */
 	char **cells;                 /* row-major, ncells of them, owned */
 	unsigned char *colors;
-	size_t ncells, cap;
+	size_t ncells, cap, colors_cap; /* capacities of cells and colors (core/carr.h) */
 	int next_color;
 };
 
@@ -69,8 +69,6 @@ void table_csv_field(FILE *out, const char *s);
 int table_print_json(FILE *out, const struct cJSON *v);
 /* If a is --json or --csv, sets *mode and returns 1; else 0. */
 int table_mode_arg(const char *a, int *mode);
-/* Parses a decimal integer in [min, max]; DS_EINVAL otherwise. */
-int table_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Human size: "512 B", "1.5 KiB", "3.2 GiB". */
 void table_format_size(int64_t bytes, char *dst, size_t n);
 

@@ -1,5 +1,6 @@
 /* cursor.c - the text cursor. See cursor.h. Parsing only; it never allocates except span_dup. */
 #include "cursor.h"
+#include "ds.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -242,4 +243,34 @@ char *span_dup(struct span s)
 		p[s.n] = '\0';
 	}
 	return p;
+}
+
+int cursor_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	int64_t r;
+	int neg, d, rc = DS_EINVAL;
+
+	if (s == NULL)
+		goto out;
+	neg = *s == '-';
+	s += neg;
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	if (*s == '\0')
+		goto out;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			goto out;
+		d = *s - '0';
+		if (v > (lim - (uint64_t)d) / 10)
+			goto out;
+		v = v * 10 + (uint64_t)d;
+	}
+	r = !neg ? (int64_t)v : v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	if (r < min || r > max)
+		goto out;
+	*out = r;
+	rc = DS_OK;
+out:
+	return rc;
 }

@@ -38,6 +38,10 @@ int cursor_lit_ci(struct cursor *c, const char *lit);
 int cursor_hex(struct cursor *c, uint64_t *v, size_t *ndigits);
 /* Parses a decimal number, allowing ',' group separators; fails on overflow. */
 int cursor_dec(struct cursor *c, uint64_t *v);
+/* The one parser of a whole NUL-terminated string as a decimal integer (command-line values, numbers
+ * kept as text in the database): an optional '-', then digits, nothing before or after. DS_OK with *out
+ * set; DS_EINVAL (NULL, empty, any other byte, overflow, or outside [min, max]: *out unchanged). */
+int cursor_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Takes everything up to (not including) byte ch; fails if ch does not occur. */
 int cursor_until(struct cursor *c, char ch, struct span *s);
 

@@ -144,7 +144,7 @@ int plat_rmdir(const char *path);
 /* Sets a file's or folder's permission bits (POSIX mode, e.g. 01733); a no-op DS_OK on Windows. */
 int plat_chmod(const char *path, int mode);
 
-/* Mail helpers (service/mail.c). Fills *out with the local broken-down time of t (seconds since
+/* Mail helpers (lib/mail.c). Fills *out with the local broken-down time of t (seconds since
  * the Unix epoch) and *utc_offset_s with the local zone's offset east of UTC in seconds at that time.
  * DS_EINVAL if t cannot be represented. */
 struct tm;

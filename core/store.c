@@ -5,8 +5,10 @@
 #include "store.h"
 #include "plat.h"
 #include "schema.h"
+#include "store_fleet.h"
+#include "store_int.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include <inttypes.h>
@@ -26,7 +28,7 @@ enum {
 	Q_NEXT_DUE, Q_QUEUE_COUNTS, Q_REQUEUE, Q_REQUEUE_FAILED,
 	Q_DUMP_BASE, Q_BUCKET_UPSERT, Q_LINK_INSERT, Q_LINK_DELETE, Q_BUCKET_INC, Q_BUCKET_DEC,
 	Q_BAPP_INC, Q_BAPP_DEC, Q_BAPP_PRUNE, Q_LINK_OF_KIND, Q_TRIAGE_UPDATE,
-	Q_ANALYSIS_DELETE, Q_ANALYSIS_INSERT, Q_CONTEXT_INSERT, Q_ROOT_INSERT, Q_ANALYSIS_DUMP_UPDATE,
+	Q_ANALYSIS_DELETE, Q_ANALYSIS_INSERT, Q_CONTEXT_INSERT, Q_ROOT_INSERT, Q_ANALYSIS_DUMP_UPDATE, Q_DUMP_CRASH_BUCKET,
 	Q_RETENTION, Q_MARK_DELETED, Q_IDENTITY_SET,
 	Q_OUTBOX_BY_KEY, Q_OUTBOX_INSERT, Q_OUTBOX_DUE, Q_OUTBOX_MARK_SENDING, Q_OUTBOX_GET, Q_OUTBOX_SENT,
 	Q_OUTBOX_FAILED, Q_OUTBOX_NEXT_DUE,
@@ -139,6 +141,7 @@ static const char *const store_sql[Q_COUNT] = {
 	[Q_ROOT_INSERT] = "INSERT INTO roots (context_id, dump_id, ordinal, kind, culprit, signature, "
 			  "probable_false_root, thread, frame, catalogue_id, chain_text, chain_json, bucket_id) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[Q_DUMP_CRASH_BUCKET] = "UPDATE dumps SET crash_bucket_id = ?2 WHERE id = ?1",
 	[Q_ANALYSIS_DUMP_UPDATE] = "UPDATE dumps SET has_leak = ?2, state = ?3, next_attempt_at = ?4, "
 				   "last_error = ?5, lease_until = NULL, updated_at = ?6 WHERE id = ?1",
 	[Q_RETENTION] =
@@ -280,6 +283,16 @@ int store_analysis_status_parse(const char *name)
 const char *store_path(const struct store *s)
 {
 	return s->path;
+}
+
+struct sqlite3 *store_sqlite(struct store *s)
+{
+	return s->db;
+}
+
+int store_writable(const struct store *s)
+{
+	return s->rw;
 }
 
 int store_schema_version(const struct store *s)
@@ -1532,6 +1545,8 @@ int store_record_triage(struct store *s, int64_t id, const struct store_triage *
 			rc = store_run(s, st, e, "recording the file identity");
 		}
 	}
+	if (rc == DS_OK) /* the fleet's snapshot commits with the rows (store_fleet.c) */
+		rc = store_fleet_enqueue(s, id, now, e);
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);
@@ -1666,6 +1681,28 @@ int store_record_analysis(struct store *s, int64_t dump_id, const struct store_a
 		}
 	}
 
+	if (a->crash_bucket_key != NULL && a->crash_bucket_key[0] != '\0') {
+		/* the analysis names the crash better than triage did (a .NET crash): move the dump there */
+		int64_t bid = 0;
+
+		store_links_free(&old);
+		memset(&old, 0, sizeof(old));
+		rc = store_bucket_upsert(s, "crash", a->crash_bucket_key, a->crash_bucket_title, seen, &bid, e);
+		if (rc == DS_OK)
+			rc = store_links_of_kind(s, dump_id, "crash", &old, e);
+		for (i = 0; rc == DS_OK && i < old.n; i++)
+			if (old.bid[i] != bid || strcmp(old.app[i], app != NULL ? app : "") != 0)
+				rc = store_unlink(s, dump_id, old.bid[i], e);
+		if (rc == DS_OK)
+			rc = store_link(s, dump_id, bid, app != NULL ? app : "", seen, e);
+		if (rc == DS_OK && (rc = store_stmt(s, Q_DUMP_CRASH_BUCKET, &st, e)) == DS_OK) {
+			bi(s, st, 1, dump_id);
+			bi(s, st, 2, bid);
+			rc = store_run(s, st, e, "moving a dump to its crash bucket");
+		}
+		if (rc != DS_OK)
+			goto out;
+	}
 	rc = store_stmt(s, Q_ANALYSIS_DUMP_UPDATE, &st, e);
 	if (rc != DS_OK)
 		goto out;
@@ -1676,6 +1713,8 @@ int store_record_analysis(struct store *s, int64_t dump_id, const struct store_a
 	berr(s, st, 5, error);
 	bi(s, st, 6, plat_now_ms());
 	rc = store_run(s, st, e, "recording an analysis");
+	if (rc == DS_OK) /* the fleet's snapshot commits with the rows (store_fleet.c) */
+		rc = store_fleet_enqueue(s, dump_id, plat_now_ms(), e);
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);

@@ -258,6 +258,9 @@ struct store_analysis {
 	const char *error;
 	const char *exception_type, *exception_message;
 	const char *json;           /* the `analyze --json` object */
+	const char *crash_bucket_key;   /* NULL: keep triage's crash bucket; else move the dump to this one
+					   (a .NET crash: managed exception type and first application frame) */
+	const char *crash_bucket_title;
 	size_t ncontexts;
 	const struct store_context *contexts;
 };

@@ -13,6 +13,10 @@ DEB_PKGS=(
 	hyperfine time wine64-tools chromium
 	# the Windows build and its tests under Wine (make windows, tests/e2e/test_windows_*.sh)
 	gcc-mingw-w64-x86-64-win32 wine wine64 msitools wixl cmake ninja-build tcl
+	# systemd-analyze verify of the unit (tests/e2e/test_systemd_unit.sh)
+	systemd
+	# the fleet (docs/fleet.md): libpq to publish and read, a PostgreSQL 15 server for its tests
+	libpq-dev postgresql-15 postgresql-client-15
 )
 DOTNET_DUMP_VERSION=${DOTNET_DUMP_VERSION:-10.0.*}
 

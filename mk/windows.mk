@@ -26,16 +26,19 @@ WIN_LIBS := -L$(WIN_PREFIX)/lib -lcurl -lsqlite3 -lcjson -luv \
 
 WIN_CORE_SRC := $(filter-out core/plat_posix.c %_posix.c,$(wildcard core/*.c))
 WIN_ANALYZER_SRC := $(filter-out %_posix.c,$(wildcard analyzer/*.c))
+WIN_LIB_SRC := $(filter-out %_posix.c,$(wildcard lib/*.c))
 WIN_SERVICE_SRC := $(filter-out service/main_posix.c service/main_win.c %_posix.c,$(wildcard service/*.c))
 WIN_CLI_SRC := $(filter-out %_posix.c,$(wildcard cli/*.c))
 
 win_obj = $(patsubst %.c,$(WIN_DIR)/obj/%.o,$(1))
 WIN_CORE_OBJ := $(call win_obj,$(WIN_CORE_SRC)) $(WIN_DIR)/obj/gen/schema_embed.o
 WIN_ANALYZER_OBJ := $(call win_obj,$(WIN_ANALYZER_SRC))
+WIN_LIB_OBJ := $(call win_obj,$(WIN_LIB_SRC))
 WIN_SERVICE_OBJ := $(call win_obj,$(WIN_SERVICE_SRC))
 WIN_CLI_OBJ := $(call win_obj,$(WIN_CLI_SRC))
 WIN_LIBCORE := $(WIN_DIR)/libdscore.a
 WIN_LIBANALYZER := $(WIN_DIR)/libdsanalyzer.a
+WIN_LIBDS := $(WIN_DIR)/libdumpscout.a
 WIN_LIBSERVICE := $(WIN_DIR)/libdsservice.a
 WIN_CLI_EXE := $(WIN_DIR)/dumpscout.exe
 WIN_SERVICE_EXE := $(WIN_DIR)/dumpscoutd.exe
@@ -57,22 +60,27 @@ $(WIN_DIR)/obj/%.o: %.c | $(WIN_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
-$(WIN_DIR)/obj/gen/schema_embed.o: $(GEN_SRC) | $(WIN_DEPS_STAMP)
+# Generated sources (the schema, the culprit catalogue) come from the Linux build's $(BUILD)/gen.
+$(WIN_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c | $(WIN_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 
 $(WIN_LIBCORE): $(WIN_CORE_OBJ)
 	@rm -f $@
 	$(WIN_AR) rcs $@ $^
-$(WIN_LIBANALYZER): $(WIN_ANALYZER_OBJ)
+$(WIN_LIBANALYZER): $(WIN_ANALYZER_OBJ) $(WIN_DIR)/obj/gen/culprits_data.o
+	@rm -f $@
+	$(WIN_AR) rcs $@ $^
+$(WIN_LIBDS): $(WIN_LIB_OBJ)
 	@rm -f $@
 	$(WIN_AR) rcs $@ $^
 $(WIN_LIBSERVICE): $(WIN_SERVICE_OBJ)
 	@rm -f $@
 	$(WIN_AR) rcs $@ $^
 
-# Archives, in dependency order: only what a program uses is linked in.
-WIN_LINK_LIBS := $(if $(WIN_SERVICE_SRC),$(WIN_LIBSERVICE)) $(WIN_LIBANALYZER) $(WIN_LIBCORE)
+# Archives, in dependency order: only what a program uses is linked in. The CLI does not link the
+# daemon's archive, as on Linux.
+WIN_LINK_LIBS := $(WIN_LIBDS) $(WIN_LIBANALYZER) $(WIN_LIBCORE)
 
 $(WIN_CLI_EXE): $(WIN_CLI_OBJ) $(WIN_LINK_LIBS)
 	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(WIN_CLI_OBJ) $(WIN_LINK_LIBS) $(WIN_LIBS)
@@ -85,17 +93,14 @@ $(WIN_SERVICE_RES): service/eventlog_win.mc
 	$(WIN_TRIPLE)-windmc -h $(WIN_DIR)/obj/service/mc -r $(WIN_DIR)/obj/service/mc $<
 	$(WIN_TRIPLE)-windres -I $(WIN_DIR)/obj/service/mc $(WIN_DIR)/obj/service/mc/eventlog_win.rc -o $@
 
-# Like the Linux dumpscoutd (mk/service.mk), it mails the CLI's report: cli/report.c and cli/when.c
-# are linked in, after the archives, which are named again for what they use.
-WIN_SERVICE_OBJ_EXTRA := $(call win_obj,cli/report.c cli/when.c)
-$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_SERVICE_OBJ_EXTRA) $(WIN_LINK_LIBS)
-	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LINK_LIBS) \
-		$(WIN_SERVICE_OBJ_EXTRA) $(WIN_LIBANALYZER) $(WIN_LIBCORE) $(WIN_LIBS)
+$(WIN_SERVICE_EXE): $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LIBSERVICE) $(WIN_LINK_LIBS)
+	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $(call win_obj,service/main_win.c) $(WIN_SERVICE_RES) $(WIN_LIBSERVICE) \
+		$(WIN_LINK_LIBS) $(WIN_LIBS)
 
 # Unit tests cross-built for Wine (tests/e2e/test_windows_build.sh runs build/win/tests/test_plat.exe).
-$(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)
+$(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LIBSERVICE) $(WIN_LINK_LIBS)
 	@mkdir -p $(dir $@)
-	$(WIN_CC) $(WIN_CFLAGS) $(WIN_LDFLAGS) -o $@ $< $(WIN_LINK_LIBS) $(WIN_LIBS)
+	$(WIN_CC) $(WIN_CFLAGS) $(WIN_LDFLAGS) -o $@ $< $(WIN_LIBSERVICE) $(WIN_LINK_LIBS) $(WIN_LIBS)
 
 -include $(shell find $(WIN_DIR)/obj -name '*.d' 2>/dev/null)
 
@@ -103,8 +108,10 @@ $(WIN_DIR)/tests/test_%.exe: tests/unit/test_%.c tests/unit/t.h $(WIN_LINK_LIBS)
 WIN_FIX := $(BUILD)/fixtures/windows
 WIN_WINEPREFIX ?= $(WIN_DIR)/wineprefix
 
+# ...and real Windows .NET heap dumps: the win-x64 self-contained plugin host crashed under Wine, createdump
+# writing them (tests/fixtures/windows/make_dotnet_dumps.sh; cached by a hash of the sources).
 .PHONY: fixtures-windows
-fixtures-windows: $(WIN_FIX)/crash.dmp
+fixtures-windows: $(WIN_FIX)/crash.dmp fixtures-windows-dotnet
 
 $(WIN_FIX)/crash.exe: tests/fixtures/windows/crash.c
 	@mkdir -p $(dir $@)
@@ -112,3 +119,12 @@ $(WIN_FIX)/crash.exe: tests/fixtures/windows/crash.c
 
 $(WIN_FIX)/crash.dmp: $(WIN_FIX)/crash.exe tests/fixtures/windows/make_dump.sh
 	WINEPREFIX=$(abspath $(WIN_WINEPREFIX)) bash tests/fixtures/windows/make_dump.sh $(WIN_FIX)/crash.exe $(WIN_FIX)
+
+# `make test` makes the Windows .NET dumps before the tests run (a full dump under Wine takes minutes,
+# longer than a test's time limit allows from scratch); without Wine or the .NET SDK the tests SKIP instead.
+.PHONY: fixtures-windows-dotnet
+fixtures-windows-dotnet:
+	@if command -v wine >/dev/null 2>&1 && command -v dotnet >/dev/null 2>&1; then \
+		WINEPREFIX=$(abspath $(WIN_WINEPREFIX)) bash tests/fixtures/windows/make_dotnet_dumps.sh; \
+	else echo "fixtures-windows-dotnet: no Wine or no .NET SDK: the Windows .NET tests will SKIP"; fi
+test check: fixtures-windows-dotnet

@@ -6,6 +6,6 @@ WIN_MSI := $(WIN_DIR)/dumpscout.msi
 .PHONY: msi
 msi: $(WIN_MSI)
 
-$(WIN_MSI): $(WIN_CLI_EXE) $(WIN_SERVICE_EXE) installer/dumpscout.wxs installer/windows/build_msi.sh \
+$(WIN_MSI): $(WIN_CLI_EXE) $(WIN_SERVICE_EXE) $(WIN_ENGINE_EXE) installer/dumpscout.wxs installer/windows/build_msi.sh \
 		installer/windows/dumpscout.default.json core/ds.h
 	bash installer/windows/build_msi.sh $@

@@ -1,25 +1,29 @@
-/* analysis.c - glue between the queue and the analyzer: engine limits from the config, the analysis JSON
- * the CLI shows, and the classifier's contexts and roots flattened into the store's structs. Everything
- * the store records points into one owner block freed by the queue after recording. */
+/* analysis.c - glue between the queue and the analyzer: the heap engine run with the config's limits and
+ * DAC folders (analyzer/heap_analyze.c), the analysis JSON the CLI shows, the .NET crash bucket, and the
+ * classifier's held contexts and real roots flattened into the store's structs (probable false roots and
+ * live contexts' roots are never recorded, so they never become buckets or alert mails). Everything the
+ * store records points into one owner block freed by the queue after recording. */
 #include "analysis.h"
-#include "../analyzer/crashreport.h"
-#include "../analyzer/sos_analyze.h"
-#include "../core/buf.h"
+#include "analyzer/crashreport.h"
+#include "analyzer/heap_analyze.h"
+#include "analyzer/heap_run.h"
+#include "analyzer/triage.h"
+#include "core/buf.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct analysis_owner {
-	struct sos_analysis a;
+	struct heap_analysis a;
 	char *json;
 	char *engine;
+	char *bucket_key, *bucket_title;
 	struct store_context *contexts;
 	struct store_root *roots;
 	char **texts;        /* chain_text and chain_json strings */
 	size_t ntexts;
-	size_t nroots;
 };
 
 static void analysis_owner_free(void *p)
@@ -29,9 +33,11 @@ static void analysis_owner_free(void *p)
 
 	if (o == NULL)
 		return;
-	sos_analysis_free(&o->a);
+	heap_analysis_free(&o->a);
 	free(o->json);
 	free(o->engine);
+	free(o->bucket_key);
+	free(o->bucket_title);
 	free(o->contexts);
 	free(o->roots);
 	for (i = 0; i < o->ntexts; i++)
@@ -40,27 +46,16 @@ static void analysis_owner_free(void *p)
 	free(o);
 }
 
-static unsigned analysis_ptr_size(const char *triage_json)
-{
-	cJSON *t = triage_json ? cJSON_Parse(triage_json) : NULL;
-	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(t, "arch");
-	unsigned n = 8;
-
-	if (cJSON_IsString(arch) && (strcmp(arch->valuestring, "x86") == 0 || strcmp(arch->valuestring, "arm") == 0))
-		n = 4;
-	cJSON_Delete(t);
-	return n;
-}
-
-static int analysis_store_status(enum sos_status st)
+static int analysis_store_status(enum heap_status st)
 {
 	switch (st) {
-	case SOS_OK: return STORE_AN_OK;
-	case SOS_TIMEOUT: return STORE_AN_TIMEOUT;
-	case SOS_ENGINE_MISSING: return STORE_AN_ENGINE_MISSING;
-	case SOS_NO_DAC: return STORE_AN_NO_DAC;
-	case SOS_UNSUPPORTED_HOST: return STORE_AN_UNSUPPORTED_HOST;
-	case SOS_PARSE_ERROR: return STORE_AN_PARSE_ERROR;
+	case HS_OK:
+	case HS_PARTIAL: return STORE_AN_OK;
+	case HS_TIMEOUT: return STORE_AN_TIMEOUT;
+	case HS_ENGINE_MISSING: return STORE_AN_ENGINE_MISSING;
+	case HS_NO_DAC:
+	case HS_NO_RUNTIME: return STORE_AN_NO_DAC;
+	case HS_BAD_OUTPUT: return STORE_AN_PARSE_ERROR;
 	default: return STORE_AN_FAILED;
 	}
 }
@@ -106,45 +101,75 @@ static int analysis_flatten(struct analysis_owner *o, struct store_analysis *an)
 	for (i = 0; i < r->ncontexts && rc == DS_OK; i++) {
 		const struct classify_context *c = &r->contexts[i];
 		struct store_context *sc = &o->contexts[i];
-		sc->name = c->name;
-		sc->has_loader_allocator = c->loader_allocator != 0;
-		sc->loader_allocator = c->loader_allocator;
+
+		sc->name = c->src->name;
+		sc->has_loader_allocator = c->src->loader_allocator != 0;
+		sc->loader_allocator = c->src->loader_allocator;
 		sc->state = classify_state_name(c->state);
 		sc->roots = &o->roots[k];
-		for (j = 0; j < c->nroots && rc == DS_OK; j++, k++) {
+		/* only what holds an unloaded context is a finding */
+		if (c->state != CS_UNLOADING_HELD)
+			continue;
+		for (j = 0; j < c->nroots && rc == DS_OK; j++) {
 			const struct classify_root *rt = &c->roots[j];
 			struct store_root *sr = &o->roots[k];
-			sr->kind = classify_kind_name(rt->kind);
+
+			if (rt->probable_false_root)
+				continue;
+			sr->kind = rt->kind;
 			sr->culprit = rt->culprit;
 			sr->signature = rt->signature_hex;
-			sr->probable_false_root = rt->probable_false_root;
-			sr->frame = rt->frame;
-			if (rt->thread_id != NULL) {
+			sr->frame = rt->src->frame;
+			if (rt->src->thread.os_id != NULL) {
 				sr->has_thread = 1;
-				sr->thread = strtoull(rt->thread_id, NULL, 16);
+				sr->thread = strtoull(rt->src->thread.os_id, NULL, 16);
 			}
 			sr->catalogue_id = rt->catalogue ? rt->catalogue->id : NULL;
 			rc = analysis_chain_texts(o, rt, sr);
 			sc->nroots++;
+			k++;
 		}
 	}
 	an->ncontexts = r->ncontexts;
 	an->contexts = o->contexts;
-	if (r->has_exception) {
-		an->exception_type = r->exception.type;
-		an->exception_message = r->exception.message;
+	if (o->a.has_facts && o->a.facts.has_exception) {
+		an->exception_type = o->a.facts.exception.type;
+		an->exception_message = o->a.facts.exception.message;
 	}
 	return rc;
+}
+
+/* The folder holding the runtime (libcoreclr) as the dump recorded it, or NULL. */
+static char *analysis_runtime_dir(const struct triage *t)
+{
+	size_t i, n;
+	const char *base;
+	char *d;
+
+	for (i = 0; i < t->nmodules; i++) {
+		base = triage_basename(t->modules[i].path ? t->modules[i].path : "");
+		if (strcmp(base, "libcoreclr.so") != 0 && strcmp(base, "coreclr.dll") != 0 &&
+		    strcmp(base, "libcoreclr.dylib") != 0)
+			continue;
+		n = (size_t)(base - t->modules[i].path);
+		if (n < 2 || (d = malloc(n)) == NULL)
+			return NULL;
+		memcpy(d, t->modules[i].path, n - 1);
+		d[n - 1] = '\0';
+		return d;
+	}
+	return NULL;
 }
 
 void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_out *out)
 {
 	struct analysis_owner *o = calloc(1, sizeof(*o));
-	struct sos_analyze_opts opts;
+	struct heap_opts opts;
 	struct crashreport cr;
+	struct triage t;
 	struct ds_err e = { 0 };
-	char crpath[4096];
-	int have_cr = 0;
+	char crpath[4096], *rtdir = NULL;
+	int have_cr = 0, have_t = 0;
 
 	if (o == NULL) {
 		out->transient = 1;
@@ -153,60 +178,80 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	}
 	out->owner = o;
 	out->owner_free = analysis_owner_free;
-	sos_analyze_opts_default(&opts);
-	o->engine = sos_run_find_engine(in->engine != NULL && in->engine[0] != '\0' ? in->engine : NULL);
+	heap_opts_default(&opts);
+	memset(&t, 0, sizeof(t));
+	/* the runtime's version and folder (for the DAC) and the app's name (for the crash bucket) */
+	have_t = triage_read_file(in->path, &t, &e) == DS_OK;
+	if (have_t) {
+		opts.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
+		opts.runtime_dir = rtdir = analysis_runtime_dir(&t);
+	}
+	o->engine = heap_find_engine(in->engine != NULL && in->engine[0] != '\0' ? in->engine : NULL);
 	opts.engine = o->engine;
-	if (in->cmd_timeout_ms)
-		opts.lim.cmd_timeout_ms = in->cmd_timeout_ms;
+	opts.dac_dirs = in->dac_dirs;
+	opts.ndac_dirs = in->ndac_dirs;
 	if (in->dump_timeout_ms)
-		opts.lim.dump_timeout_ms = in->dump_timeout_ms;
+		opts.timeout_ms = in->dump_timeout_ms;
 	if (in->max_roots)
-		opts.lim.max_roots = in->max_roots;
+		opts.max_roots = in->max_roots;
 	if (in->max_output)
-		opts.lim.max_output = in->max_output;
-	opts.ptr_size = analysis_ptr_size(in->triage_json);
+		opts.max_output = in->max_output;
 	opts.cancel = (const volatile int *)in->cancel;
-	if (sos_analyze_dump(in->path, &opts, &o->a) != DS_OK) {
+	if (heap_analyze_dump(in->path, &opts, &o->a) != DS_OK) {
 		out->transient = 1;
 		snprintf(out->error, sizeof(out->error), "out of memory during the analysis");
-		return;
+		goto out;
 	}
 	snprintf(crpath, sizeof(crpath), "%s.crashreport.json", in->path);
 	memset(&cr, 0, sizeof(cr));
 	have_cr = crashreport_read_file(crpath, &cr, &e) == DS_OK;
-	o->json = sos_analysis_to_json(in->path, in->triage_json, &o->a, have_cr ? &cr : NULL, 0);
-	if (have_cr)
-		crashreport_free(&cr);
-	out->an.engine = "dotnet-dump";
+	if (heap_crash_bucket(have_t && t.process_name ? triage_basename(t.process_name) : NULL,
+		    have_t ? t.app_version : NULL, &o->a, have_cr ? &cr : NULL, &o->bucket_key, &o->bucket_title) != DS_OK) {
+		out->transient = 1;
+		snprintf(out->error, sizeof(out->error), "out of memory during the analysis");
+		goto out;
+	}
+	o->json = heap_analysis_to_json(in->path, in->triage_json, &o->a, have_cr ? &cr : NULL, o->bucket_key, 0, 0);
+	out->an.engine = "dumpscout-heap";
+	out->an.engine_version = o->a.has_facts ? o->a.facts.source : NULL;
 	out->an.status = analysis_store_status(o->a.status);
 	out->an.duration_ms = (int64_t)o->a.duration_ms;
 	out->an.error = o->a.error[0] ? o->a.error : NULL;
 	out->an.json = o->json;
+	out->an.crash_bucket_key = o->bucket_key;
+	out->an.crash_bucket_title = o->bucket_title;
 	if (o->a.classified && analysis_flatten(o, &out->an) != DS_OK) {
 		out->transient = 1;
 		snprintf(out->error, sizeof(out->error), "out of memory recording the analysis");
-		return;
+		goto out;
 	}
 	out->has_analysis = 1;
 	if (o->a.error[0])
 		snprintf(out->error, sizeof(out->error), "%s", o->a.error);
 	switch (o->a.status) {
-	case SOS_OK:
+	case HS_OK:
+	case HS_PARTIAL:
 		out->state = STORE_DONE;
 		break;
-	case SOS_ENGINE_MISSING:
-	case SOS_NO_DAC:
-	case SOS_UNSUPPORTED_HOST:
+	case HS_ENGINE_MISSING:
+	case HS_NO_DAC:
+	case HS_NO_RUNTIME:
+	case HS_NO_HEAP:
 		out->state = STORE_UNSUPPORTED;
 		break;
-	case SOS_TIMEOUT:
+	case HS_TIMEOUT:
 		out->state = STORE_FAILED;
 		out->transient = 1;
 		break;
 	default:
-		/* Stopping mid-analysis is not the dump's fault: try again after the restart. */
+		/* stopping mid-analysis is not the dump's fault: try again after the restart */
 		out->state = STORE_FAILED;
 		out->transient = in->cancel != NULL && atomic_load(in->cancel) != 0;
 		break;
 	}
+out:
+	if (have_cr)
+		crashreport_free(&cr);
+	triage_free(&t);
+	free(rtdir);
 }

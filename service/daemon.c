@@ -2,16 +2,17 @@
  * retention) and signals. Start-up fails loudly and early (folders, database, watches); once running,
  * errors are logged and the loop goes on. It does not parse dumps or decide queue states. */
 #include "daemon.h"
+#include "fleet.h"
 #include "mailer.h"
 #include "queue.h"
-#include "retention.h"
+#include "lib/retention.h"
 #include "watcher.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,12 +29,13 @@ struct daemon {
 	struct queue q;
 	struct watcher *w;
 	struct mailer *mailer;       /* NULL without a "mail" section */
+	struct fleet *fleet;         /* NULL without a "fleet" section */
 	char host[256];
 	uv_timer_t heartbeat, retention, retention_soon, grace;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_async_t stopreq;          /* daemon_request_stop from another thread */
 	int stopping;
-	int queue_idle, mailer_stopped;
+	int queue_idle, mailer_stopped, fleet_stopped;
 	int handles_open;
 	struct plat_lock *lock;      /* DB.lock: one dumpscoutd per database */
 };
@@ -67,6 +69,7 @@ static void daemon_on_triaged(void *ctx)
 	if (!d->stopping)
 		uv_timer_start(&d->retention_soon, daemon_on_retention, DAEMON_RETENTION_DEBOUNCE_MS, 0);
 	mailer_on_recorded(d->mailer);
+	fleet_on_recorded(d->fleet);
 }
 
 /* An analysis was recorded: it may have brought a new root signature. */
@@ -75,6 +78,7 @@ static void daemon_on_analyzed(void *ctx)
 	struct daemon *d = ctx;
 
 	mailer_on_recorded(d->mailer);
+	fleet_on_recorded(d->fleet);
 }
 
 static void daemon_on_heartbeat(uv_timer_t *t)
@@ -119,7 +123,7 @@ static void daemon_close_handle(struct daemon *d, uv_handle_t *h)
  * handles so uv_run returns. */
 static void daemon_finish(struct daemon *d)
 {
-	if (!d->queue_idle || (d->mailer != NULL && !d->mailer_stopped))
+	if (!d->queue_idle || (d->mailer != NULL && !d->mailer_stopped) || (d->fleet != NULL && !d->fleet_stopped))
 		return;
 	uv_timer_stop(&d->grace);
 	daemon_close_handle(d, (uv_handle_t *)&d->grace);
@@ -146,12 +150,29 @@ static void daemon_on_mailer_stopped(void *ctx)
 	daemon_finish(d);
 }
 
+static void daemon_on_fleet_stopped(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->fleet_stopped = 1;
+	daemon_finish(d);
+}
+
+/* The fleet's digest sender queued mail: deliver it now. */
+static void daemon_on_fleet_mail(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	mailer_poke(d->mailer);
+}
+
 static void daemon_on_grace(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	log_warn("daemon", "%d job(s)%s still running after %d ms: leaving them to the next start",
+	log_warn("daemon", "%d job(s)%s%s still running after %d ms: leaving them to the next start",
 		 queue_inflight(&d->q), mailer_busy(d->mailer) ? " and a mail delivery round" : "",
+		 fleet_busy(d->fleet) ? " and a fleet publishing round" : "",
 		 DAEMON_STOP_GRACE_MS);
 	uv_stop(d->loop);
 }
@@ -180,6 +201,7 @@ static void daemon_stop(struct daemon *d, const char *why)
 	uv_unref((uv_handle_t *)&d->sigint);
 	uv_timer_start(&d->grace, daemon_on_grace, DAEMON_STOP_GRACE_MS, 0);
 	mailer_stop(d->mailer, daemon_on_mailer_stopped, d); /* calls back once its round in flight ends */
+	fleet_stop(d->fleet, daemon_on_fleet_stopped, d);    /* the same for a publishing round */
 	queue_stop(&d->q); /* calls daemon_on_idle, now or when the last job ends */
 }
 
@@ -456,6 +478,13 @@ int daemon_run(const struct config *cfg)
 		log_error("daemon", "mail: %s", e.msg);
 		goto stop;
 	}
+	/* the fleet publisher: without a "fleet" section it only switches the outbox off */
+	rc = fleet_start(&loop, d.st, cfg, d.host, &d.fleet, &e);
+	if (rc != DS_OK) {
+		log_error("daemon", "fleet: %s", e.msg);
+		goto stop;
+	}
+	fleet_set_mail_hook(d.fleet, daemon_on_fleet_mail, &d);
 	uv_timer_start(&d.heartbeat, daemon_on_heartbeat, (uint64_t)cfg->heartbeat_s * 1000,
 		       (uint64_t)cfg->heartbeat_s * 1000);
 	uv_timer_start(&d.retention, daemon_on_retention, 1000, (uint64_t)cfg->retention_interval_s * 1000);
@@ -467,7 +496,7 @@ stop:
 	if (code != DS_EXIT_OK)
 		daemon_stop(&d, "start-up failed");
 	uv_run(&loop, UV_RUN_DEFAULT);
-	if (d.handles_open == 0 && queue_inflight(&d.q) == 0 && !mailer_busy(d.mailer)) {
+	if (d.handles_open == 0 && queue_inflight(&d.q) == 0 && !mailer_busy(d.mailer) && !fleet_busy(d.fleet)) {
 		/* a clean stop: every handle is closed, so the loop can be closed too */
 		uv_run(&loop, UV_RUN_NOWAIT);
 		if (uv_loop_close(&loop) != 0)
@@ -482,6 +511,7 @@ stop:
 out:
 	(void)loop_ok;
 	mailer_free(d.mailer);
+	fleet_free(d.fleet);
 	store_close(d.st);
 	plat_lock_release(d.lock);
 	return code;

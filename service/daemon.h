@@ -5,7 +5,7 @@
 #ifndef DS_DAEMON_H
 #define DS_DAEMON_H
 
-#include "config.h"
+#include "lib/config.h"
 
 /* How long a stop waits for work in flight before leaving it to the next start. */
 #define DAEMON_STOP_GRACE_MS 10000

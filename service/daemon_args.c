@@ -2,7 +2,7 @@
  * starts no loop and no service. */
 #include "daemon_args.h"
 #include "mailcmd.h"
-#include "../core/ds.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>

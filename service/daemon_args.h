@@ -5,7 +5,7 @@
 #ifndef DS_DAEMON_ARGS_H
 #define DS_DAEMON_ARGS_H
 
-#include "../core/log.h"
+#include "core/log.h"
 
 struct daemon_args {
 	const char *config;   /* --config FILE, or NULL */

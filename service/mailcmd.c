@@ -2,12 +2,13 @@
  * (`dumpscout mail test` and `dumpscout report --send` start `dumpscoutd --mail-test` / `--send-outbox`),
  * so the CLI itself never loads libcurl. Output and exit codes are those of the CLI commands. */
 #include "mailcmd.h"
-#include "config.h"
-#include "mail.h"
-#include "mime.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "lib/config.h"
+#include "smtp.h"
+#include "lib/mail.h"
+#include "lib/mime.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +22,7 @@ int mailcmd_test(const char *cfgpath)
 	struct mime_message mm;
 	struct ds_err e = { 0 };
 	unsigned char rnd[8];
-	char msgid[400], tok[17], subject[200], text[1200], html[1600], *dir = NULL, *msg = NULL;
+	char msgid[400], tok[17], subject[200], text[1200], html[1600], *msg = NULL;
 	const char *dom;
 	size_t len, i;
 	int rc, exit_code = DS_EXIT_FAIL;
@@ -38,13 +39,7 @@ int mailcmd_test(const char *cfgpath)
 		exit_code = DS_EXIT_BADINPUT;
 		goto out;
 	}
-	dir = config_file_dir(cfg.file != NULL ? cfg.file : cfgpath);
-	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
-	if (rc != DS_OK) {
-		fprintf(stderr, "dumpscout mail: %s: %s\n", cfgpath, e.msg);
-		exit_code = DS_EXIT_BADINPUT;
-		goto out;
-	}
+	mc = cfg.mail;
 	if (plat_random_bytes(rnd, sizeof(rnd)) != DS_OK) {
 		fprintf(stderr, "dumpscout mail: no random source\n");
 		goto out;
@@ -99,8 +94,6 @@ int mailcmd_test(const char *cfgpath)
 	}
 out:
 	free(msg);
-	free(dir);
-	mail_config_free(mc);
 	config_free(&cfg);
 	return exit_code;
 }
@@ -112,7 +105,6 @@ int mailcmd_send_outbox(const char *cfgpath, const char *dbpath)
 	struct mail_pump_stats ps;
 	struct store *st = NULL;
 	struct ds_err e = { 0 };
-	char *dir = NULL;
 	int rc, code = DS_EXIT_BADINPUT, inited = 0;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -121,12 +113,7 @@ int mailcmd_send_outbox(const char *cfgpath, const char *dbpath)
 		fprintf(stderr, "dumpscout report: %s\n", rc != DS_OK ? e.msg : "the config has no \"mail\" section");
 		goto out;
 	}
-	dir = config_file_dir(cfg.file != NULL ? cfg.file : cfgpath);
-	rc = mail_config_parse(cfg.mail, dir, &mc, &e);
-	if (rc != DS_OK) {
-		fprintf(stderr, "dumpscout report: %s: %s\n", cfgpath, e.msg);
-		goto out;
-	}
+	mc = cfg.mail;
 	code = DS_EXIT_FAIL;
 	rc = store_open(dbpath != NULL ? dbpath : cfg.db, STORE_READWRITE, &st, &e);
 	if (rc != DS_OK) {
@@ -155,8 +142,6 @@ out:
 	if (inited)
 		mail_global_cleanup();
 	store_close(st);
-	mail_config_free(mc);
 	config_free(&cfg);
-	free(dir);
 	return code;
 }

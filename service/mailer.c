@@ -2,19 +2,21 @@
  * outbox has something due, the digest when the schedule says so, an alert when buckets newer than the
  * last alerted one appear. Decisions and queueing happen on the loop thread with the loop's store;
  * only mail_outbox_pump runs on the pool thread, with a store of its own. It does not build MIME, talk
- * SMTP or render anything itself: the digest is cli/report.c's (the same text and HTML as `dumpscout
- * report`, linked into dumpscoutd by mk/service.mk), the alert alert.c's. */
+ * SMTP or render anything itself: the digest is lib/report.c's (the same text and HTML as `dumpscout
+ * report`), the alert lib/alert.c's. */
 #include "mailer.h"
-#include "alert.h"
-#include "mail.h"
+#include "lib/alert.h"
+#include "smtp.h"
+#include "lib/mail.h"
+#include "fleet.h"
 
-#include "../cli/report.h"
+#include "lib/report.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +29,13 @@ struct mailer {
 	uv_loop_t *loop;
 	struct store *st;             /* the loop's (borrowed) */
 	struct store *pump_st;        /* the delivery thread's (owned) */
-	struct mail_config *mc;       /* owned; read by both threads, auth_block is atomic */
+	struct mail_config *mc;       /* the config's (not owned); read by both threads, auth_block is atomic */
 	const char *host;
 	uv_timer_t tick, pump_timer, alert_timer;
 	uv_work_t pump_req;
 	int pumping, pump_again, stopping, handles_open, curl_ok;
 	int alert_pending;            /* something was recorded since the last look for new buckets */
+	int fleet_mode;               /* fleet.digest: digests and alerts are the fleet sender's (fleet_digest.c) */
 	int64_t alerted;              /* highest bucket id an alert covered (MAILER_KV_ALERTED) */
 	/* pool thread -> loop thread */
 	int pump_rc;
@@ -128,31 +131,6 @@ static void mailer_pump(struct mailer *m)
 }
 
 /* ---- alerts ---- */
-
-static int mailer_kv_int(struct store *st, const char *key, int64_t *v, int *found, struct ds_err *e)
-{
-	char *s = NULL;
-	int rc = store_kv_get(st, key, &s, e);
-
-	*v = 0;
-	*found = 0;
-	if (rc == DS_ENOENT)
-		return DS_OK;
-	if (rc == DS_OK) {
-		*v = strtoll(s, NULL, 10);
-		*found = 1;
-	}
-	free(s);
-	return rc;
-}
-
-static int mailer_kv_set_int(struct store *st, const char *key, int64_t v, struct ds_err *e)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%" PRId64, v);
-	return store_kv_set(st, key, s, plat_now_ms(), e);
-}
 
 static int64_t mailer_bucket_id(const cJSON *b)
 {
@@ -256,7 +234,7 @@ static void mailer_check_alerts(struct mailer *m)
 		goto out;
 	rc = mail_alert_enqueue(m->st, m->mc, first, dm.subject, dm.text, dm.text_len, dm.html, dm.html_len, now, &id, &e);
 	if (rc == DS_OK)
-		rc = mailer_kv_set_int(m->st, MAILER_KV_ALERTED, max_id, &e);
+		rc = mail_state_set(m->st, MAILER_KV_ALERTED, max_id, plat_now_ms(), &e);
 	if (rc == DS_OK)
 		rc = store_tx_commit(m->st, &e);
 	else
@@ -278,9 +256,15 @@ static void mailer_on_alert_timer(uv_timer_t *t)
 	mailer_check_alerts(t->data);
 }
 
+void mailer_poke(struct mailer *m)
+{
+	if (m != NULL)
+		mailer_pump(m);
+}
+
 void mailer_on_recorded(struct mailer *m)
 {
-	if (m == NULL || m->stopping || !m->mc->alert_on_new_bucket)
+	if (m == NULL || m->stopping || !m->mc->alert_on_new_bucket || m->fleet_mode)
 		return;
 	/* a throttle, not a debounce: a steady stream of dumps still gets its alert within a second */
 	if (!uv_is_active((uv_handle_t *)&m->alert_timer))
@@ -335,6 +319,10 @@ static void mailer_on_tick(uv_timer_t *t)
 {
 	struct mailer *m = t->data;
 
+	if (m->fleet_mode) { /* only deliver: the fleet's sender queues into this outbox */
+		mailer_pump(m);
+		return;
+	}
 	mailer_check_digest(m);
 	if (m->alert_pending && !uv_is_active((uv_handle_t *)&m->alert_timer))
 		mailer_check_alerts(m);
@@ -346,7 +334,6 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 		 struct mailer **out, struct ds_err *e)
 {
 	struct mailer *m = NULL;
-	char *base = NULL;
 	cJSON *fresh = NULL;
 	int64_t max_id;
 	int rc = DS_OK, found;
@@ -362,10 +349,8 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m->loop = loop;
 	m->st = st;
 	m->host = host;
-	base = config_file_dir(cfg->file);
-	rc = mail_config_parse(cfg->mail, base, &m->mc, e);
-	if (rc != DS_OK)
-		goto out;
+	m->mc = cfg->mail;
+	m->fleet_mode = fleet_digest_enabled(cfg);
 	if (mail_global_init() != DS_OK) {
 		rc = ds_err_setn(e, DS_EIO, "cannot initialise libcurl for mail delivery");
 		goto out;
@@ -376,11 +361,11 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 		goto out;
 	/* Alerts cover buckets that appear from now on: at the first start with mail, the buckets
 	 * already in the database are the digest's business, not an alert's. */
-	rc = mailer_kv_int(st, MAILER_KV_ALERTED, &m->alerted, &found, e);
+	rc = mail_state_get(st, MAILER_KV_ALERTED, &m->alerted, &found, e);
 	if (rc == DS_OK && !found) {
 		rc = mailer_buckets_after(st, INT64_MAX, &fresh, &max_id, e);
 		if (rc == DS_OK)
-			rc = mailer_kv_set_int(st, MAILER_KV_ALERTED, max_id, e);
+			rc = mail_state_set(st, MAILER_KV_ALERTED, max_id, plat_now_ms(), e);
 		m->alerted = max_id;
 	}
 	if (rc != DS_OK)
@@ -402,7 +387,6 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m = NULL;
 out:
 	cJSON_Delete(fresh);
-	free(base);
 	mailer_free(m);
 	return rc;
 }
@@ -441,7 +425,6 @@ void mailer_free(struct mailer *m)
 	if (m->pumping) /* the pool thread still uses them; the process is exiting */
 		return;
 	store_close(m->pump_st);
-	mail_config_free(m->mc);
 	if (m->curl_ok)
 		mail_global_cleanup();
 	free(m);

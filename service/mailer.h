@@ -8,8 +8,8 @@
 
 #include <uv.h>
 
-#include "../core/ds.h"
-#include "config.h"
+#include "core/ds.h"
+#include "lib/config.h"
 
 struct store;
 struct mailer;
@@ -23,20 +23,24 @@ struct mailer;
 /* The service_kv key holding the highest bucket id already covered by an alert. */
 #define MAILER_KV_ALERTED "mail.alerted_bucket_id"
 
-/* Starts the mailer when cfg->mail is set (*out NULL and DS_OK when it is not): parses the section
- * (relative paths from the config file's folder), calls mail_global_init, opens its own connection to
+/* Starts the mailer when cfg->mail is set (*out NULL and DS_OK when it is not): uses the section the
+ * config parsed (cfg must outlive the mailer), calls mail_global_init, opens its own connection to
  * cfg->db for the delivery thread, records where alerts start (the newest bucket at first start) and
  * starts its timers; a first delivery round runs at once (the outbox the last run left, after the
  * queue's start-up recovery put 'sending' rows back). host names this machine in mail (borrowed for
  * the mailer's life). st is the loop thread's store (borrowed). *out is owned by the caller
- * (mailer_free after the loop has stopped). DS_EINVAL (bad section: e->msg names the key), the store's
- * errors, DS_ENOMEM. Loop thread. */
+ * (mailer_free after the loop has stopped). DS_EIO (libcurl), the store's errors, DS_ENOMEM. Loop
+ * thread. */
 int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, const char *host,
 		 struct mailer **out, struct ds_err *e);
 
 /* Something was recorded (a triage or an analysis): new buckets are looked for soon. NULL-safe.
  * Loop thread. */
 void mailer_on_recorded(struct mailer *m);
+
+/* Runs a delivery round now (a message was queued by someone else: the fleet's digest sender).
+ * NULL-safe. Loop thread. */
+void mailer_poke(struct mailer *m);
 
 /* Stops the timers; on_stopped(ctx) is called from the loop once the handles are closed and no
  * delivery round is running (the round in flight finishes: at most mail.timeout_s). NULL-safe (then

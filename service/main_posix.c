@@ -1,13 +1,13 @@
 /* main_posix.c - the dumpscoutd program on Linux and other POSIX systems: options, configuration,
  * logging set-up, then the daemon's loop in the foreground (systemd supervises it; no forking, no pid
  * file). The service itself is in daemon.c. */
-#include "config.h"
+#include "lib/config.h"
 #include "daemon.h"
 #include "daemon_args.h"
 
-#include "../core/ds.h"
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/ds.h"
+#include "core/log.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

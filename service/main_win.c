@@ -3,15 +3,15 @@
  * STOP_PENDING checkpoints, then STOPPED), or, with --console, the same service in a console for
  * debugging. Sets up what is Windows-specific - %ProgramData%\dumpscout, its folders' ACLs, the rotating
  * log file, the Event Log, WER LocalDumps - and then runs daemon.c's loop, which does the work. */
-#include "config.h"
+#include "lib/config.h"
 #include "daemon.h"
 #include "daemon_args.h"
-#include "svcctl.h"
-#include "wer.h"
+#include "lib/svcctl.h"
+#include "lib/wer.h"
 
-#include "../core/ds.h"
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/ds.h"
+#include "core/log.h"
+#include "core/plat.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

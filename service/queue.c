@@ -4,10 +4,10 @@
 #include "queue.h"
 #include "watcher.h"
 
-#include "../core/log.h"
-#include "../core/plat.h"
+#include "core/log.h"
+#include "core/plat.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,13 +321,13 @@ static void queue_triage_done(uv_work_t *req, int status)
 				 (unsigned long long)(j->w.duration_ns / 1000000),
 				 j->w.t.process_name ? j->w.t.process_name : "?", (unsigned long long)j->w.t.pid,
 				 j->w.t.exc.name[0] ? j->w.t.exc.name : "", dup ? " (same content as dump " : "",
-				 dup ? "earlier)" : "", v.state == STORE_TRIAGED ? "; waits for SOS analysis" : "");
+				 dup ? "earlier)" : "", v.state == STORE_TRIAGED ? "; waits for heap analysis" : "");
 			if (j->w.defer_hash)
 				hashing = queue_start_hash(q, j, v.state);
 			if (v.state == STORE_TRIAGED && q->analyze == NULL && !q->waiting_logged) {
 				q->waiting_logged = 1;
-				log_info("queue", "SOS analysis is not built into this dumpscoutd yet: .NET dumps with a "
-						  "heap stay 'triaged' until it is");
+				log_info("queue", "this queue triages only (it was given no analysis function): .NET "
+						  "dumps with a heap stay 'triaged'");
 			}
 		}
 	} else {
@@ -524,6 +524,8 @@ static int queue_start_analysis(struct queue *q)
 	j->in.path = j->path;
 	j->in.file_id = j->file_id;
 	j->in.engine = q->cfg->engine;
+	j->in.dac_dirs = (const char *const *)q->cfg->dac_dirs;
+	j->in.ndac_dirs = q->cfg->ndac_dirs;
 	j->in.cmd_timeout_ms = q->cfg->command_timeout_s * 1000u;
 	j->in.dump_timeout_ms = q->cfg->dump_timeout_s * 1000u;
 	j->in.max_roots = q->cfg->max_roots;

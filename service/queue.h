@@ -11,8 +11,8 @@
 
 #include <uv.h>
 
-#include "../core/store.h"
-#include "config.h"
+#include "core/store.h"
+#include "lib/config.h"
 #include "worker.h"
 
 struct watcher_ready;
@@ -46,7 +46,7 @@ struct queue {
 	int triage_inflight, triage_max;
 	int analysis_inflight;
 	int stopping, closed;
-	int waiting_logged;            /* "waiting for SOS analysis" said once */
+	int waiting_logged;            /* "this queue triages only" said once */
 	atomic_int cancel;             /* tells running analyses to give up (shutdown) */
 	void (*on_triaged)(void *ctx); /* after each triage recorded (retention runs from here) */
 	void (*on_idle)(void *ctx);    /* stopping and nothing in flight any more */

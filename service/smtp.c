@@ -2,12 +2,13 @@
  * and the outbox pump that hands due messages to it. The only file that includes curl.h, so programs
  * that only configure, compose or queue mail (the CLI) do not load libcurl and its dependencies.
  * Configuration, composing, queueing and scheduling are mail.c's. */
-#include "mail.h"
-#include "mime.h"
-#include "../core/buf.h"
-#include "../core/log.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "smtp.h"
+#include "lib/mail.h"
+#include "lib/mime.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>

@@ -4,7 +4,7 @@
  * they are judged complete; then opened once to prove they can be. Not the queue: it only reports. */
 #include "watcher.h"
 
-#include "../core/log.h"
+#include "core/log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 
 #include <uv.h>
 
-#include "../core/ds.h"
-#include "../core/plat.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 struct watcher;
 

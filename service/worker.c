@@ -4,9 +4,9 @@
 #include "worker.h"
 #include "analysis.h"
 
-#include "../core/plat.h"
-#include "../analyzer/dsrc.h"
-#include "../core/sha256.h"
+#include "core/plat.h"
+#include "analyzer/dsrc.h"
+#include "core/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../analyzer/triage.h"
-#include "../core/ds.h"
-#include "../core/plat.h"
-#include "../core/store.h"
+#include "analyzer/triage.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 /* ---- triage ---- */
 
@@ -63,7 +63,9 @@ void worker_triage_to_store(const struct triage *t, const char *json, struct sto
 struct worker_analysis_in {
 	int64_t id;
 	const char *path;
-	const char *engine;          /* configured engine path, "" = find it */
+	const char *engine;          /* configured heap engine path, "" = find it */
+	const char *const *dac_dirs; /* analysis.dac_dirs */
+	size_t ndac_dirs;
 	uint32_t cmd_timeout_ms, dump_timeout_ms, max_roots;
 	size_t max_output;
 	const char *triage_json;     /* NULL when unknown */

@@ -2,7 +2,7 @@
 # same "PASS name" / "FAIL name: why" / "SKIP name: why" lines the C tests print, for tests/run.sh.
 # Tests run from the project root; BUILD names the build folder (default build).
 BUILD=${BUILD:-build}
-CORPUS=${CORPUS:-../shared/corpus}
+CORPUS=${CORPUS:-tests/corpus}
 DS=${DS:-$BUILD/dumpscout}
 DSD=${DSD:-$BUILD/dumpscoutd}
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_service.sh - the real dumpscoutd on a temporary folder with real dumps from the shared corpus:
+# test_service.sh - the real dumpscoutd on a temporary folder with real dumps from tests/corpus:
 # triage with the right pids (SOURCES.md), junk and corrupt files failed with a message, a file written
 # slowly taken only once complete, a symlink ignored, a name with spaces and quotes handled, the
 # heartbeat written, a burst of 2,000 files all recorded across a kill -9 and restart without duplicate

@@ -8,6 +8,7 @@
 # `msiexec /x` removing the service and putting LocalDumps back exactly as it was before the install
 # (values that were there, with their types, and one that was absent). SKIPs without wine, mingw-w64
 # or wixl. About a minute with a cached build and prefix.
+# .NET dumps through the installed service: test_windows_service_dotnet.sh.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
 
@@ -31,7 +32,7 @@ tmp=$SCRATCH
 t0=$(date +%s)
 
 # ---- build ----------------------------------------------------------------------------------------
-if make -j2 windows msi build/fixtures/windows/crash.exe >"$tmp/make.log" 2>&1 && [ -f "$MSI" ]; then
+if make -j2 windows windows-engine msi build/fixtures/windows/crash.exe >"$tmp/make.log" 2>&1 && [ -f "$MSI" ]; then
 	pass windows_service_build
 else
 	fail windows_service_build "$(grep -E 'error|undefined reference|\*\*\*|build_msi' "$tmp/make.log" | sort -u | head -n 15)"
@@ -49,33 +50,7 @@ fi
 wineserver -p
 trap 'wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
 
-# w CMD...: a Wine command with its output's CRs removed; the exit status is the command's.
-w() {
-	local rc
-	timeout -k 5 120 wine "$@" >"$tmp/w.raw" 2>"$tmp/w.err"
-	rc=$?
-	tr -d '\r' <"$tmp/w.raw"
-	return $rc
-}
-svc_state() {
-	w sc query dumpscout | awk '$1 == "STATE" { print $4; exit }'
-}
-# wait_state STATE SECONDS
-wait_state() {
-	local i
-	for ((i = 0; i < $2 * 4; i++)); do
-		[ "$(svc_state)" = "$1" ] && return 0
-		sleep 0.25
-	done
-	return 1
-}
-# The LocalDumps tree as sorted "key|name|type|data" lines (Wine lists values in no fixed order).
-ld_snapshot() {
-	w reg query "$LD" /s | awk '
-		/^HKEY_/ { key = $0; next }
-		NF >= 2 && $2 ~ /^REG_/ { name = $1; type = $2; sub(/^[ \t]*[^ \t]+[ \t]+[^ \t]+[ \t]*/, ""); print key "|" name "|" type "|" $0 }
-		/^HKEY_/ || NF == 0 { next }' | sort
-}
+source tests/e2e/windows_lib.sh
 
 # ---- a clean slate, then the "before" state the uninstall must restore ---------------------------
 if w reg query "$SVCKEY" >/dev/null 2>&1; then

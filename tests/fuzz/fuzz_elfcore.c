@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../analyzer/dsrc.h"
-#include "../../analyzer/elfcore.h"
-#include "../../analyzer/triage.h"
+#include "analyzer/dsrc.h"
+#include "analyzer/elfcore.h"
+#include "analyzer/triage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../analyzer/dsrc.h"
-#include "../../analyzer/minidump.h"
-#include "../../analyzer/triage.h"
+#include "analyzer/dsrc.h"
+#include "analyzer/minidump.h"
+#include "analyzer/triage.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* fuzz_sos_parse.c - libFuzzer target for the SOS text path: the whole-transcript pipeline
  * (session split, every sos_parse_* parser, the classifier, the JSON rendering) over arbitrary bytes.
  * Any crash, leak or sanitizer report is a bug; errors (DS_EPARSE, DS_ETOOBIG) are fine. */
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>
 

@@ -3,7 +3,7 @@
  * the fixed-size and stream forms agree with the buffer form, and text_json_safe of any printed JSON
  * string is valid UTF-8 that parses back to the same string (bad bytes as U+FFFD). A failed invariant
  * aborts, which libFuzzer reports as a crash. */
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/ds.h"
-#include "../../core/plat.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run_fuzz.sh SECONDS [TARGET...] - builds each libFuzzer target with clang (ASan+UBSan+fuzzer) and
-# runs it for SECONDS, seeded from its replay corpus and the shared dump corpus. New inputs that raise
+# runs it for SECONDS, seeded from its replay corpus and the dump corpus (tests/corpus). New inputs that raise
 # coverage go to build/fuzz/NAME-new/; crashes to tests/fuzz/artifacts/. Add real findings (and the
 # fixed inputs) to tests/fuzz/corpus/NAME/ so CI replays them.
 set -euo pipefail
@@ -12,9 +12,10 @@ if [ "${#targets[@]}" -eq 0 ]; then
 fi
 CLANG=${CLANG:-clang}
 mkdir -p build/fuzz tests/fuzz/artifacts
+make -s build/gen/culprits_data.c   # the culprit catalogue the analyzer embeds (mk/culprits.mk)
 flags="-std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I. -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(pkg-config --cflags libcjson)"
 for t in "${targets[@]}"; do
-	srcs=(tests/fuzz/$t.c core/err.c core/buf.c core/cursor.c core/plat_posix.c core/plat_common.c core/text.c analyzer/*.c)
+	srcs=(tests/fuzz/$t.c core/err.c core/buf.c core/cursor.c core/plat_posix.c core/plat_common.c core/text.c analyzer/*.c build/gen/culprits_data.c)
 	echo "fuzz: building $t"
 	$CLANG $flags -o build/fuzz/$t "${srcs[@]}" $(pkg-config --libs libcjson libuv) -lm
 	mkdir -p "build/fuzz/$t-new" "tests/fuzz/corpus/$t"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # test_cli.sh - golden tests of the dumpscout CLI's database commands on a database filled by the REAL
-# pipeline: dumpscoutd runs on a temporary folder, real dumps from the shared corpus (and the .NET
+# pipeline: dumpscoutd runs on a temporary folder, real dumps from tests/corpus (and the .NET
 # fixture dumps when `make fixtures` made them) are dropped in one at a time (so ids are stable), and
 # once everything is triaged (and analysed, where the service does that) each command's text, JSON and
 # CSV output is normalised (tests/golden/cli_normalize.py: times, temp paths) and compared with
 # tests/golden/cli_expected/. UPDATE=1 rewrites the expected files; review them with git diff: the
-# pids, process names and exception codes in them must match ../shared/corpus/dumps/SOURCES.md.
+# pids, process names and exception codes in them must match tests/corpus/SOURCES.md.
 # Also checks the error paths: missing database, newer schema, a lock past the busy timeout, bad
 # arguments (exit 2), and config check.
 set -u

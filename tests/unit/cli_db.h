@@ -3,8 +3,8 @@
 #ifndef DS_CLI_DB_H
 #define DS_CLI_DB_H
 
-#include "../../core/plat.h"
-#include "../../core/store.h"
+#include "core/plat.h"
+#include "core/store.h"
 
 #include <stdio.h>
 #include <string.h>

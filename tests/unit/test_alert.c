@@ -1,11 +1,11 @@
-/* test_alert.c - the new-bucket alert mail (service/alert.c): the subject names the first bucket (and
+/* test_alert.c - the new-bucket alert mail (lib/alert.c): the subject names the first bucket (and
  * its kind when it is the only one), the text lists each bucket up to ALERT_MAX_LISTED and counts the
  * rest, and every value from a dump is HTML-escaped in the HTML part. */
 #include "t.h"
 
-#include "../../service/alert.h"
+#include "lib/alert.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 TEST(alert_lists_buckets)
 {

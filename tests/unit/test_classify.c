@@ -1,11 +1,37 @@
-/* test_classify.c - unit tests of analyzer/classify.c and analyzer/culprits.c: runtime-type test,
- * signatures free of addresses, culprit and kind rules, context states, catalogue matching and the
- * JSON rendering. Inputs are small SOS-shaped strings parsed by sos_parse.c. */
+/* test_classify.c - unit tests of the transcript path: analyzer/sos_transcript.c (SOS text into the
+ * fact model, forged-record detection), analyzer/classify.c over those facts and analyzer/culprits.c:
+ * runtime-type test, signatures free of addresses, culprit and kind rules, context states, catalogue
+ * matching and the JSON rendering. Inputs are small SOS-shaped strings. The engine-document path has
+ * its own tests (test_engine_json.c). */
 #include "t.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "analyzer/classify.h"
+#include "analyzer/sos_transcript.h"
+
+/* A transcript through the reader and the classifier (facts kept for the result's borrowed strings). */
+struct tx {
+	struct facts f;
+	struct classify_result r;
+};
+
+static int tx_run(const char *text, size_t len, struct tx *t, struct ds_err *e)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = sos_transcript_read(text, len, &t->f, e);
+	if (rc == DS_OK)
+		rc = classify_facts(&t->f, &t->r, e);
+	return rc;
+}
+
+static void tx_free(struct tx *t)
+{
+	classify_result_free(&t->r);
+	facts_free(&t->f);
+}
 
 #define S(lit) (lit), (sizeof(lit) - 1)
 
@@ -53,13 +79,15 @@ TEST(catalogue_builtin_loads)
 	CHECK(cat.n >= 12);
 	for (i = 0; i < cat.n; i++)
 		CHECK(cat.entries[i].advice != NULL && strlen(cat.entries[i].advice) > 40);
-	e = culprits_match(&cat, "static_variable", "MessagePack.MessagePackSerializerOptions.Options", "A", NULL);
+	e = culprits_match(&cat, "static_field", "MessagePack.MessagePackSerializerOptions.Options", "A", NULL, NULL);
 	CHECK(e != NULL && strcmp(e->id, "messagepack-dynamic-assembly") == 0);
-	e = culprits_match(&cat, "static_variable", "Host.Events.Tick", "System.Object[] -> System.EventHandler", "System.EventHandler");
+	e = culprits_match(&cat, "static_field", "Host.Events.Tick", "System.EventHandler", "System.EventHandler", NULL);
 	CHECK(e != NULL && strcmp(e->id, "static-event-handler") == 0);
-	e = culprits_match(&cat, "thread_stack", "P.Run", "A", NULL);
+	e = culprits_match(&cat, "stack", "P.Run", "A", NULL, NULL);
 	CHECK(e != NULL && strcmp(e->id, "running-thread") == 0);
-	e = culprits_match(&cat, "nonsense", NULL, "", NULL);
+	e = culprits_match(&cat, "strong_handle", "P.OnTick", "A", NULL, "timer");
+	CHECK(e != NULL && strcmp(e->id, "timer-callback") == 0);
+	e = culprits_match(&cat, "nonsense", NULL, "", NULL, NULL);
 	CHECK(e != NULL && strcmp(e->id, "unknown") == 0);
 	culprits_free(&cat);
 }
@@ -78,7 +106,7 @@ static const struct classify_root *first_real_root(const struct classify_context
 	size_t i;
 
 	for (i = 0; i < c->nroots; i++)
-		if (!c->roots[i].probable_false_root && !c->roots[i].runtime_handle)
+		if (!c->roots[i].probable_false_root)
 			return &c->roots[i];
 	return NULL;
 }
@@ -109,39 +137,40 @@ static const char sess_b[] =
 
 TEST(transcript_static_signature_stable)
 {
-	struct classify_result a, b;
+	struct tx a, b;
 	const struct classify_root *ra, *rb;
 
-	CHECK_INT(classify_transcript(S(sess_a), &a, NULL), DS_OK);
-	CHECK_INT(classify_transcript(S(sess_b), &b, NULL), DS_OK);
-	CHECK_INT(a.ncontexts, 1);
-	CHECK_INT(b.ncontexts, 1);
-	if (a.ncontexts == 1 && b.ncontexts == 1) {
-		CHECK_U64(a.contexts[0].loader_allocator, 0x7f0000001000ull);
-		CHECK_U64(a.contexts[0].scout, 0x7f0000001070ull);
-		CHECK_INT(a.contexts[0].state, CS_UNLOADING_HELD);
-		CHECK_INT(a.contexts[0].found, 2);
-		CHECK_INT(a.contexts[0].nroots, 2);
-		CHECK_INT(a.leak, 1);
-		ra = first_real_root(&a.contexts[0]);
-		rb = first_real_root(&b.contexts[0]);
+	CHECK_INT(tx_run(S(sess_a), &a, NULL), DS_OK);
+	CHECK_INT(tx_run(S(sess_b), &b, NULL), DS_OK);
+	CHECK_INT(a.r.ncontexts, 1);
+	CHECK_INT(b.r.ncontexts, 1);
+	if (a.r.ncontexts == 1 && b.r.ncontexts == 1) {
+		CHECK_U64(a.f.contexts[0].loader_allocator, 0x7f0000001000ull);
+		CHECK_U64(a.f.contexts[0].scout, 0x7f0000001070ull);
+		CHECK_INT(a.r.contexts[0].state, CS_UNLOADING_HELD);
+		CHECK_INT(a.r.contexts[0].nroots, 2);
+		CHECK_INT(a.r.leak, 1);
+		ra = first_real_root(&a.r.contexts[0]);
+		rb = first_real_root(&b.r.contexts[0]);
 		CHECK(ra != NULL && rb != NULL);
 		if (ra != NULL && rb != NULL) {
-			CHECK_INT(ra->kind, CK_STATIC_VARIABLE);
+			CHECK_STR(ra->kind, "static_field");
 			CHECK_STR(ra->culprit, "Host.Cache.Items");
-			CHECK_INT(ra->nchain, 3); /* scout link cut */
-			CHECK_STR(ra->chain[2], "System.Reflection.LoaderAllocator");
+			CHECK_STR(ra->owner, "static field Host.Cache.Items");
+			CHECK_INT(ra->nchain, 2); /* from the static's value; the scout link cut */
+			CHECK_STR(ra->chain[1], "System.Reflection.LoaderAllocator");
 			CHECK_STR(ra->signature_hex, rb->signature_hex);
 			CHECK_INT(strlen(ra->signature_hex), 16);
 			CHECK_STR(ra->catalogue->id, "static-field-in-host");
 		}
-		CHECK_INT(a.contexts[0].roots[1].kind, CK_WEAK_INTERIOR_HANDLE);
-		CHECK_INT(a.contexts[0].roots[1].probable_false_root, 1);
-		CHECK_INT(a.has_exception, 1);
-		CHECK_STR(a.exception.type, "System.ExecutionEngineException");
+		/* probable false roots sort last */
+		CHECK_STR(a.r.contexts[0].roots[1].kind, "weak_interior_handle");
+		CHECK_INT(a.r.contexts[0].roots[1].probable_false_root, 1);
+		CHECK_INT(a.f.has_exception, 1);
+		CHECK_STR(a.f.exception.type, "System.ExecutionEngineException");
 	}
-	classify_result_free(&a);
-	classify_result_free(&b);
+	tx_free(&a);
+	tx_free(&b);
 }
 
 TEST(states)
@@ -159,26 +188,30 @@ TEST(states)
 				   "    01735d8dc0f0     7ffc3b9b86f8             24 \n\nStatistics:\n          MT Count TotalSize Class Name\n"
 				   "7ffc3b9b86f8     1        24 System.Reflection.LoaderAllocatorScout\nTotal 1 objects, 24 bytes\n"
 				   "> gcroot 1735d8dc0f0\nCaching GC roots, this may take a while.\n\nFound 0 unique roots.\n";
-	struct classify_result r;
+	struct tx t;
+	char *line;
 
-	CHECK_INT(classify_transcript(S(live), &r, NULL), DS_OK);
-	CHECK_INT(r.contexts[0].state, CS_LIVE);
-	CHECK_INT(r.contexts[0].roots[0].runtime_handle, 1);
-	CHECK(r.contexts[0].roots[0].culprit == NULL);
-	CHECK_STR(r.contexts[0].roots[0].catalogue->id, "live-context");
-	CHECK_INT(r.leak, 0);
-	classify_result_free(&r);
-	CHECK_INT(classify_transcript(S(weak_only), &r, NULL), DS_OK);
-	CHECK_INT(r.contexts[0].state, CS_UNLOADING_NO_ROOTS);
-	CHECK_STR(r.contexts[0].roots[0].catalogue->id, "weak-interior-handle");
-	CHECK_INT(r.leak, 0);
-	classify_result_free(&r);
-	CHECK_INT(classify_transcript(S(gone), &r, NULL), DS_OK);
-	CHECK_INT(r.ncontexts, 1);
-	CHECK_U64(r.contexts[0].scout, 0x1735d8dc0f0ull);
-	CHECK_INT(r.contexts[0].state, CS_UNLOADING_NO_ROOTS);
-	CHECK_INT(r.contexts[0].found, 0);
-	classify_result_free(&r);
+	CHECK_INT(tx_run(S(live), &t, NULL), DS_OK);
+	CHECK_INT(t.r.contexts[0].state, CS_LIVE);
+	CHECK_STR(t.r.contexts[0].roots[0].false_reason, "runtime_handle");
+	CHECK_STR(t.r.contexts[0].roots[0].catalogue->id, "live-context");
+	CHECK_INT(t.r.leak, 0);
+	tx_free(&t);
+	/* unloaded and alive with only the runtime's weak handle: never "no leak" */
+	CHECK_INT(tx_run(S(weak_only), &t, NULL), DS_OK);
+	CHECK_INT(t.r.contexts[0].state, CS_UNLOADING_NO_ROOTS);
+	CHECK_STR(t.r.contexts[0].roots[0].catalogue->id, "weak-interior-handle");
+	CHECK_INT(t.r.leak, 1);
+	line = classify_verdict_line(&t.r.contexts[0], NULL);
+	CHECK(line != NULL && strstr(line, "no root path reaches it") != NULL);
+	free(line);
+	tx_free(&t);
+	CHECK_INT(tx_run(S(gone), &t, NULL), DS_OK);
+	CHECK_INT(t.r.ncontexts, 1);
+	CHECK_U64(t.f.contexts[0].scout, 0x1735d8dc0f0ull);
+	CHECK_INT(t.r.contexts[0].state, CS_UNLOADING_NO_ROOTS);
+	CHECK_INT(t.r.contexts[0].nroots, 0);
+	tx_free(&t);
 }
 
 /* plugin objects' gcroots, dumpmt/dumpclass/dumpvc/du naming the holder and the context */
@@ -212,25 +245,27 @@ static const char fixture_like[] =
 
 TEST(transcript_instance_roots_dumpclass_and_name)
 {
-	struct classify_result r;
+	struct tx t;
 	const struct classify_root *rt;
 
-	CHECK_INT(classify_transcript(S(fixture_like), &r, NULL), DS_OK);
-	CHECK_INT(r.ncontexts, 1);
-	if (r.ncontexts == 1) {
-		CHECK_STR(r.contexts[0].name, "plugin-static-field");
-		CHECK_INT(r.contexts[0].state, CS_UNLOADING_HELD);
-		CHECK_INT(r.contexts[0].nroots, 2); /* the (10) root + one merged instance root */
-		rt = first_real_root(&r.contexts[0]);
+	CHECK_INT(tx_run(S(fixture_like), &t, NULL), DS_OK);
+	CHECK_INT(t.r.ncontexts, 1);
+	if (t.r.ncontexts == 1) {
+		CHECK_STR(t.f.contexts[0].name, "plugin-static-field");
+		CHECK_INT(t.r.contexts[0].state, CS_UNLOADING_HELD);
+		CHECK_INT(t.r.contexts[0].nroots, 2); /* the (10) root + one merged instance root */
+		rt = first_real_root(&t.r.contexts[0]);
 		CHECK(rt != NULL);
 		if (rt != NULL) {
-			CHECK_INT(rt->kind, CK_STATIC_VARIABLE);
+			CHECK_STR(rt->kind, "static_field");
 			CHECK_STR(rt->culprit, "Scout.Host.PluginRegistry.LastPlugin");
-			CHECK_STR(rt->sos_label, "System.Runtime.InteropServices.GCHandle.Handle");
-			CHECK_INT(rt->nchain, 2); /* the shorter of the two identical roots */
+			CHECK_STR(rt->src->sos_label, "System.Runtime.InteropServices.GCHandle.Handle");
+			/* the shorter of the two identical roots, plus the type's LoaderAllocator edge */
+			CHECK_INT(rt->nchain, 2);
+			CHECK_STR(rt->chain[1], "System.Reflection.LoaderAllocator");
 		}
 	}
-	classify_result_free(&r);
+	tx_free(&t);
 }
 
 TEST(culprit_rules_thread_and_handle)
@@ -247,32 +282,37 @@ TEST(culprit_rules_thread_and_handle)
 				  "          -> 7f0000001000     System.Reflection.LoaderAllocator \n\n"
 				  "    00007f139dd61400 (pinned handle)\n          -> 7f0000008000     System.Object[] \n"
 				  "          -> 7f0000001000     System.Reflection.LoaderAllocator \n\nFound 3 unique roots.\n";
-	struct classify_result r;
+	struct tx t;
+	const struct classify_context *c;
 
-	CHECK_INT(classify_transcript(S(thr), &r, NULL), DS_OK);
-	CHECK_INT(r.contexts[0].nroots, 3);
-	if (r.contexts[0].nroots == 3) {
-		CHECK_INT(r.contexts[0].roots[0].kind, CK_THREAD_STACK);
-		CHECK_STR(r.contexts[0].roots[0].culprit, "Scout.Plugin.GreeterPlugin.PumpMessages");
-		CHECK_STR(r.contexts[0].roots[0].thread_id, "6702");
-		CHECK_STR(r.contexts[0].roots[0].catalogue->id, "running-thread");
-		CHECK_INT(r.contexts[0].roots[1].kind, CK_STRONG_HANDLE);
-		CHECK_STR(r.contexts[0].roots[1].culprit, "System.Threading.ExecutionContext");
-		CHECK_STR(r.contexts[0].roots[1].catalogue->id, "async-local-execution-context");
-		CHECK_INT(r.contexts[0].roots[2].kind, CK_PINNED_HANDLE);
-		CHECK_STR(r.contexts[0].roots[2].culprit, "pinned handle");
-		CHECK_STR(r.contexts[0].roots[2].catalogue->id, "strong-gc-handle");
+	CHECK_INT(tx_run(S(thr), &t, NULL), DS_OK);
+	c = &t.r.contexts[0];
+	CHECK_INT(c->nroots, 3);
+	if (c->nroots == 3) {
+		/* best first: stack on a plugin frame, the handle through a runtime registry, the plain handle */
+		CHECK_STR(c->roots[0].kind, "stack");
+		CHECK_STR(c->roots[0].culprit, "Scout.Plugin.GreeterPlugin.PumpMessages");
+		CHECK_STR(c->roots[0].src->thread.os_id, "0x6702");
+		CHECK_INT(c->roots[0].runtime_thread, 0);
+		CHECK_STR(c->roots[0].catalogue->id, "running-thread");
+		CHECK_STR(c->roots[1].kind, "strong_handle");
+		CHECK_STR(c->roots[1].culprit, "System.Threading.ExecutionContext");
+		CHECK_STR(c->roots[1].mechanism, "execution_context");
+		CHECK_STR(c->roots[1].catalogue->id, "async-local-execution-context");
+		CHECK_STR(c->roots[2].kind, "pinned_handle");
+		CHECK_STR(c->roots[2].culprit, "pinned handle");
+		CHECK_STR(c->roots[2].catalogue->id, "strong-gc-handle");
 	}
-	classify_result_free(&r);
+	tx_free(&t);
 }
 
 TEST(json_shape)
 {
-	struct classify_result r;
+	struct tx t;
 	cJSON *j, *c, *root;
 
-	CHECK_INT(classify_transcript(S(sess_a), &r, NULL), DS_OK);
-	j = classify_to_json(&r);
+	CHECK_INT(tx_run(S(sess_a), &t, NULL), DS_OK);
+	j = classify_to_json(&t.r, &t.f, 0);
 	CHECK(j != NULL);
 	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(j, "leak")));
 	c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "contexts"), 0);
@@ -280,24 +320,30 @@ TEST(json_shape)
 	CHECK_STR(cJSON_GetObjectItem(c, "state")->valuestring, "unloading_held");
 	CHECK(cJSON_IsNull(cJSON_GetObjectItem(c, "name")));
 	root = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "roots"), 0);
-	CHECK_STR(cJSON_GetObjectItem(root, "kind")->valuestring, "static_variable");
+	CHECK_STR(cJSON_GetObjectItem(root, "kind")->valuestring, "static_field");
 	CHECK_STR(cJSON_GetObjectItem(root, "culprit")->valuestring, "Host.Cache.Items");
-	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(root, "chain")), 3);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(root, "chain")), 2);
 	CHECK(cJSON_GetObjectItem(cJSON_GetObjectItem(root, "catalogue"), "advice") != NULL);
-	CHECK_STR(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "managed_exception"), "hresult")->valuestring, "0x80131506");
+	/* the probable false root is hidden and counted */
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(c, "roots")), 1);
+	CHECK_INT(cJSON_GetObjectItem(c, "hidden_roots")->valueint, 1);
 	cJSON_Delete(j);
-	classify_result_free(&r);
+	j = classify_to_json(&t.r, &t.f, 1);
+	c = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "contexts"), 0);
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(c, "roots")), 2);
+	cJSON_Delete(j);
+	tx_free(&t);
 }
 
 TEST(transcript_errors_carry_line)
 {
 	static const char bad[] = "> exit\n> gcroot 1234\nHandleTable:\n    0000000000001000 (strong handle)\n  -> nothex Foo\n";
-	struct classify_result r;
+	struct tx t;
 	struct ds_err e = { 0 };
 
-	CHECK_INT(classify_transcript(S(bad), &r, &e), DS_EPARSE);
+	CHECK_INT(tx_run(S(bad), &t, &e), DS_EPARSE);
 	CHECK(strstr(e.msg, "line 5") != NULL);
-	classify_result_free(&r);
+	tx_free(&t);
 }
 
 int main(void)

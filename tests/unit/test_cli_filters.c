@@ -6,8 +6,8 @@
 #include "t.h"
 #include "cli_stubs.h"
 #include "cli_db.h"
-#include "../../cli/jget.h"
-#include "../../core/buf.h"
+#include "lib/jget.h"
+#include "core/buf.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

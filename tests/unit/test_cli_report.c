@@ -5,9 +5,9 @@
 #include "t.h"
 #include "cli_stubs.h"
 #include "cli_db.h"
-#include "../../cli/report.h"
-#include "../../cli/jget.h"
-#include "../../core/buf.h"
+#include "lib/report.h"
+#include "lib/jget.h"
+#include "core/buf.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -51,6 +51,20 @@ static int t_fill(void)
 			    "<img src=x onerror=alert(2)>|\033[31m|C", STORE_DONE, now);
 	store_close(s);
 	return rc;
+}
+
+/* The report of the period over the database t_fill made (built once per process: each test runs in a
+ * process of its own, after `model` filled the database). NULL when that failed. */
+static const cJSON *t_report(void)
+{
+	struct store *s = NULL;
+
+	if (rep == NULL && store_open(DB, STORE_READONLY, &s, NULL) == DS_OK) {
+		if (report_build(s, now - 2 * DAY, now, now, &rep, NULL) != DS_OK)
+			rep = NULL;
+		store_close(s);
+	}
+	return rep;
 }
 
 TEST(model)
@@ -98,6 +112,8 @@ TEST(new_bucket_counts)
 	const cJSON *it;
 	int crash_new = 0, root_new = 0;
 
+	CHECK(t_report() != NULL);
+
 	cJSON_ArrayForEach(it, jget_arr(rep, "new_buckets")) {
 		if (strcmp(jget_str(it, "kind"), "crash") == 0)
 			crash_new++;
@@ -113,6 +129,8 @@ TEST(html_is_self_contained_and_escaped)
 {
 	char *html = NULL, *low;
 	size_t len = 0, i;
+
+	CHECK(t_report() != NULL);
 
 	CHECK_INT(report_render_html(rep, &html, &len), DS_OK);
 	if (html == NULL)
@@ -141,6 +159,8 @@ TEST(text_has_no_control_characters)
 	char *text = NULL, *subj;
 	size_t len = 0, i;
 	int bad = 0;
+
+	CHECK(t_report() != NULL);
 
 	CHECK_INT(report_render_text(rep, &text, &len), DS_OK);
 	if (text == NULL)

@@ -3,8 +3,8 @@
  * formatting behind --since/--until. */
 #include "t.h"
 #include "cli_stubs.h"
-#include "../../cli/table.h"
-#include "../../cli/when.h"
+#include "cli/table.h"
+#include "lib/when.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,18 +202,6 @@ TEST(when_format_forms)
 	CHECK_STR(b, "5d");
 }
 
-TEST(int_parsing)
-{
-	int64_t v = 0;
-
-	CHECK_INT(table_parse_int("42", 0, 100, &v), DS_OK);
-	CHECK_INT(v, 42);
-	CHECK_INT(table_parse_int("0", 1, 100, &v), DS_EINVAL);
-	CHECK_INT(table_parse_int("12a", 0, 100, &v), DS_EINVAL);
-	CHECK_INT(table_parse_int("", 0, 100, &v), DS_EINVAL);
-	CHECK_INT(table_parse_int("99999999999999999999999", 0, INT64_MAX, &v), DS_EINVAL);
-}
-
 int main(void)
 {
 	RUN(csv_quoting);
@@ -223,6 +211,5 @@ int main(void)
 	RUN(sizes);
 	RUN(when_parse_forms);
 	RUN(when_format_forms);
-	RUN(int_parsing);
 	return t_total_failed != 0;
 }

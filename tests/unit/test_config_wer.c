@@ -5,9 +5,9 @@
  * (tests/e2e/test_windows_service.sh). */
 #include "t.h"
 
-#include "../../service/config.h"
+#include "lib/config.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 static int load(const char *text, struct config *c, struct ds_err *e)
 {

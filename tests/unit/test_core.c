@@ -1,8 +1,9 @@
-/* test_core.c - the capped buffer, the text cursor and the error helpers. */
+/* test_core.c - the capped buffer, the capped array, the text cursor and the error helpers. */
 #include "t.h"
-#include "../../core/buf.h"
-#include "../../core/cursor.h"
-#include "../../core/ds.h"
+#include "core/buf.h"
+#include "core/carr.h"
+#include "core/cursor.h"
+#include "core/ds.h"
 
 TEST(buf_respects_ceiling)
 {
@@ -124,9 +125,87 @@ TEST(errors_map_to_exit_codes)
 	CHECK(strcmp(ds_strerror(DS_ESCHEMA), "unknown error") != 0);
 }
 
+struct carr_item {
+	int a;
+	double b;
+};
+
+TEST(carr_grows_zeroed_up_to_its_cap)
+{
+	struct carr_item *v = NULL;
+	size_t cap = 0, n, i;
+	int bad = 0;
+
+	for (n = 0; n < 100; n++) {
+		CHECK_INT(carr_reserve(&v, &cap, n, sizeof(*v), 100), DS_OK);
+		if (v[n].a != 0 || v[n].b != 0.0)
+			bad++; /* the new room is zeroed */
+		v[n].a = (int)n + 1;
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(cap, 100); /* doubling stops at the cap: 8, 16, 32, 64, 100 */
+	CHECK_INT(carr_reserve(&v, &cap, 100, sizeof(*v), 100), DS_ETOOBIG);
+	CHECK_INT(cap, 100);
+	for (i = 0; i < 100; i++)
+		if (v[i].a != (int)i + 1)
+			bad++;
+	CHECK_INT(bad, 0); /* growing kept what was there */
+	free(v);
+}
+
+TEST(carr_refuses_past_cap_and_overflow)
+{
+	char *v = NULL;
+	size_t cap = 0;
+
+	CHECK_INT(carr_reserve(&v, &cap, 0, 1, 0), DS_ETOOBIG);
+	CHECK(v == NULL);
+	CHECK_INT(cap, 0);
+	/* elements so large that the byte count overflows: refused before any realloc */
+	CHECK_INT(carr_reserve(&v, &cap, 0, SIZE_MAX / 4, SIZE_MAX), DS_ETOOBIG);
+	CHECK(v == NULL);
+	/* room that is already there needs no allocation */
+	CHECK_INT(carr_reserve(&v, &cap, 3, 1, 8), DS_OK);
+	CHECK_INT(cap, 8);
+	CHECK_INT(carr_reserve(&v, &cap, 7, 1, 8), DS_OK);
+	CHECK_INT(cap, 8);
+	free(v);
+}
+
+TEST(cursor_parse_int_whole_strings_only)
+{
+	int64_t v = 7;
+
+	CHECK_INT(cursor_parse_int("42", 0, 100, &v), DS_OK);
+	CHECK_INT(v, 42);
+	CHECK_INT(cursor_parse_int("-5", -10, 10, &v), DS_OK);
+	CHECK_INT(v, -5);
+	v = 7;
+	CHECK_INT(cursor_parse_int("0", 1, 100, &v), DS_EINVAL); /* below min */
+	CHECK_INT(cursor_parse_int("101", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("12a", 0, 100, &v), DS_EINVAL); /* trailing bytes */
+	CHECK_INT(cursor_parse_int(" 12", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("12\n", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("+12", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("", 0, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("-", -100, 100, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int(NULL, 0, 100, &v), DS_EINVAL);
+	CHECK_INT(v, 7); /* unchanged by every failure */
+	CHECK_INT(cursor_parse_int("9223372036854775807", 0, INT64_MAX, &v), DS_OK);
+	CHECK(v == INT64_MAX);
+	CHECK_INT(cursor_parse_int("9223372036854775808", 0, INT64_MAX, &v), DS_EINVAL); /* overflow */
+	CHECK_INT(cursor_parse_int("-9223372036854775808", INT64_MIN, 0, &v), DS_OK);
+	CHECK(v == INT64_MIN);
+	CHECK_INT(cursor_parse_int("-9223372036854775809", INT64_MIN, 0, &v), DS_EINVAL);
+	CHECK_INT(cursor_parse_int("99999999999999999999999", 0, INT64_MAX, &v), DS_EINVAL);
+}
+
 int main(void)
 {
+	RUN(cursor_parse_int_whole_strings_only);
 	RUN(buf_respects_ceiling);
+	RUN(carr_grows_zeroed_up_to_its_cap);
+	RUN(carr_refuses_past_cap_and_overflow);
 	RUN(buf_printf_grows_and_steal_empties);
 	RUN(cursor_lines_strip_crlf);
 	RUN(cursor_hex_forms);

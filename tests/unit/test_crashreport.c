@@ -1,8 +1,8 @@
 /* test_crashreport.c - the createdump crash report reader, on the real reports the fixtures produce
  * (build/fixtures/dumps/, made by `make fixtures`) and on hostile hand-made inputs. */
 #include "t.h"
-#include "../../analyzer/crashreport.h"
-#include "../../core/plat.h"
+#include "analyzer/crashreport.h"
+#include "core/plat.h"
 
 #define S10 "build/fixtures/dumps/s10-unhandled-exception.dmp.crashreport.json"
 

@@ -1,13 +1,13 @@
-/* test_elfcore.c - the ELF core reader against real cores: the shared corpus (expected values from
+/* test_elfcore.c - the ELF core reader against real cores: the corpus (tests/corpus) (expected values from
  * SOURCES.md, cross-checked against eu-readelf when it is installed), cores made on this machine by
  * `make native-cores` (checked against what the crashing program printed), and cores built in memory
  * here for what the corpus lacks (big endian, extended numbering, 8-byte note alignment, createdump,
  * sparse multi-GiB cores, damaged headers). Damaged variants must never crash the reader. */
 #include "t.h"
-#include "../../analyzer/dsrc.h"
-#include "../../analyzer/elfcore.h"
-#include "../../analyzer/triage.h"
-#include "../../core/plat.h"
+#include "analyzer/dsrc.h"
+#include "analyzer/elfcore.h"
+#include "analyzer/triage.h"
+#include "core/plat.h"
 
 #include <spawn.h>
 #include <sys/types.h>
@@ -85,7 +85,7 @@ static void check_invariants(const struct triage *t)
 	CHECK(t->command_line == NULL || strlen(t->command_line) <= 80);
 }
 
-/* ---- the shared corpus: values from SOURCES.md --------------------------------------------- */
+/* ---- tests/corpus: values from SOURCES.md ----------------------------------------------- */
 
 struct corpus_case {
 	const char *file;

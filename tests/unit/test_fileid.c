@@ -2,8 +2,8 @@
  * a replaced or rewritten file is told apart from the recorded one, and the verified unlink leaves
  * anything but the recorded file alone. POSIX: it makes symlinks and hard links with the OS's calls. */
 #include "t.h"
-#include "../../core/ds.h"
-#include "../../core/plat.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,13 +48,15 @@ static int id_of(const char *path, struct plat_file_id *id)
 	return rc;
 }
 
-TEST(fileid_scratch)
+/* The scratch folder is made in main, before the tests fork: each test runs in a child of its own. */
+static int fileid_scratch(void)
 {
 	unsigned char r[6];
 
-	CHECK_INT(plat_random_bytes(r, sizeof(r)), DS_OK);
+	if (plat_random_bytes(r, sizeof(r)) != DS_OK)
+		return -1;
 	snprintf(dir, sizeof(dir), "build/tests/fileid-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
-	CHECK_INT(plat_mkdirs(dir, 0700), DS_OK);
+	return plat_mkdirs(dir, 0700) == DS_OK ? 0 : -1;
 }
 
 TEST(fileid_symlink_and_hardlink_refused)
@@ -191,7 +193,10 @@ TEST(fileid_cleanup)
 
 int main(void)
 {
-	RUN(fileid_scratch);
+	if (fileid_scratch() != 0) {
+		fprintf(stderr, "test_fileid: cannot make a scratch folder under build/tests\n");
+		return 1;
+	}
 	RUN(fileid_symlink_and_hardlink_refused);
 	RUN(fileid_text_roundtrip);
 	RUN(fileid_verified_open_detects_swap_and_rewrite);

@@ -5,15 +5,16 @@
  *   test_mail enqueue DB CFG SUBJECT TEXTFILE HTMLFILE | pump DB CFG [OFFSET_MS] | recover DB |
  *             send-nomark DB CFG | row DB ID | status DB */
 #include "t.h"
-#include "../../core/buf.h"
-#include "../../core/ds.h"
-#include "../../core/plat.h"
-#include "../../core/store.h"
-#include "../../service/config.h"
-#include "../../service/mail.h"
-#include "../../service/mime.h"
+#include "core/buf.h"
+#include "core/ds.h"
+#include "core/plat.h"
+#include "core/store.h"
+#include "lib/config.h"
+#include "lib/mail.h"
+#include "service/smtp.h"
+#include "lib/mime.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 #include <time.h>
 
 /* ---- independent decoders ---- */
@@ -725,17 +726,14 @@ out:
 static int drive_cfg(const char *path, struct config *cfg, struct mail_config **mc)
 {
 	struct ds_err e = { 0 };
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
 	rc = config_load(path, cfg, &e);
 	if (rc == DS_OK && cfg->mail == NULL)
 		rc = ds_err_setn(&e, DS_EINVAL, "no mail section");
 	if (rc == DS_OK)
-		rc = mail_config_parse(cfg->mail, dir, mc, &e);
+		*mc = cfg->mail; /* the config's */
 	if (rc != DS_OK)
 		fprintf(stderr, "config: %s\n", e.msg);
 	return rc;
@@ -827,7 +825,6 @@ out:
 	free(html);
 	store_mail_clear(&row);
 	store_close(st);
-	mail_config_free(mc);
 	config_free(&cfg);
 	mail_global_cleanup();
 	return rc;

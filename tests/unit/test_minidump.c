@@ -1,14 +1,14 @@
-/* test_minidump.c - the minidump reader against every dump of the shared corpus (expected values from
+/* test_minidump.c - the minidump reader against every dump of the corpus (tests/corpus) (expected values from
  * the gold files beside them and from SOURCES.md), against small synthetic dumps built in memory for
  * the edge cases, and against truncations of good dumps. */
 #include "t.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
-#include "../../analyzer/dsrc.h"
-#include "../../analyzer/minidump.h"
-#include "../../analyzer/triage.h"
-#include "../../core/plat.h"
+#include "analyzer/dsrc.h"
+#include "analyzer/minidump.h"
+#include "analyzer/triage.h"
+#include "core/plat.h"
 #include "mdmp_build.h"
 
 #define MDMP_DIR T_CORPUS "/dumps/mdmp/"

@@ -2,8 +2,8 @@
  * runs it against plat_posix.c, and tests/e2e/test_windows_build.sh cross-compiles it and runs it under
  * Wine against plat_win.c. It works in a fresh folder under build/ and removes it at the end. */
 #include "t.h"
-#include "../../core/ds.h"
-#include "../../core/plat.h"
+#include "core/ds.h"
+#include "core/plat.h"
 
 #include <time.h>
 
@@ -16,13 +16,20 @@ static const char *p(char *out, size_t n, const char *name)
 	return out;
 }
 
-TEST(plat_scratch_folder)
+/* Names the scratch folder every test uses (in main, so each forked test inherits the name). */
+static int t_name_dir(void)
 {
 	unsigned char r[6];
+	int rc = plat_random_bytes(r, sizeof(r));
+
+	snprintf(dir, sizeof(dir), "build/tests/plat-%02x%02x%02x%02x%02x%02x/a/b", r[0], r[1], r[2], r[3], r[4], r[5]);
+	return rc;
+}
+
+TEST(plat_scratch_folder)
+{
 	struct plat_stat st;
 
-	CHECK_INT(plat_random_bytes(r, sizeof(r)), DS_OK);
-	snprintf(dir, sizeof(dir), "build/tests/plat-%02x%02x%02x%02x%02x%02x/a/b", r[0], r[1], r[2], r[3], r[4], r[5]);
 	CHECK_INT(plat_mkdirs(dir, 0700), DS_OK);
 	CHECK_INT(plat_mkdirs(dir, 0700), DS_OK); /* already there: still fine */
 	CHECK_INT(plat_lstat(dir, &st), DS_OK);
@@ -198,7 +205,7 @@ TEST(plat_cleanup)
 
 int main(int argc, char **argv)
 {
-	if (plat_args_utf8(&argc, &argv) != DS_OK || argc < 1)
+	if (plat_args_utf8(&argc, &argv) != DS_OK || argc < 1 || t_name_dir() != DS_OK)
 		return 1;
 	RUN(plat_scratch_folder);
 	RUN(plat_write_read_roundtrip);

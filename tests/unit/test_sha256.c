@@ -1,6 +1,6 @@
 /* test_sha256.c - SHA-256 against the FIPS 180-4 / NIST example vectors, split updates and files. */
 #include "t.h"
-#include "../../core/sha256.h"
+#include "core/sha256.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -259,20 +259,22 @@ TEST(gcroot_wrapped_lines)
 
 TEST(gcroot_clr2_domain_form)
 {
-	static const char txt[] = "DOMAIN(000000000368B3B0):HANDLE(Strong):b812f0:Root:  000000010005c840(System.Runtime.Remoting.ServerIdentity)->\n"
-				  " 000000010002cbe0(System.Runtime.Remoting.Contexts.Context)->\n"
-				  " 00000001c005e8b0(System.Collections.Generic.List`1[[A.B, C]])->\n"
-				  " 00000001c00591f0(Foo.Endpoint)\n"
+	/* The .NET Framework 2.0 SOS form (DOMAIN(...):HANDLE(kind):slot:Root: addr(type)->), written for this
+	 * test from that format. */
+	static const char txt[] = "DOMAIN(0000000002A41F20):HANDLE(Strong):a3e8c0:Root:  0000000100044d10(Plugins.Host.Registry)->\n"
+				  " 0000000100031e58(Plugins.Host.Catalog)->\n"
+				  " 0000000100029a70(System.Collections.Generic.List`1[[A.B, C]])->\n"
+				  " 0000000100029b08(Foo.Endpoint)\n"
 				  "ESP:12f4c8:Root:  01a4e2a0(System.Object[])->\n 01a4e6c8(Foo.Bar)\n";
 	struct sos_gcroot g;
 
 	CHECK_INT(sos_parse_gcroot(S(txt), 1, &g, NULL), DS_OK);
 	CHECK_INT(g.nchains, 2);
 	CHECK_INT(g.chains[0].kind, SOS_ROOT_STRONG);
-	CHECK_STR(g.chains[0].domain, "000000000368B3B0");
-	CHECK_U64(g.chains[0].root_addr, 0xb812f0ull);
+	CHECK_STR(g.chains[0].domain, "0000000002A41F20");
+	CHECK_U64(g.chains[0].root_addr, 0xa3e8c0ull);
 	CHECK_INT(g.chains[0].nlinks, 4);
-	CHECK_STR(g.chains[0].links[0].type, "System.Runtime.Remoting.ServerIdentity");
+	CHECK_STR(g.chains[0].links[0].type, "Plugins.Host.Registry");
 	CHECK_STR(g.chains[0].links[2].type, "System.Collections.Generic.List`1[[A.B, C]]");
 	CHECK_INT(g.chains[1].kind, SOS_ROOT_STACK);
 	CHECK_STR(g.chains[1].slot, "ESP:12f4c8");

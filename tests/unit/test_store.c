@@ -2,11 +2,11 @@
  * errors, the dump queue with claims, leases and crash recovery, triage and analysis buckets counted
  * once, duplicates, retention, the outbox, WAL readers during a write, and the busy timeout. */
 #include "t.h"
-#include "../../core/plat.h"
-#include "../../core/schema.h"
-#include "../../core/store.h"
+#include "core/plat.h"
+#include "core/schema.h"
+#include "core/store.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * controls, and how UTF-8 encodes them (RFC 3629). */
 #include "t.h"
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
 #include "core/text.h"
 

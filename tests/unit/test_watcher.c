@@ -4,8 +4,8 @@
  * a crash report does not complete its dump early; an unchanged folder's rescan is skipped. */
 #include "t.h"
 
-#include "../../core/plat.h"
-#include "../../service/watcher.h"
+#include "core/plat.h"
+#include "service/watcher.h"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,0 +1,434 @@
+/* store_fleet.c - the SQLite side of the fleet: the outbox of dump snapshots (schema/003_fleet_outbox.sql),
+ * written inside store.c's triage and analysis transactions and read in batches by the publisher, the
+ * backlog bound with its resync, and the host id (see store_fleet.h). The snapshot is built by SQLite's
+ * JSON functions from the rows themselves, so what is published is exactly what was committed. It does
+ * not talk to PostgreSQL and decides no retry policy. */
+#include "store_fleet.h"
+#include "store.h"
+#include "store_int.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A random (version 4) UUID in lowercase text, made by SQLite. */
+#define FLEET_UUID_SQL                                                                                       \
+	"lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' " \
+	"|| substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || "            \
+	"hex(randomblob(6)))"
+
+/* JSON text columns are copied as JSON when valid (they are ours, but a damaged value must never make
+ * the local recording fail) and as null otherwise. Subqueries lose SQLite's JSON subtype: json() again. */
+#define FLEET_JSON_COL(c) "CASE WHEN json_valid(" c ") THEN json(" c ") END"
+
+#define FLEET_ROOTS_SQL                                                                                           \
+	"json((SELECT json_group_array(json_object('ordinal', r.ordinal, 'kind', r.kind, 'culprit', r.culprit, "     \
+	"'signature', r.signature, 'probable_false_root', r.probable_false_root, 'thread', r.thread, "              \
+	"'frame', r.frame, 'catalogue_id', r.catalogue_id, 'chain_text', r.chain_text, "                           \
+	"'chain', " FLEET_JSON_COL("r.chain_json") ")) "                                                            \
+	"FROM (SELECT * FROM roots WHERE context_id = c.id ORDER BY ordinal) r))"
+
+#define FLEET_CONTEXTS_SQL                                                                                    \
+	"json((SELECT json_group_array(json_object('ordinal', c.ordinal, 'name', c.name, "                       \
+	"'loader_allocator', c.loader_allocator, 'state', c.state, 'roots', " FLEET_ROOTS_SQL ")) "              \
+	"FROM (SELECT * FROM contexts WHERE analysis_id = a.id ORDER BY ordinal) c))"
+
+#define FLEET_ANALYSIS_SQL                                                                                      \
+	"json((SELECT json_object('engine', a.engine, 'engine_version', a.engine_version, 'status', a.status, "    \
+	"'started_at', a.started_at, 'finished_at', a.finished_at, 'duration_ms', a.duration_ms, "               \
+	"'error', a.error, 'exception_type', a.exception_type, 'exception_message', a.exception_message, "       \
+	"'result', " FLEET_JSON_COL("a.result_json") ", 'contexts', " FLEET_CONTEXTS_SQL ") "                    \
+	"FROM analyses a WHERE a.dump_id = d.id))"
+
+/* The snapshot of dump d (docs/fleet.md lists the fields; the central ingest function reads them). */
+#define FLEET_SNAPSHOT_SQL                                                                                      \
+	"json_object('local_id', d.id, 'path', d.path, 'file_name', d.file_name, 'size', d.size, "               \
+	"'sha256', d.sha256, 'discovered_at', d.discovered_at, 'updated_at', d.updated_at, 'state', d.state, "    \
+	"'attempts', d.attempts, 'last_error', d.last_error, 'duplicate_of', d.duplicate_of, "                    \
+	"'deleted_at', d.deleted_at, 'triaged_at', d.triaged_at, 'app', d.app, 'format', d.format, "               \
+	"'writer', d.writer, 'os', d.os, 'os_version', d.os_version, 'arch', d.arch, 'pid', d.pid, "              \
+	"'process_name', d.process_name, 'app_version', d.app_version, 'command_line', d.command_line, "          \
+	"'dump_time', d.dump_time, 'exception_code', d.exception_code, 'exception_name', d.exception_name, "      \
+	"'exception_address', d.exception_address, 'fault_address', d.fault_address, "                           \
+	"'crashing_thread', d.crashing_thread, 'thread_count', d.thread_count, 'module_count', d.module_count, "  \
+	"'runtime_name', d.runtime_name, 'runtime_version', d.runtime_version, 'has_heap', d.has_heap, "          \
+	"'has_leak', d.has_leak, 'triage', " FLEET_JSON_COL("d.triage_json") ", "                                \
+	"'crash_bucket', json((SELECT json_object('key', b.key, 'title', b.title) FROM buckets b "               \
+	"WHERE b.id = d.crash_bucket_id)), 'analysis', " FLEET_ANALYSIS_SQL ")"
+
+#define FLEET_INSERT_SQL(where)                                                                                \
+	"INSERT INTO fleet_outbox (event_id, dump_id, created_at, payload) SELECT " FLEET_UUID_SQL ", d.id, ?2, " \
+	FLEET_SNAPSHOT_SQL " FROM dumps d, fleet_state f WHERE " where " AND f.enabled = 1"
+
+static const char fleet_sql_enqueue[] =
+	FLEET_INSERT_SQL("d.id = ?1 AND (SELECT count(*) FROM fleet_outbox) < f.max_backlog");
+static const char fleet_sql_overflow[] =
+	"UPDATE fleet_state SET overflow_from = min(coalesce(overflow_from, ?1), ?1), overflowed = overflowed + 1 "
+	"WHERE enabled = 1";
+/* A resync writes dumps in id order from overflow_from, triaged ones only (the others have nothing to
+ * publish yet and get their snapshot when they are recorded). */
+static const char fleet_sql_resync[] =
+	FLEET_INSERT_SQL("d.id BETWEEN ?1 AND ?3 AND d.triaged_at IS NOT NULL");
+
+static int fleet_fail(struct store *s, struct ds_err *e, const char *what)
+{
+	sqlite3 *db = store_sqlite(s);
+	int rc = sqlite3_errcode(db);
+
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return ds_err_setn(e, DS_EBUSY, "database %s is locked by another connection while %s", store_path(s), what);
+	if ((rc & 0xff) == SQLITE_NOMEM)
+		return ds_err_setn(e, DS_ENOMEM, "out of memory while %s (database %s)", what, store_path(s));
+	return ds_err_setn(e, DS_EDB, "database %s: %s while %s", store_path(s), sqlite3_errmsg(db), what);
+}
+
+static int fleet_prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct ds_err *e, const char *what)
+{
+	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return fleet_fail(s, e, what);
+	}
+	return DS_OK;
+}
+
+/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows it changed. */
+static int fleet_run(struct store *s, sqlite3_stmt *st, int64_t *changes, struct ds_err *e, const char *what)
+{
+	int rc = DS_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = fleet_fail(s, e, what);
+	else if (changes != NULL)
+		*changes = sqlite3_changes64(store_sqlite(s));
+	return rc;
+}
+
+/* Runs a statement with a single integer result; *v 0 when no row or NULL. */
+static int fleet_int(struct store *s, const char *sql, int64_t *v, struct ds_err *e, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = fleet_prepare(s, sql, &st, e, what), src;
+
+	*v = 0;
+	if (rc != DS_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (src != SQLITE_DONE)
+		rc = fleet_fail(s, e, what);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_fleet_enqueue(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+	int rc = fleet_prepare(s, fleet_sql_enqueue, &st, e, "writing the fleet outbox");
+
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, dump_id);
+	sqlite3_bind_int64(st, 2, now);
+	rc = fleet_run(s, st, &n, e, "writing the fleet outbox");
+	if (rc != DS_OK || n > 0)
+		goto out;
+	/* nothing written: publishing is off (the update matches no row then), or the backlog is full */
+	sqlite3_finalize(st);
+	rc = fleet_prepare(s, fleet_sql_overflow, &st, e, "writing the fleet outbox");
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, dump_id);
+	rc = fleet_run(s, st, NULL, e, "writing the fleet outbox");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Runs one statement with ?1 and ?2 bound to a and b and, when it has a third parameter, ?3 to t. */
+static int fleet_exec(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, int64_t *changes,
+		      struct ds_err *e, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = fleet_prepare(s, sql, &st, e, what);
+
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_bind_parameter_count(st) >= 3) {
+		if (t != NULL)
+			sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_null(st, 3);
+	}
+	rc = fleet_run(s, st, changes, e, what);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_fleet_configure(struct store *s, int enabled, int64_t max_backlog, struct ds_err *e)
+{
+	if (max_backlog <= 0)
+		return ds_err_setn(e, DS_EINVAL, "fleet: the backlog bound must be positive");
+	return fleet_exec(s, "UPDATE fleet_state SET enabled = ?1, max_backlog = ?2 WHERE id = 1", enabled ? 1 : 0,
+			  max_backlog, NULL, NULL, e, "configuring the fleet outbox");
+}
+
+int store_fleet_host_id(struct store *s, char out[STORE_FLEET_UUID_LEN], struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *v;
+	int rc;
+
+	out[0] = '\0';
+	rc = fleet_prepare(s,
+			   "INSERT OR IGNORE INTO service_kv (key, value, updated_at) "
+			   "VALUES ('fleet.host_id', " FLEET_UUID_SQL ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+			   &st, e, "making the fleet host id");
+	if (rc != DS_OK)
+		goto out;
+	if (store_writable(s) && (rc = fleet_run(s, st, NULL, e, "making the fleet host id")) != DS_OK)
+		goto out;
+	sqlite3_finalize(st);
+	rc = fleet_prepare(s, "SELECT value FROM service_kv WHERE key = 'fleet.host_id'", &st, e,
+			   "reading the fleet host id");
+	if (rc != DS_OK)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = ds_err_setn(e, DS_ENOENT, "database %s has no fleet host id yet", store_path(s));
+		goto out;
+	}
+	v = sqlite3_column_text(st, 0);
+	if (v == NULL || strlen((const char *)v) != STORE_FLEET_UUID_LEN - 1) {
+		rc = ds_err_setn(e, DS_EDB, "database %s: the fleet host id is damaged", store_path(s));
+		goto out;
+	}
+	memcpy(out, v, STORE_FLEET_UUID_LEN);
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char **json, size_t *n,
+		      int64_t *last_id, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap = 0, need, plen;
+	const char *ev, *payload;
+	int rc, src;
+
+	*json = NULL;
+	*n = 0;
+	*last_id = 0;
+	rc = fleet_prepare(s, "SELECT id, event_id, payload FROM fleet_outbox ORDER BY id LIMIT ?1", &st, e,
+			   "reading the fleet outbox");
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, (int64_t)max_events);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		ev = (const char *)sqlite3_column_text(st, 1);
+		payload = (const char *)sqlite3_column_text(st, 2);
+		plen = (size_t)sqlite3_column_bytes(st, 2);
+		if (ev == NULL || payload == NULL) {
+			rc = ds_err_setn(e, DS_EDB, "database %s: a fleet outbox row is empty", store_path(s));
+			goto out;
+		}
+		need = len + plen + 64;
+		if (*n > 0 && need > max_bytes)
+			break;
+		if (need + 2 > cap) {
+			cap = (need + 2) * 2;
+			nb = realloc(buf, cap);
+			if (nb == NULL) {
+				rc = ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet outbox");
+				goto out;
+			}
+			buf = nb;
+		}
+		len += (size_t)snprintf(buf + len, cap - len, "%s{\"id\":\"%s\",\"data\":", *n == 0 ? "[" : ",", ev);
+		memcpy(buf + len, payload, plen);
+		len += plen;
+		buf[len++] = '}';
+		buf[len] = '\0';
+		*last_id = sqlite3_column_int64(st, 0);
+		(*n)++;
+	}
+	if (src != SQLITE_ROW && src != SQLITE_DONE) {
+		rc = fleet_fail(s, e, "reading the fleet outbox");
+		goto out;
+	}
+	if (*n > 0) {
+		buf[len++] = ']';
+		buf[len] = '\0';
+		*json = buf;
+		buf = NULL;
+	}
+out:
+	sqlite3_finalize(st);
+	free(buf);
+	return rc;
+}
+
+int store_fleet_sent(struct store *s, int64_t last_id, size_t n, int64_t now, struct ds_err *e)
+{
+	int rc = store_tx_begin(s, e);
+
+	if (rc != DS_OK)
+		return rc;
+	rc = fleet_exec(s, "DELETE FROM fleet_outbox WHERE id <= ?1", last_id, 0, NULL, NULL, e,
+			"marking fleet events sent");
+	if (rc == DS_OK)
+		rc = fleet_exec(s, "UPDATE fleet_state SET sent = sent + ?1, last_sent_at = ?2, last_error = NULL WHERE id = 1",
+				(int64_t)n, now, NULL, NULL, e, "marking fleet events sent");
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
+}
+
+int store_fleet_failed(struct store *s, int64_t last_id, const char *error, int64_t now, struct ds_err *e)
+{
+	int rc = store_tx_begin(s, e);
+
+	if (rc != DS_OK)
+		return rc;
+	rc = fleet_exec(s, "UPDATE fleet_outbox SET attempts = attempts + 1 WHERE id <= ?1", last_id, 0,
+			NULL, NULL, e, "recording a fleet error");
+	if (rc == DS_OK)
+		rc = fleet_exec(s, "UPDATE fleet_state SET last_error_at = ?2, last_error = substr(?3, 1, 4000) "
+				   "WHERE id = 1",
+				0, now, error, NULL, e, "recording a fleet error");
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
+}
+
+int store_fleet_backlog(struct store *s, int64_t *n, struct ds_err *e)
+{
+	return fleet_int(s, "SELECT count(*) FROM fleet_outbox", n, e, "counting the fleet outbox");
+}
+
+int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t from = 0, max = 0, backlog = 0, written = 0, upto = 0, room;
+	char sql[160];
+	int rc, tx = 0;
+
+	if (n != NULL)
+		*n = 0;
+	rc = store_tx_begin(s, e);
+	if (rc != DS_OK)
+		goto out;
+	tx = 1;
+	rc = fleet_int(s, "SELECT coalesce(overflow_from, 0) FROM fleet_state WHERE enabled = 1", &from, e,
+		       "reading the fleet state");
+	if (rc == DS_OK && from > 0)
+		rc = fleet_int(s, "SELECT max_backlog FROM fleet_state", &max, e, "reading the fleet state");
+	if (rc == DS_OK && from > 0)
+		rc = store_fleet_backlog(s, &backlog, e);
+	if (rc != DS_OK || from <= 0 || backlog >= max / 2)
+		goto out;
+	/* this round: the next `room` triaged dumps from overflow_from on (dumps that also have a regular
+	 * snapshot in the outbox get a second one: publishing a snapshot twice changes nothing) */
+	room = max / 2 - backlog > 0 ? max / 2 - backlog : 1;
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(max(id), 0) FROM (SELECT id FROM dumps WHERE id >= %" PRId64
+		 " AND triaged_at IS NOT NULL ORDER BY id LIMIT %" PRId64 ")", from, room);
+	rc = fleet_int(s, sql, &upto, e, "reading the dumps to publish");
+	if (rc != DS_OK)
+		goto out;
+	if (upto > 0) {
+		rc = fleet_prepare(s, fleet_sql_resync, &st, e, "writing the fleet outbox");
+		if (rc != DS_OK)
+			goto out;
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, now);
+		sqlite3_bind_int64(st, 3, upto);
+		rc = fleet_run(s, st, &written, e, "writing the fleet outbox");
+	}
+	if (rc == DS_OK)
+		rc = fleet_exec(s, "UPDATE fleet_state SET overflow_from = (SELECT min(id) FROM dumps WHERE id > ?1 "
+				   "AND triaged_at IS NOT NULL) WHERE id = 1 AND ?2 > 0",
+				upto > 0 ? upto : from, upto, NULL, NULL, e, "updating the fleet state");
+	if (rc == DS_OK && upto == 0)
+		rc = fleet_exec(s, "UPDATE fleet_state SET overflow_from = NULL WHERE id = 1", 0, 0, NULL, NULL, e,
+				"updating the fleet state");
+	if (rc != DS_OK)
+		goto out;
+	rc = store_tx_commit(s, e);
+	tx = 0;
+	if (rc == DS_OK && n != NULL)
+		*n = written;
+out:
+	sqlite3_finalize(st);
+	if (tx)
+		store_tx_rollback(s);
+	return rc;
+}
+
+int store_fleet_status(struct store *s, cJSON **out, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *r = NULL, *v;
+	char host[STORE_FLEET_UUID_LEN];
+	int rc, i, src;
+
+	*out = NULL;
+	rc = fleet_prepare(s,
+			   "SELECT enabled, (SELECT count(*) FROM fleet_outbox) AS backlog, max_backlog, "
+			   "(SELECT min(created_at) FROM fleet_outbox) AS oldest_at, overflow_from, overflowed, sent, "
+			   "last_sent_at, last_error, last_error_at FROM fleet_state WHERE id = 1",
+			   &st, e, "reading the fleet state");
+	if (rc != DS_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src != SQLITE_ROW) {
+		rc = src == SQLITE_DONE ? ds_err_setn(e, DS_EDB, "database %s has no fleet state row", store_path(s))
+					: fleet_fail(s, e, "reading the fleet state");
+		goto out;
+	}
+	r = cJSON_CreateObject();
+	if (r == NULL)
+		goto oom;
+	for (i = 0; i < sqlite3_column_count(st); i++) {
+		const char *name = sqlite3_column_name(st, i);
+
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL: v = cJSON_CreateNull(); break;
+		case SQLITE_TEXT: v = cJSON_CreateString((const char *)sqlite3_column_text(st, i)); break;
+		default:
+			v = i == 0 ? cJSON_CreateBool(sqlite3_column_int(st, i))
+				   : cJSON_CreateNumber((double)sqlite3_column_int64(st, i));
+		}
+		if (v == NULL || !cJSON_AddItemToObject(r, name, v)) {
+			cJSON_Delete(v);
+			goto oom;
+		}
+	}
+	if (store_fleet_host_id(s, host, NULL) == DS_OK)
+		v = cJSON_AddStringToObject(r, "host_id", host);
+	else
+		v = cJSON_AddNullToObject(r, "host_id");
+	if (v == NULL)
+		goto oom;
+	*out = r;
+	r = NULL;
+	goto out;
+oom:
+	rc = ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet state");
+out:
+	sqlite3_finalize(st);
+	cJSON_Delete(r);
+	return rc;
+}

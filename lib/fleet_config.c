@@ -1,0 +1,217 @@
+/* fleet_config.c - the "fleet" section of the service's config (see fleet_config.h): its keys, defaults and
+ * checks, and the password from a file or the environment with the same rules as mail's SMTP password
+ * (a file group or others can read is refused; the text is wiped after use). config.c validates the
+ * section with it; the publisher and the CLI's --fleet read it again. No network, no database. */
+#include "fleet_config.h"
+#include "mail.h"
+
+#include "core/plat.h"
+#include "core/store_fleet.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const fleet_keys[] = {
+	"url", "password_file", "password_env", "hostname", "interval_s", "batch_size", "batch_bytes", "max_backlog",
+	"connect_timeout_s", "digest",
+};
+
+void fleet_config_free(struct fleet_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->url);
+	free(c->password_file);
+	free(c->password_env);
+	free(c->hostname);
+	free(c);
+}
+
+static int fleet_cfg_str(const cJSON *o, const char *key, size_t max, char **out, struct ds_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL)
+		return DS_OK;
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' || strlen(v->valuestring) > max)
+		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a non-empty string of at most %zu bytes", key, max);
+	free(*out);
+	*out = strdup(v->valuestring);
+	return *out == NULL ? DS_ENOMEM : DS_OK;
+}
+
+static int fleet_cfg_uint(const cJSON *o, const char *key, double min, double max, uint64_t *out, struct ds_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL)
+		return DS_OK;
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(uint64_t)v->valuedouble || v->valuedouble < min ||
+	    v->valuedouble > max)
+		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a whole number from %.0f to %.0f", key, min, max);
+	*out = (uint64_t)v->valuedouble;
+	return DS_OK;
+}
+
+static int fleet_check_password_file(const char *path, struct ds_err *e)
+{
+	int mode = 0, rc = plat_file_mode(path, &mode);
+
+	if (rc != DS_OK)
+		return ds_err_setn(e, rc, "fleet.password_file: cannot read %s: %s", path, ds_strerror(rc));
+	if (mode & 044)
+		return ds_err_setn(e, DS_EPERM,
+				   "fleet.password_file: %s has mode %04o: it must not be readable by group or others "
+				   "(chmod 600 %s)", path, (unsigned)mode, path);
+	return DS_OK;
+}
+
+int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_config **out, struct ds_err *e)
+{
+	struct fleet_config *c = NULL;
+	const cJSON *it, *dg;
+	uint64_t v;
+	char *abs;
+	size_t i, n;
+	int rc = DS_OK;
+
+	*out = NULL;
+	if (!cJSON_IsObject(section)) {
+		rc = ds_err_setn(e, DS_EINVAL, "fleet: must be an object");
+		goto out;
+	}
+	cJSON_ArrayForEach(it, section) {
+		for (i = 0; i < DS_ARRAY_LEN(fleet_keys); i++)
+			if (it->string != NULL && strcmp(it->string, fleet_keys[i]) == 0)
+				break;
+		if (i == DS_ARRAY_LEN(fleet_keys)) {
+			rc = ds_err_setn(e, DS_EINVAL, "fleet: unknown key '%.64s'", it->string ? it->string : "");
+			goto out;
+		}
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	c->interval_s = 10;
+	c->batch_size = 200;
+	c->batch_bytes = 4u * 1024 * 1024;
+	c->max_backlog = STORE_FLEET_DEFAULT_BACKLOG;
+	c->connect_timeout_s = 10;
+	if ((rc = fleet_cfg_str(section, "url", 4096, &c->url, e)) != DS_OK ||
+	    (rc = fleet_cfg_str(section, "password_file", 4096, &c->password_file, e)) != DS_OK ||
+	    (rc = fleet_cfg_str(section, "password_env", 128, &c->password_env, e)) != DS_OK ||
+	    (rc = fleet_cfg_str(section, "hostname", 255, &c->hostname, e)) != DS_OK)
+		goto out;
+	v = c->interval_s;
+	if ((rc = fleet_cfg_uint(section, "interval_s", 1, 3600, &v, e)) != DS_OK)
+		goto out;
+	c->interval_s = (uint32_t)v;
+	v = c->batch_size;
+	if ((rc = fleet_cfg_uint(section, "batch_size", 1, 10000, &v, e)) != DS_OK)
+		goto out;
+	c->batch_size = (uint32_t)v;
+	if ((rc = fleet_cfg_uint(section, "batch_bytes", 65536, 256.0 * 1024 * 1024, &c->batch_bytes, e)) != DS_OK ||
+	    (rc = fleet_cfg_uint(section, "max_backlog", 10, 100000000, &c->max_backlog, e)) != DS_OK)
+		goto out;
+	v = c->connect_timeout_s;
+	if ((rc = fleet_cfg_uint(section, "connect_timeout_s", 1, 600, &v, e)) != DS_OK)
+		goto out;
+	c->connect_timeout_s = (uint32_t)v;
+	dg = cJSON_GetObjectItemCaseSensitive(section, "digest");
+	if (dg != NULL && !cJSON_IsBool(dg)) {
+		rc = ds_err_setn(e, DS_EINVAL, "fleet.digest: must be true or false");
+		goto out;
+	}
+	c->digest = cJSON_IsTrue(dg);
+	if (c->url == NULL) {
+		rc = ds_err_setn(e, DS_EINVAL, "fleet.url: required: a PostgreSQL connection string, e.g. "
+					       "\"host=db.example.org dbname=dumpscout user=agent sslmode=verify-full\"");
+		goto out;
+	}
+	if (c->password_file != NULL && c->password_env != NULL) {
+		rc = ds_err_setn(e, DS_EINVAL, "fleet: give at most one of fleet.password_file or fleet.password_env");
+		goto out;
+	}
+	if (c->password_file != NULL && base_dir != NULL && !plat_path_is_absolute(c->password_file)) {
+		n = strlen(base_dir) + strlen(c->password_file) + 2;
+		abs = malloc(n);
+		if (abs == NULL) {
+			rc = DS_ENOMEM;
+			goto out;
+		}
+		snprintf(abs, n, "%s/%s", base_dir, c->password_file);
+		free(c->password_file);
+		c->password_file = abs;
+	}
+	if (c->password_file != NULL && (rc = fleet_check_password_file(c->password_file, e)) != DS_OK)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	if (rc == DS_ENOMEM)
+		ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet section");
+	fleet_config_free(c);
+	return rc;
+}
+
+void fleet_password_free(char *pw)
+{
+	if (pw != NULL) {
+		mail_wipe(pw, strlen(pw));
+		free(pw);
+	}
+}
+
+int fleet_password(const struct fleet_config *c, char **pw, struct ds_err *e)
+{
+	const char *env;
+	char *data = NULL;
+	size_t len = 0;
+	int rc = DS_OK;
+
+	*pw = NULL;
+	if (c->password_env != NULL) {
+		env = getenv(c->password_env);
+		if (env == NULL) {
+			rc = ds_err_setn(e, DS_ENOENT, "fleet.password_env: the environment variable %s is not set",
+					 c->password_env);
+			goto out;
+		}
+		*pw = strdup(env);
+		if (*pw == NULL)
+			rc = DS_ENOMEM;
+		goto out;
+	}
+	if (c->password_file == NULL)
+		goto out;
+	rc = fleet_check_password_file(c->password_file, e);
+	if (rc != DS_OK)
+		goto out;
+	rc = plat_read_file(c->password_file, FLEET_PASSWORD_MAX, &data, &len);
+	if (rc != DS_OK) {
+		ds_err_setn(e, rc, "fleet.password_file: cannot read %s: %s", c->password_file, ds_strerror(rc));
+		goto out;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	*pw = data;
+	data = NULL;
+out:
+	if (data != NULL) {
+		mail_wipe(data, len);
+		free(data);
+	}
+	return rc;
+}
+
+int fleet_digest_enabled(const struct config *cfg)
+{
+	const cJSON *d = cfg->fleet != NULL ? cJSON_GetObjectItemCaseSensitive(cfg->fleet, "digest") : NULL;
+
+	return cJSON_IsTrue(d);
+}
+

@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""layers.py ROOT - checks the include graph of the C sources under ROOT (core/, analyzer/, lib/,
+service/, cli/) against the layering of docs/architecture.md: core/ includes only core/, analyzer/ core/
+and analyzer/, lib/ those and lib/, and each program folder (service/, cli/) the layers below it and
+itself, never the other program's. Also: no header includes itself through others (an include cycle).
+Prints one line per violation; prints nothing when the graph is clean."""
+import os
+import re
+import sys
+
+ALLOWED = {"core": {"core"}, "analyzer": {"core", "analyzer"}, "lib": {"core", "analyzer", "lib"},
+           "service": {"core", "analyzer", "lib", "service"}, "cli": {"core", "analyzer", "lib", "cli"}}
+INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+
+root = sys.argv[1]
+files = []
+for layer in ALLOWED:
+    d = os.path.join(root, layer)
+    if os.path.isdir(d):
+        files += [layer + "/" + f for f in sorted(os.listdir(d)) if f.endswith((".c", ".h"))]
+have = set(files)
+errs, edges = [], {}
+for f in files:
+    layer = f.split("/")[0]
+    with open(os.path.join(root, f), encoding="utf-8", errors="replace") as fh:
+        text = fh.read()
+    for inc in INCLUDE.findall(text):
+        target = os.path.normpath(inc if "/" in inc else os.path.join(layer, inc))
+        if target not in have:
+            continue  # generated (build/gen) or not one of the layers
+        if target.split("/")[0] not in ALLOWED[layer]:
+            errs.append("layer: %s includes %s" % (f, inc))
+        edges.setdefault(f, set()).add(target)
+
+state, stack = {}, []
+
+
+def visit(u):
+    state[u] = 1
+    stack.append(u)
+    for v in sorted(edges.get(u, ())):
+        if state.get(v) == 1:
+            errs.append("cycle: " + " -> ".join(stack[stack.index(v):] + [v]))
+        elif v not in state:
+            visit(v)
+    stack.pop()
+    state[u] = 2
+
+
+for u in sorted(edges):
+    if u not in state:
+        visit(u)
+print("\n".join(errs), end="\n" if errs else "")
