@@ -184,8 +184,8 @@ int plat_dir_private_default(const char *path);
 
 /* Ends engines a previous dumpscoutd left behind (killed with -9, the engine outlives it): on Linux,
  * every process that leads its own session (the engine is started with setsid), whose parent is not a
- * `dumpscout` CLI, and whose arguments are "analyze" and a file inside one of the n dump folders, is
- * killed with its process group. Call it at start-up once the database lock is held (no other service
+ * `dumpscout` CLI, and one of whose arguments is a file inside one of the n dump folders, is killed
+ * with its process group. Call it at start-up once the database lock is held (no other service
  * of this database is running). Returns how many groups were ended; 0 where /proc is absent. On
  * Windows the engine belongs to a job object that closes with the service (not done here). Not
  * thread-safe (one static buffer): call it once, at start-up. */

@@ -754,25 +754,23 @@ static ssize_t plat_proc_read(const char *path, char *buf, size_t n)
 	return got;
 }
 
-/* 1 if the NUL-separated argument list holds "analyze" and a path inside one of the folders. */
+/* 1 if the NUL-separated argument list (after the program) holds a path inside one of the folders: the
+ * engine is started with the dump's path as an argument (`dotnet-dump analyze DUMP`, `engine DUMP ...`). */
 static int plat_engine_args(const char *args, size_t len, const char *const *dirs, size_t n)
 {
 	const char *p;
 	size_t i, dl;
-	int analyze = 0, inside = 0;
 
-	for (p = args; p < args + len; p += strlen(p) + 1) {
-		if (strcmp(p, "analyze") == 0)
-			analyze = 1;
+	for (p = args + strlen(args) + 1; p < args + len; p += strlen(p) + 1) {
 		for (i = 0; i < n; i++) {
 			dl = strlen(dirs[i]);
 			while (dl > 1 && dirs[i][dl - 1] == '/')
 				dl--;
 			if (strncmp(p, dirs[i], dl) == 0 && p[dl] == '/')
-				inside = 1;
+				return 1;
 		}
 	}
-	return analyze && inside;
+	return 0;
 }
 
 int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
