@@ -42,11 +42,34 @@ int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opt
 	return 1;
 }
 
+/* 1 if path exists, or if it cannot be told because a folder on the way may not be entered (the
+ * service's private data folder): the open then fails with DS_EPERM and says why, instead of
+ * "no database". */
 static int dbopen_exists(const char *path)
 {
 	struct plat_stat st;
+	int rc = plat_lstat(path, &st);
 
-	return plat_lstat(path, &st) == DS_OK;
+	return rc == DS_OK || rc == DS_EPERM;
+}
+
+/* 1 if opening path for reading is refused for lack of permission. */
+static int dbopen_denied(const char *path)
+{
+	struct plat_file *f = NULL;
+	int rc = plat_file_open(path, &f);
+
+	plat_file_close(f);
+	return rc == DS_EPERM;
+}
+
+/* The permission error explained (issue 12 item 6): which file, why, what to do. */
+static void dbopen_perm(const char *cmd, const char *path, int write)
+{
+	cli_error(cmd, "cannot %s the database %s: permission denied. The service keeps its data private "
+		       "(data folder 0700, database 0600, readable by root only: crash dumps hold command lines and "
+		       "paths). Run the command as root, e.g. `sudo dumpscout %s ...`, or give --db a copy you may "
+		       "read", write ? "write to" : "read", path != NULL ? path : "?", cmd);
 }
 
 int dbopen_config(const char *cmd, const struct dbopen_opts *o, struct config *cfg, int *found)
@@ -173,6 +196,9 @@ int dbopen_open(const char *cmd, const struct dbopen_opts *o, int rw, struct sto
 	if (rc == DS_ENOENT) {
 		cli_error(cmd, "no database at %s (from %s): check the path, or start dumpscoutd so it creates the "
 			       "database there", path, from);
+		code = DS_EXIT_FAIL;
+	} else if (rc == DS_EPERM || (rc != DS_OK && dbopen_denied(path))) {
+		dbopen_perm(cmd, path, rw);
 		code = DS_EXIT_FAIL;
 	} else if (rc != DS_OK) {
 		code = dbopen_fail(cmd, rc, &e);

@@ -162,6 +162,35 @@ int plat_random_bytes(void *dst, size_t n);
  * owner (and administrators/SYSTEM) can read the file, 0644 otherwise. DS_ENOENT, DS_EPERM, DS_EIO. */
 int plat_file_mode(const char *path, int *mode);
 
+/* ---- Private data and one service per database (issue 12 items 6 and 7) ---- */
+
+struct plat_lock; /* opaque: a held lock file */
+/* Takes an exclusive, non-blocking lock on path (created 0600 when missing) and writes this process's
+ * pid into it; the OS drops the lock when the process ends, however it ends (kill -9 too). DS_EBUSY
+ * when another process holds it: *holder is the pid written in the file (0 if unreadable). *out is
+ * released with plat_lock_release. DS_EPERM, DS_EIO. */
+int plat_lock_acquire(const char *path, struct plat_lock **out, int *holder);
+void plat_lock_release(struct plat_lock *l);
+/* Makes every file this process creates from now on private to its user (POSIX umask 077: the
+ * database, its -wal/-shm, logs); a no-op on Windows, where the data folder's ACL decides. Not
+ * thread-safe: call at start-up. */
+void plat_private_files(void);
+/* Gives a dump folder a default ACL under which every file created in it is readable only by its
+ * creator and root, whatever the creator's umask (POSIX ACL user::rw-, group::---, other::---; the
+ * folder itself stays 01733: anyone may drop a file, nobody but root may list it). DS_EUNSUPPORTED
+ * where the file system has no POSIX ACLs (the folder keeps its mode; files then carry the
+ * creator's umask), DS_EPERM, DS_EIO. A no-op DS_OK on Windows (plat_dir_set_sddl does this). */
+int plat_dir_private_default(const char *path);
+
+/* Ends engines a previous dumpscoutd left behind (killed with -9, the engine outlives it): on Linux,
+ * every process that leads its own session (the engine is started with setsid), whose parent is not a
+ * `dumpscout` CLI, and one of whose arguments is a file inside one of the n dump folders, is killed
+ * with its process group. Call it at start-up once the database lock is held (no other service
+ * of this database is running). Returns how many groups were ended; 0 where /proc is absent. On
+ * Windows the engine belongs to a job object that closes with the service (not done here). Not
+ * thread-safe (one static buffer): call it once, at start-up. */
+int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n);
+
 /* ---- Appending and renaming (the service's own log file) ---- */
 
 /* Appends len bytes to path, creating it (mode 0600 on POSIX; the folder's ACL on Windows) when missing.

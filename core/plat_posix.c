@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -651,4 +652,161 @@ int plat_is_path_sep(int c)
 int plat_path_is_absolute(const char *path)
 {
 	return path != NULL && path[0] == '/';
+}
+
+struct plat_lock {
+	int fd;
+};
+
+int plat_lock_acquire(const char *path, struct plat_lock **out, int *holder)
+{
+	struct plat_lock *l = NULL;
+	struct flock fl;
+	char pid[32];
+	ssize_t r;
+	int fd, rc = DS_OK, n;
+
+	*out = NULL;
+	*holder = 0;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return plat_errno(errno);
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	/* an fcntl lock: released by the kernel when the process dies, however it dies */
+	if (fcntl(fd, F_SETLK, &fl) != 0) {
+		rc = errno == EACCES || errno == EAGAIN ? DS_EBUSY : plat_errno(errno);
+		if (rc == DS_EBUSY) {
+			r = pread(fd, pid, sizeof(pid) - 1, 0);
+			pid[r > 0 ? r : 0] = '\0';
+			*holder = atoi(pid);
+		}
+		goto out;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+		rc = DS_EIO;
+		goto out;
+	}
+	l = malloc(sizeof(*l));
+	if (l == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	l->fd = fd;
+	fd = -1;
+	*out = l;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void plat_lock_release(struct plat_lock *l)
+{
+	if (l != NULL) {
+		close(l->fd);
+		free(l);
+	}
+}
+
+void plat_private_files(void)
+{
+	umask(077);
+}
+
+int plat_dir_private_default(const char *path)
+{
+	/* The kernel's POSIX ACL xattr: a version word, then (tag, perm, id) entries in tag order. */
+	unsigned char v[4 + 3 * 8];
+	static const uint16_t tags[3] = { 0x01 /* USER_OBJ */, 0x04 /* GROUP_OBJ */, 0x20 /* OTHER */ };
+	static const uint16_t perms[3] = { 6, 0, 0 };
+	size_t i;
+
+	memset(v, 0, sizeof(v));
+	v[0] = 2; /* POSIX_ACL_XATTR_VERSION, little-endian */
+	for (i = 0; i < 3; i++) {
+		unsigned char *e = v + 4 + 8 * i;
+
+		e[0] = (unsigned char)tags[i];
+		e[1] = (unsigned char)(tags[i] >> 8);
+		e[2] = (unsigned char)perms[i];
+		e[4] = e[5] = e[6] = e[7] = 0xff; /* ACL_UNDEFINED_ID */
+	}
+	if (setxattr(path, "system.posix_acl_default", v, sizeof(v), 0) != 0)
+		return errno == ENOTSUP || errno == EOPNOTSUPP ? DS_EUNSUPPORTED : plat_errno(errno);
+	return DS_OK;
+}
+
+/* Reads at most n-1 bytes of a small /proc file into buf (NUL-terminated); the byte count, or -1. */
+static ssize_t plat_proc_read(const char *path, char *buf, size_t n)
+{
+	ssize_t r, got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < n - 1 && (r = read(fd, buf + got, n - 1 - (size_t)got)) > 0)
+		got += r;
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+/* 1 if the NUL-separated argument list (after the program) holds a path inside one of the folders: the
+ * engine is started with the dump's path as an argument (`dotnet-dump analyze DUMP`, `engine DUMP ...`). */
+static int plat_engine_args(const char *args, size_t len, const char *const *dirs, size_t n)
+{
+	const char *p;
+	size_t i, dl;
+
+	for (p = args + strlen(args) + 1; p < args + len; p += strlen(p) + 1) {
+		for (i = 0; i < n; i++) {
+			dl = strlen(dirs[i]);
+			while (dl > 1 && dirs[i][dl - 1] == '/')
+				dl--;
+			if (strncmp(p, dirs[i], dl) == 0 && p[dl] == '/')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
+{
+	static char args[65536];
+	char path[64], stat[1024], comm[64], *rp;
+	struct dirent *de;
+	long pid, ppid, sid;
+	ssize_t len;
+	DIR *d;
+	int ended = 0;
+
+	d = opendir("/proc");
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		pid = strtol(de->d_name, &rp, 10);
+		if (*rp != '\0' || pid <= 1 || pid == (long)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (plat_proc_read(path, stat, sizeof(stat)) <= 0 || (rp = strrchr(stat, ')')) == NULL)
+			continue;
+		/* after "(comm)": state ppid pgrp session */
+		if (sscanf(rp + 1, " %*c %ld %*d %ld", &ppid, &sid) != 2 || sid != pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/comm", ppid);
+		if (plat_proc_read(path, comm, sizeof(comm)) > 0 && strcmp(comm, "dumpscout\n") == 0)
+			continue; /* a user's `dumpscout analyze`: not ours to end */
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		len = plat_proc_read(path, args, sizeof(args));
+		if (len <= 0 || !plat_engine_args(args, (size_t)len, dump_dirs, n))
+			continue;
+		kill((pid_t)-pid, SIGKILL);
+		kill((pid_t)pid, SIGKILL);
+		ended++;
+	}
+	closedir(d);
+	return ended;
 }

@@ -37,6 +37,7 @@ struct daemon {
 	int stopping;
 	int queue_idle, mailer_stopped, fleet_stopped;
 	int handles_open;
+	struct plat_lock *lock;      /* DB.lock: one dumpscoutd per database */
 };
 
 static void daemon_retention(struct daemon *d)
@@ -287,6 +288,76 @@ static int daemon_folder(const char *path, int mode, const char *what)
 	return rc;
 }
 
+/* 1 if `in` is a path inside folder `dir` (textually; both as configured, absolute). */
+static int daemon_inside(const char *in, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && plat_is_path_sep((unsigned char)dir[n - 1]))
+		n--;
+	return strncmp(in, dir, n) == 0 && plat_is_path_sep((unsigned char)in[n]);
+}
+
+/* The data folder and the database files are private (issue 12 item 6; docs/service.md "Private data"):
+ * the folder 0700, or 0711 (enter, not list) when a dump folder lies inside it so that crashing
+ * programs can reach that folder; the database, -wal, -shm 0600. Modes that are looser are tightened
+ * (an install made before this version had 0711 and 0644). */
+static int daemon_private(const struct config *cfg)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char path[4200];
+	size_t i;
+	int mode = 0700, have, rc;
+
+	for (i = 0; i < cfg->ndump_dirs; i++)
+		if (daemon_inside(cfg->dump_dirs[i], cfg->data_dir))
+			mode = 0711;
+	rc = daemon_folder(cfg->data_dir, mode, "data folder");
+	if (rc == DS_OK && plat_file_mode(cfg->data_dir, &have) == DS_OK && (have & 0777 & ~mode) != 0) {
+		rc = plat_chmod(cfg->data_dir, mode);
+		log_info("daemon", "data folder %s was mode %04o: now %04o", cfg->data_dir, (unsigned)(have & 07777),
+			 (unsigned)mode);
+	}
+	for (i = 0; rc == DS_OK && i < DS_ARRAY_LEN(sfx); i++) {
+		snprintf(path, sizeof(path), "%s%s", cfg->db, sfx[i]);
+		if (plat_file_mode(path, &have) == DS_OK && (have & 077) != 0) {
+			rc = plat_chmod(path, 0600);
+			log_info("daemon", "%s was mode %04o: now 0600", path, (unsigned)(have & 07777));
+		}
+	}
+	if (rc != DS_OK)
+		log_error("daemon", "cannot make the data folder private: %s", ds_strerror(rc));
+	return rc;
+}
+
+/* New dumps readable only by their writer and the service, whatever the writer's umask. */
+static void daemon_dump_acl(const char *dir)
+{
+	int rc = plat_dir_private_default(dir);
+
+	if (rc == DS_EUNSUPPORTED)
+		log_warn("daemon", "dump folder %s: the file system has no POSIX ACLs; dumps keep the mode their "
+				   "writer gives them (other local users may read them when it is not 0600)", dir);
+	else if (rc != DS_OK)
+		log_warn("daemon", "dump folder %s: cannot set its default ACL: %s", dir, ds_strerror(rc));
+}
+
+/* One dumpscoutd per database: a second one refuses to start and names the first. */
+static int daemon_lock(struct daemon *d)
+{
+	char path[4200];
+	int holder = 0, rc;
+
+	snprintf(path, sizeof(path), "%s.lock", d->cfg->db);
+	rc = plat_lock_acquire(path, &d->lock, &holder);
+	if (rc == DS_EBUSY)
+		log_error("daemon", "another dumpscoutd (pid %d) is already running on %s (lock %s): not starting "
+				    "a second one", holder, d->cfg->db, path);
+	else if (rc != DS_OK)
+		log_error("daemon", "cannot take the lock %s: %s", path, ds_strerror(rc));
+	return rc;
+}
+
 static int daemon_status(struct daemon *d)
 {
 	struct store_status ss;
@@ -336,11 +407,24 @@ int daemon_run(const struct config *cfg)
 		d.host[0] = '\0';
 	log_info("daemon", "dumpscoutd %s starting: database %s, %zu dump folder(s), stability %u ms, rescan %u s",
 		 DS_VERSION, cfg->db, cfg->ndump_dirs, cfg->stability_ms, cfg->rescan_s);
-	rc = daemon_folder(cfg->data_dir, 0711, "data folder");
-	for (i = 0; rc == DS_OK && i < cfg->ndump_dirs; i++)
+	/* Everything the service writes (database, -wal, -shm, lock, logs) is private to it. */
+	plat_private_files();
+	rc = daemon_private(cfg);
+	for (i = 0; rc == DS_OK && i < cfg->ndump_dirs; i++) {
 		rc = daemon_folder(cfg->dump_dirs[i], 01733, "dump folder");
+		if (rc == DS_OK)
+			daemon_dump_acl(cfg->dump_dirs[i]);
+	}
 	if (rc != DS_OK)
 		goto out;
+	rc = daemon_lock(&d);
+	if (rc != DS_OK)
+		goto out;
+	/* The lock is ours: any engine still running on our dump folders was left by a dumpscoutd that
+	 * died (kill -9); end it before it competes with ours for the same dump. */
+	i = (size_t)plat_reap_orphan_engines((const char *const *)cfg->dump_dirs, cfg->ndump_dirs);
+	if (i > 0)
+		log_warn("daemon", "ended %zu engine process group(s) a previous dumpscoutd left running", i);
 	rc = store_open(cfg->db, STORE_READWRITE, &d.st, &e);
 	if (rc != DS_OK) {
 		log_error("daemon", "%s", e.msg);
@@ -429,5 +513,6 @@ out:
 	mailer_free(d.mailer);
 	fleet_free(d.fleet);
 	store_close(d.st);
+	plat_lock_release(d.lock);
 	return code;
 }

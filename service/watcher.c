@@ -91,8 +91,10 @@ int watcher_name_ignored(const char *name)
 
 	if (name[0] == '\0' || name[0] == '.')
 		return 1;
+	/* A name with control characters is recorded like any other (issue 12 item 7: such dumps were
+	 * silently never seen); everything that shows it goes through the one sanitiser. */
 	for (p = name; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/')
+		if (*p == '/')
 			return 1;
 	for (i = 0; i < DS_ARRAY_LEN(temp); i++)
 		if (watcher_ends_with(name, temp[i]))

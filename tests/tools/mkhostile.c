@@ -2,7 +2,9 @@
  * 19 MB holding 100,000 modules, 100,000 threads and 100,000 thread names. Every module points at one
  * 16,000-character name and every thread at its own short name, so a reader that allocates a fixed
  * buffer per name, or keeps whatever the counts claim, needs gigabytes; a bounded one does not.
- * usage: mkhostile OUT.dmp */
+ * With a NAME (UTF-8), it writes instead a one-module dump whose main module is called NAME, for the
+ * sanitiser tests (tests/e2e/test_harden_text.sh).
+ * usage: mkhostile OUT.dmp [NAME] */
 #include <stdio.h>
 
 #include "../unit/mdmp_build.h"
@@ -16,9 +18,35 @@ int main(int argc, char **argv)
 	FILE *f;
 	size_t k;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: mkhostile OUT.dmp\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: mkhostile OUT.dmp [NAME]\n");
 		return 2;
+	}
+	if (argc == 3) {
+		/* UTF-8 to UTF-16 code units (BMP only: enough for controls, C1 and bidi characters) */
+		const unsigned char *p = (const unsigned char *)argv[2];
+		size_t m = 0;
+
+		while (*p != '\0' && m < 16000) {
+			uint32_t c = *p++;
+
+			if (c >= 0xe0 && p[0] && p[1]) {
+				c = (c & 0x0f) << 12 | (uint32_t)(p[0] & 0x3f) << 6 | (p[1] & 0x3f);
+				p += 2;
+			} else if (c >= 0xc0 && p[0]) {
+				c = (c & 0x1f) << 6 | (p[0] & 0x3f);
+				p++;
+			}
+			u[m++] = (uint16_t)c;
+		}
+		mb_init(&b, 2, 0x60000000u, 0);
+		mb_sysinfo(&b, 9, 4, 10, 0, 19041, 2);
+		mods = mb_stream(&b, 4, NULL, 4 + 108);
+		mb_set32(&b, mods, 1);
+		mb_set32(&b, mods + 4, 0x400000);
+		mb_set32(&b, mods + 4 + 8, 0x1000);
+		mb_set32(&b, mods + 4 + 20, mb_string16(&b, u, m));
+		goto write;
 	}
 	for (k = 0; k < 16000; k++)
 		u[k] = (uint16_t)('A' + k % 26);
@@ -40,6 +68,7 @@ int main(int argc, char **argv)
 		mb_set32(&b, names + 4 + 12 * i, i + 1);
 		mb_set64(&b, names + 4 + 12 * i + 4, mb_string(&b, tag));
 	}
+write:
 	f = fopen(argv[1], "wb");
 	if (f == NULL || fwrite(b.d, 1, b.len, f) != b.len || fclose(f) != 0) {
 		perror(argv[1]);

@@ -21,7 +21,9 @@ TEST(names_never_dumps)
 	CHECK(watcher_name_ignored("app.1.dmp.crashreport.json"));
 	CHECK(watcher_name_ignored("download.part"));
 	CHECK(watcher_name_ignored("edit~"));
-	CHECK(watcher_name_ignored("bad\nname.dmp"));
+	/* issue 12 item 7: recorded (and shown sanitised), no longer silently skipped */
+	CHECK(!watcher_name_ignored("bad\nname.dmp"));
+	CHECK(!watcher_name_ignored("esc\x1b]0;x\x07.dmp"));
 	CHECK(!watcher_name_ignored("app.1234.dmp"));
 	CHECK(!watcher_name_ignored("my dump 'quoted' $(x).dmp"));
 	CHECK(!watcher_name_ignored("core"));
