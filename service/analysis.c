@@ -132,6 +132,7 @@ static int analysis_flatten(struct analysis_owner *o, struct store_analysis *an)
 	}
 	an->ncontexts = r->ncontexts;
 	an->contexts = o->contexts;
+	an->leak = r->leak;
 	if (o->a.has_facts && o->a.facts.has_exception) {
 		an->exception_type = o->a.facts.exception.type;
 		an->exception_message = o->a.facts.exception.message;
