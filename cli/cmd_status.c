@@ -172,11 +172,11 @@ static void status_text(const cJSON *s, const char *dbpath, int color)
 		       (long long)jget_num(jget_obj(cfg, "retries"), "max_attempts", 0));
 	printf("engine       ");
 	if (jget_bool(eng, "available")) {
-		printf("dotnet-dump at ");
+		printf("heap engine at ");
 		table_puts_clean(stdout, jget_str(eng, "path"), 0);
 		printf("\n");
 	} else {
-		printf("%sdotnet-dump not found%s: .NET dumps are triaged but not analysed (make deps installs it into .tools/)\n",
+		printf("%sheap engine (dumpscout-heap) not found%s: .NET dumps are triaged but not analysed (make engine builds it)\n",
 		       color ? "\033[33m" : "", color ? "\033[0m" : "");
 	}
 	printf("mail         %s; outbox queued %lld, sending %lld, sent %lld, failed %lld",

@@ -1707,7 +1707,7 @@ int store_record_analysis(struct store *s, int64_t dump_id, const struct store_a
 	if (rc != DS_OK)
 		goto out;
 	bi(s, st, 1, dump_id);
-	bi(s, st, 2, leak);
+	bi(s, st, 2, leak || a->leak);
 	bt(s, st, 3, store_state_name(next_state));
 	bi(s, st, 4, next_attempt_at);
 	berr(s, st, 5, error);

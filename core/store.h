@@ -261,6 +261,7 @@ struct store_analysis {
 	const char *crash_bucket_key;   /* NULL: keep triage's crash bucket; else move the dump to this one
 					   (a .NET crash: managed exception type and first application frame) */
 	const char *crash_bucket_title;
+	int leak;                   /* a context was unloaded and is still alive, even with no root recorded */
 	size_t ncontexts;
 	const struct store_context *contexts;
 };
@@ -268,7 +269,8 @@ struct store_analysis {
 /* Records an analysis with its contexts and roots in ONE transaction, replacing any earlier analysis of
  * the dump (idempotent per dump: recording the same analysis twice leaves the same rows and counts).
  * Each root signature is upserted as a 'root' bucket and linked to the dump once. dumps.has_leak is set
- * when a root that is not a probable false root was found. The dump then moves to next_state with
+ * when a root that is not a probable false root was found, or a->leak says so. With crash_bucket_key set
+ * the dump moves to that crash bucket (created on first sight, counts moved). The dump then moves to next_state with
  * next_attempt_at and error (as store_dump_transition). *analysis_id may be NULL. */
 int store_record_analysis(struct store *s, int64_t dump_id, const struct store_analysis *a, int next_state,
 			  int64_t next_attempt_at, const char *error, int64_t *analysis_id, struct ds_err *e);

@@ -132,6 +132,7 @@ static int analysis_flatten(struct analysis_owner *o, struct store_analysis *an)
 	}
 	an->ncontexts = r->ncontexts;
 	an->contexts = o->contexts;
+	an->leak = r->leak;
 	if (o->a.has_facts && o->a.facts.has_exception) {
 		an->exception_type = o->a.facts.exception.type;
 		an->exception_message = o->a.facts.exception.message;
@@ -214,6 +215,8 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	o->json = heap_analysis_to_json(in->path, in->triage_json, &o->a, have_cr ? &cr : NULL, o->bucket_key, 0, 0);
 	out->an.engine = "dumpscout-heap";
 	out->an.engine_version = o->a.has_facts ? o->a.facts.source : NULL;
+	if (out->an.engine_version != NULL && strncmp(out->an.engine_version, "dumpscout-heap ", 15) == 0)
+		out->an.engine_version += 15; /* "1.0.0 (ClrMD ...)": the engine's name is in an.engine */
 	out->an.status = analysis_store_status(o->a.status);
 	out->an.duration_ms = (int64_t)o->a.duration_ms;
 	out->an.error = o->a.error[0] ? o->a.error : NULL;

@@ -10,6 +10,12 @@ if [ ! -f build/fixtures/dumps/s01-static-field.dmp ]; then
 fi
 if [ -x "$BUILD/engine/dumpscout-heap" ]; then
 	/usr/bin/python3 tests/e2e/analyze_check.py "$DS" build/fixtures/dumps tests/fixtures/dotnet/expect
+	# the scenarios published self-contained for .NET 8 and 9 (each folder brings its own DAC)
+	for v in net8 net9; do
+		[ -d build/fixtures/dumps/$v ] || continue
+		FIXTURE_RUNTIME=$v /usr/bin/python3 tests/e2e/analyze_check.py "$DS" build/fixtures/dumps/$v \
+			tests/fixtures/dotnet/expect | sed "s/^\(PASS\|FAIL\|SKIP\) analyze_/\1 analyze_${v}_/" | grep -v "^SKIP.*no build"
+	done
 else
 	skip analyze_fixtures "no $BUILD/engine/dumpscout-heap (make engine)"
 fi

@@ -100,6 +100,8 @@ else:
     data = re.sub(r"pid \d+ on \S+,", "pid <PID> on <HOST>,", data)
     data = re.sub(r"\(dotnet-dump ([^,]*), \d+[smhd], finished", r"(dotnet-dump \1, <DUR>, finished", data)
     data = re.sub(r"dotnet-dump at \S+", "dotnet-dump at <ENGINE>", data)
+    data = re.sub(r"heap engine at \S+", "heap engine at <ENGINE>", data)
+    data = re.sub(r"\(dumpscout-heap ([^,]*), \d+(\.\d+)?[smhd]", r"(dumpscout-heap \1, <DUR>", data)
     data = re.sub(r"\(dotnet-dump, \d+(\.\d+)?[smh]\)", "(dotnet-dump, <DUR>)", data)
     if PIDS:
         # A whole document about one fixture dump (show), else only the lines that name one.

@@ -531,6 +531,35 @@ TEST(analysis_record_is_idempotent)
 	t_cleanup();
 }
 
+TEST(analysis_moves_dotnet_crash_bucket_and_leak_without_roots)
+{
+	struct store *s;
+	struct store_analysis an;
+	struct store_context ctx[2];
+	struct store_dump_filter f = t_all;
+	int64_t a;
+
+	CHECK(t_newdb() != NULL);
+	s = t_open(STORE_READWRITE);
+	if (s == NULL)
+		return;
+	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
+	CHECK_INT(t_triage(s, a, "x.exe", "x.exe|0x0|SIGABRT", STORE_TRIAGED), DS_OK);
+	t_analysis(&an, ctx);
+	an.ncontexts = 0; /* an unloaded context with no root path: nothing recorded, still a leak */
+	an.leak = 1;
+	an.crash_bucket_key = "x.exe|System.InvalidOperationException|Host.Program.Main";
+	an.crash_bucket_title = "System.InvalidOperationException at Host.Program.Main";
+	CHECK_INT(store_record_analysis(s, a, &an, STORE_DONE, 0, NULL, NULL, NULL), DS_OK);
+	CHECK_INT(store_record_analysis(s, a, &an, STORE_DONE, 0, NULL, NULL, NULL), DS_OK);
+	CHECK_INT(t_bucket_count(s, "crash", "x.exe|System.InvalidOperationException|Host.Program.Main", NULL), 1);
+	CHECK_INT(t_bucket_count(s, "crash", "x.exe|0x0|SIGABRT", NULL), 0);
+	f.leak = 1;
+	CHECK_INT(t_list_count(s, &f), 1);
+	store_close(s);
+	t_cleanup();
+}
+
 TEST(duplicates_by_hash)
 {
 	struct store *s;
@@ -891,6 +920,7 @@ int main(void)
 	RUN(crashed_claim_is_claimable_after_recovery);
 	RUN(triage_recorded_twice_counts_once);
 	RUN(analysis_record_is_idempotent);
+	RUN(analysis_moves_dotnet_crash_bucket_and_leak_without_roots);
 	RUN(duplicates_by_hash);
 	RUN(retention_keeps_newest_of_each_bucket);
 	RUN(retention_lists_only_recognised_dumps);
