@@ -62,7 +62,16 @@ if [ ! -f "$WINEPREFIX/system.reg" ]; then
 	for _ in $(seq 1 120); do [ -f "$WINEPREFIX/system.reg" ] && break; sleep 0.5; done
 fi
 wineserver -p
-trap 'wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+# Seen here: with only short-lived Wine processes (the polls below) the service still ended whenever the
+# last one exited and auto-started with the next (the log shows a start every 10-15 s and no stop), in
+# spite of `wineserver -p`; an analysis of a minutes-long engine run then restarts over and over. One
+# ordinary Wine process kept open for the whole test (cmd reading a FIFO this shell holds open and never
+# writes) avoids it; closing the FIFO at the end lets cmd exit.
+mkfifo "$tmp/keep"
+wine cmd.exe /k <"$tmp/keep" >/dev/null 2>&1 &
+KEEP=$!
+exec 9>"$tmp/keep"
+trap 'exec 9>&-; kill "$KEEP" 2>/dev/null; wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
 source tests/e2e/windows_lib.sh
 
 # ---- a clean slate and the "before" LocalDumps state; install ----------------------------------------
