@@ -1,6 +1,7 @@
 /* t.h - the unit-test harness: one TEST per behaviour, each run by RUN in a child process of its own
- * (fork, as libuv's runner does) with a time limit (T_TIMEOUT seconds, 300 by default; the environment
- * variable DS_TEST_TIMEOUT overrides it), so a test that crashes, hangs or corrupts memory is reported
+ * (fork, as libuv's runner does) with a time limit (T_TIMEOUT seconds: 600, tests/run.sh's limit for a
+ * whole program, so never stricter than that; the environment variable DS_TEST_TIMEOUT overrides it),
+ * so a test that crashes, hangs or corrupts memory is reported
  * as that test's failure and the tests after it still run. Results are printed as "PASS name" /
  * "FAIL name: where: why" / "SKIP name: why" lines that tests/run.sh counts into its "N passed, N failed"
  * totals. Where fork does not exist (the Wine build of the Windows tests) the tests run in-process. */
@@ -20,7 +21,7 @@
 #endif
 
 #ifndef T_TIMEOUT
-#define T_TIMEOUT 300
+#define T_TIMEOUT 600
 #endif
 /* A forked test's exit status when it failed (and said why) or skipped; any other non-zero status is a
  * death the test did not report itself (exit() in the code under test, a sanitizer). */
