@@ -23,7 +23,7 @@ start || { fail service_live_starts "$(tail -5 "$T/log")"; exit 0; }
 for sc in s01-static-field s04-thread-stack; do
 	exp=tests/fixtures/dotnet/expect/$sc.json
 	culprit=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["culprit"])' "$exp")
-	kind=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["root_kind"])' "$exp")
+	kind=$(/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e.get("engine",{}).get("root_kind") or e["root_kind"])' "$exp")
 	dump=$(tests/fixtures/make_fixtures.sh --crash "$sc" --into "$D" 2>>"$T/log" | tail -1)
 	name=$(basename "$dump")
 	if [ -z "$dump" ] || [ ! -f "$dump" ]; then fail "live_crash_$sc" "the fixture wrote no dump"; continue; fi
