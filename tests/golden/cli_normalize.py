@@ -38,6 +38,8 @@ def fix_run_ids(s):
     s = re.sub(r"\b\d{3,7}\b", lambda m: run_id(int(m.group(0))) or m.group(0), s)
     s = re.sub(r"(?<![0-9a-fA-Fx])[0-9a-f]{3,6}\b", lambda m: run_id(int(m.group(0), 16)) or m.group(0), s)
     s = re.sub(r"0x[0-9a-f]{9,16}\b", "<addr>", s)
+    # an OS thread id the engine names (the stack walker's thread, the faulting thread) belongs to the run
+    s = re.sub(r"(thread |\"thread\": \"|\"os_id\": \")0x[0-9a-f]{1,8}\b", r"\g<1>0x<tid>", s)
     s = re.sub(r"\b0000[0-9a-f]{12}\b", "<addr>", s)
     s = re.sub(r"\b[0-9a-f]{64}\b", "<fixture-sha256>", s)
     s = re.sub(r"\(\d+ bytes\)", "(<fixture-size> bytes)", s)
@@ -74,6 +76,8 @@ def walk(v, key=None, parent=None, fixture=False):
         return [walk(x, key, parent, fixture) for x in v]
     if key in VOLATILE and v is not None:
         return "<volatile>"
+    if fixture and PIDS and key in ("thread", "os_id") and isinstance(v, str) and v.startswith("0x"):
+        return "0x<tid>"  # an OS thread id of one crash run
     if key == "pid" and isinstance(parent, dict) and "heartbeat_at" in parent:
         return "<volatile>"  # the service's own pid
     if key in ("path",) and isinstance(parent, dict) and "available" in parent:
