@@ -52,5 +52,5 @@ has '^SKIP skips: not here$' && ! has '^(PASS|FAIL) skips' && pass harness_skip 
 has '^PASS passes_after$' && pass harness_runs_on_after_crashes || fail harness_runs_on_after_crashes "$out"
 has '^failed 4$' && pass harness_counts_failures || fail harness_counts_failures "$out"
 # tests/run.sh counts it like any test program: 3 passed, 4 failed, 1 skipped
-totals=$(TEST_LOG_DIR="$SCRATCH/logs" tests/run.sh "$SCRATCH/harness" 2>&1 | tail -n 1)
+totals=$(DS_TEST_TIMEOUT=2 TEST_LOG_DIR="$SCRATCH/logs" tests/run.sh "$SCRATCH/harness" 2>&1 | tail -n 1)
 expect_eq harness_run_sh_totals "$totals" "3 passed, 4 failed, 1 skipped"
