@@ -2,6 +2,7 @@
  * libuv's portable spawn (argv only, no shell), stdout and stderr collected under caps, the process
  * tree killed on a timeout, an output cap or a cancel. It never interprets the output. */
 #include "heap_run.h"
+#include "triage.h"
 
 #include "core/plat.h"
 
@@ -144,12 +145,17 @@ int heap_find_dac(const char *version, const char *runtime_dir, const char *cons
 {
 	static const char *const roots[] = { "/usr/share/dotnet", "/usr/lib/dotnet", "/usr/local/share/dotnet",
 		"/usr/lib64/dotnet", "/opt/dotnet", "C:/Program Files/dotnet" };
-	const char *v = version_ok(version) ? version : NULL, *env = getenv("DOTNET_ROOT");
+	const char *v, *env = getenv("DOTNET_ROOT");
+	char product[48];
 	char *home = NULL, *homedot = NULL, *exe = NULL, *tools = NULL, *found = NULL;
 	size_t i;
 	int rc = DS_OK;
 
 	*path = NULL;
+	/* a Windows dump or createdump's crash report gives coreclr's file version; folders use the product's */
+	if (triage_product_version(version, product, sizeof(product)))
+		version = product;
+	v = version_ok(version) ? version : NULL;
 	/* 1. the folder the dump's runtime was loaded from, when this machine has it */
 	found = dac_in(runtime_dir, NULL, NULL, NULL);
 	/* 2. the installed shared runtime of exactly this version */

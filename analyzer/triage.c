@@ -178,6 +178,44 @@ static int triage_version_from_path(const char *path, char *out, size_t outsz)
 	return 1;
 }
 
+/* Reads a decimal part of at most 9 digits ending at '.' or NUL; advances *p past it. */
+static int triage_version_part(const char **p, unsigned long *v)
+{
+	size_t n = 0;
+
+	*v = 0;
+	while ((*p)[n] >= '0' && (*p)[n] <= '9' && n < 9)
+		*v = *v * 10 + (unsigned long)((*p)[n++] - '0');
+	if (n == 0 || ((*p)[n] != '.' && (*p)[n] != '\0'))
+		return 0;
+	*p += n;
+	return 1;
+}
+
+int triage_product_version(const char *v, char *out, size_t outsz)
+{
+	unsigned long part[4];
+	const char *p = v;
+	size_t n = 0;
+	int rc = 0;
+
+	if (v == NULL || outsz == 0)
+		goto out;
+	while (n < 4 && triage_version_part(&p, &part[n])) {
+		n++;
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	/* .NET 5 and later: major.minor.(patch*100 + build year % 100).(build date and count) */
+	if (n == 4 && *p == '\0' && part[0] >= 5 && part[1] < 100 && part[2] >= 100) {
+		snprintf(out, outsz, "%lu.%lu.%lu", part[0], part[1], part[2] / 100);
+		rc = 1;
+	}
+out:
+	return rc;
+}
+
 static void triage_detect_runtime(struct triage *t)
 {
 	size_t i;
@@ -194,7 +232,11 @@ static void triage_detect_runtime(struct triage *t)
 		if (kind == NULL)
 			continue;
 		snprintf(t->runtime_name, sizeof(t->runtime_name), "%s", kind);
-		if (!triage_version_from_path(m->path, t->runtime_version, sizeof(t->runtime_version)))
+		if (triage_version_from_path(m->path, t->runtime_version, sizeof(t->runtime_version)))
+			return;
+		/* the module records coreclr's file version; the runtime is known by its product version */
+		if (strcmp(kind, "coreclr") != 0 ||
+		    !triage_product_version(m->version, t->runtime_version, sizeof(t->runtime_version)))
 			snprintf(t->runtime_version, sizeof(t->runtime_version), "%s", m->version);
 		return;
 	}

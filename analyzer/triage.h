@@ -121,6 +121,10 @@ int triage_take(struct triage *t, size_t n);
 /* Helpers for the readers. */
 char *triage_strdup(const char *s);                   /* NULL-safe strdup */
 const char *triage_basename(const char *path);        /* after the last / or \ */
+/* Maps coreclr's file version ("10.0.1226.42308": .NET 5 and later put patch*100 + the build year's
+ * last two digits in the third part) to the runtime's product version ("10.0.12") in out (outsz bytes).
+ * Returns 1 when v was such a file version, else 0 and out untouched. */
+int triage_product_version(const char *v, char *out, size_t outsz);
 /* Names of Windows exception codes and POSIX signals ("" when unknown). */
 const char *triage_exception_name(uint32_t code);
 const char *triage_signal_name(uint32_t signo);

@@ -6,10 +6,15 @@
 #include <cjson/cJSON.h>
 
 #include "analyzer/dsrc.h"
+#include "analyzer/heap_run.h"
 #include "analyzer/minidump.h"
 #include "analyzer/triage.h"
 #include "core/plat.h"
 #include "mdmp_build.h"
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
 
 #define MDMP_DIR T_CORPUS "/dumps/mdmp/"
 
@@ -1184,6 +1189,87 @@ TEST(corpus_overlapping_streams_rejected)
 	free(d);
 }
 
+/* coreclr's file version to the product version, with the values of the real runtime packs' coreclr.dll
+ * (FileVersion resource 10,0,1226,42308 in the 10.0.12 pack, 8,0,3126,42015 in the 8.0.31 pack). */
+TEST(coreclr_file_version_maps_to_product_version)
+{
+	char out[48] = "untouched";
+	struct mb b;
+	struct triage t;
+	struct ds_err e;
+	uint32_t at, name;
+
+	CHECK_INT(triage_product_version("10.0.1226.42308", out, sizeof(out)), 1);
+	CHECK_STR(out, "10.0.12");
+	CHECK_INT(triage_product_version("8.0.3126.42015", out, sizeof(out)), 1);
+	CHECK_STR(out, "8.0.31");
+	strcpy(out, "untouched");
+	CHECK_INT(triage_product_version("10.0.12", out, sizeof(out)), 0);         /* already a product version */
+	CHECK_INT(triage_product_version("4.700.20.56602", out, sizeof(out)), 0);  /* .NET Core 3.x scheme */
+	CHECK_INT(triage_product_version("10.0.1226.42308x", out, sizeof(out)), 0);
+	CHECK_INT(triage_product_version("10.0.1226.42308.1", out, sizeof(out)), 0);
+	CHECK_INT(triage_product_version("10..1226.1", out, sizeof(out)), 0);
+	CHECK_INT(triage_product_version("10.0.9999999999.1", out, sizeof(out)), 0);
+	CHECK_INT(triage_product_version(NULL, out, sizeof(out)), 0);
+	CHECK_STR(out, "untouched");
+
+	/* a self-contained app: coreclr.dll beside the app, so only its file version tells the runtime */
+	mb_init(&b, 1, 0, 0);
+	at = mb_stream(&b, 4, NULL, 4 + 108);
+	mb_set32(&b, at, 1);
+	name = mb_string(&b, "C:\\app\\coreclr.dll");
+	mb_set64(&b, at + 4, 0x7ff800000000ull);
+	mb_set32(&b, at + 4 + 8, 0x500000);
+	mb_set32(&b, at + 4 + 20, name);
+	mb_set32(&b, at + 4 + 24, 0xfeef04bd);
+	mb_set32(&b, at + 4 + 32, (10u << 16) | 0u);
+	mb_set32(&b, at + 4 + 36, (1226u << 16) | 42308u);
+	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	CHECK_INT(triage_finish(&t), DS_OK);
+	CHECK_STR(t.runtime_name, "coreclr");
+	CHECK_STR(t.runtime_version, "10.0.12");
+	triage_free(&t);
+	free(b.d);
+}
+
+#ifndef _WIN32
+/* DAC lookup by a file version finds the shared runtime folder named by the product version. */
+TEST(dac_lookup_by_file_version)
+{
+	char root[] = "/tmp/ds_dacXXXXXX", dir[256], file[300], why[1024];
+	char *path = NULL;
+	FILE *f;
+
+	CHECK(mkdtemp(root) != NULL);
+	snprintf(dir, sizeof(dir), "%s/shared", root);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(dir, sizeof(dir), "%s/shared/Microsoft.NETCore.App", root);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(dir, sizeof(dir), "%s/shared/Microsoft.NETCore.App/10.0.12", root);
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(file, sizeof(file), "%s/%s", dir, heap_dac_name());
+	f = fopen(file, "w");
+	CHECK(f != NULL);
+	if (f != NULL)
+		fclose(f);
+	CHECK(setenv("DOTNET_ROOT", root, 1) == 0);
+	CHECK_INT(heap_find_dac("10.0.1226.42308", NULL, NULL, 0, &path, why, sizeof(why)), DS_OK);
+	CHECK(path != NULL && strcmp(path, file) == 0);
+	free(path);
+	path = NULL;
+	CHECK_INT(heap_find_dac("10.0.1326.42308", NULL, NULL, 0, &path, why, sizeof(why)), DS_ENOENT);
+	CHECK(strstr(why, "10.0.13") != NULL);
+	free(path);
+	remove(file);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/shared/Microsoft.NETCore.App", root);
+	rmdir(dir);
+	snprintf(dir, sizeof(dir), "%s/shared", root);
+	rmdir(dir);
+	rmdir(root);
+}
+#endif
+
 int main(void)
 {
 	RUN(minidump2_modules_match_breakpad_gold);
@@ -1214,5 +1300,9 @@ int main(void)
 	RUN(synthetic_hostile_counts_are_capped_not_fatal);
 	RUN(synthetic_long_and_odd_names_bucket_apart);
 	RUN(corpus_overlapping_streams_rejected);
+	RUN(coreclr_file_version_maps_to_product_version);
+#ifndef _WIN32
+	RUN(dac_lookup_by_file_version);
+#endif
 	return t_total_failed != 0;
 }
