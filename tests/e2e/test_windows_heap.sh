@@ -106,6 +106,8 @@ print(a["status"], "LocalDumps DumpType 2" in (a.get("error") or ""))' "$tmp/min
 # with. The engine's LoaderAllocator and AssemblyLoadContext objects must be the ones SOS's dumpheap lists
 # (on one dump: each run under Wine takes a minute or more on a loaded machine).
 WENGINE=build/win/engine/dumpscout-heap.exe
+# built here when missing (cached; the service tests that run later use the same build)
+[ -f "$WENGINE" ] || make windows-engine >"$tmp/windows-engine.log" 2>&1 || true
 SHIM=$(ls -d .tools/.store/dotnet-dump/*/dotnet-dump/*/tools/net8.0/any/shims/win-x64/dotnet-dump.exe 2>/dev/null | head -n 1)
 RTVER=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print([k.split("/")[1] for t in d["targets"].values() for k in t if k.startswith("runtimepack.Microsoft.NETCore.App.Runtime.win-x64/")][0])' \
 	build/fixtures/windows/dotnet/Scout.Host.deps.json 2>/dev/null)
