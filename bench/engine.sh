@@ -4,9 +4,10 @@
 # --walk-only) and the SOS-driven analysis: `dumpscout analyze` as it was when it drove dotnet-dump (the
 # last such commit, SOS_ERA below, built once into build/bench/sos-era; its session lists the
 # LoaderAllocators, modules and collectible types, runs gcroot per LoaderAllocator and per plugin object,
-# dumpclass, pe and clrstack: 125 commands on the 256 MiB heap). Override with BENCH_SOS_CMD. Wall times are medians of BENCH_RUNS runs, start-up included; peak RSS is the largest
-# process of the run (/usr/bin/time's maximum resident set size). BENCH_DUMPS picks the dumps; otherwise
-# the fixture dumps and three generated large heaps (see below) are measured.
+# dumpclass, pe and clrstack: 125 commands on the 256 MiB heap). Override with BENCH_SOS_CMD. Wall times are
+# medians of BENCH_RUNS runs, start-up included; peak RSS is the largest process of the run (/usr/bin/time's
+# maximum resident set size). BENCH_DUMPS picks the dumps; otherwise the fixture dumps and three generated
+# large heaps (see below) are measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
