@@ -1,7 +1,8 @@
 /* elfcore.c - reads an ELF core file into a struct triage from its ELF header, program headers and
- * PT_NOTE notes (never sections: createdump cores may have an empty section table). It never reads the
- * memory the PT_LOAD segments hold, so its cost does not grow with the dump; it does not detect the
- * .NET runtime or compute the bucket (triage_finish does that from the modules filled here).
+ * PT_NOTE notes (never sections: createdump cores may have an empty section table). Of the memory the
+ * PT_LOAD segments hold it reads only the .NET runtime module's (libcoreclr.so), at most 8 MiB, for the
+ * runtime's version, so its cost does not grow with the dump; it does not detect the .NET runtime or
+ * compute the bucket (triage_finish does that from the modules filled here).
  *
  * Facts used (Linux uapi/kernel headers, gABI, NetBSD's core_elf32.c, dotnet/runtime createdump):
  * - Notes are 4-byte aligned (Linux writes 4 for ELF32 and ELF64); a note segment whose p_align is 8
@@ -19,6 +20,7 @@
 #include "dsrc.h"
 #include "triage.h"
 #include "core/carr.h"
+#include "core/plat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +148,7 @@ struct ec {
 	size_t nmaps;
 	uint64_t heap_anon;      /* writable anonymous bytes (p_memsz) */
 	uint64_t heap_backed;    /* of those, held in the file */
+	struct ec_ver *ver;      /* the runtime module's segments while its version is looked for */
 };
 
 static uint64_t ec_sat_add(uint64_t a, uint64_t b)
@@ -1058,6 +1061,243 @@ static void ec_conclude(struct ec *c)
 		ec_signal(c, sig, c->first_tid, 1, 1);
 }
 
+/* ---- The .NET runtime's version from its image (libcoreclr.so) ----
+ * NT_FILE records no version and a self-contained app's path names none, so the version is read from
+ * the "@(#)Version <file version> @Commit: ..." string the runtime embeds in its read-only data: first
+ * from the image's pages the core holds (a full dump has them; createdump heap dumps usually do not),
+ * then from the file at the recorded path when the dump is read from a file, taken only when that
+ * file's GNU build id equals the one in the image header the core holds (so a file replaced since the
+ * crash, or any other file the dump names, gives nothing). Every read is bounded. */
+#define EC_VER_MARK "@(#)Version "
+#define EC_VER_MARKLEN (sizeof(EC_VER_MARK) - 1)
+#define EC_VER_CHUNK 65536u
+#define EC_VER_KEEP 64u               /* bytes carried into the next chunk: a marker and a version */
+#define EC_VER_MAX_MEM (8u << 20)     /* module memory scanned in the core */
+#define EC_VER_MAX_FILE (64u << 20)   /* largest runtime file on disk that is scanned */
+#define EC_VER_MAX_LOADS 64u          /* PT_LOAD segments of the module looked at */
+#define EC_VER_HDR 4096u              /* bytes of the image's start read for its headers and notes */
+#define EC_VER_MAX_ID 64u             /* longest build id */
+#define EC_PT_NOTE_GNU_BUILD_ID 3
+
+struct ec_ver_seg {
+	uint64_t va;
+	uint64_t off;
+	uint64_t len;
+};
+
+struct ec_ver {
+	uint64_t lo, hi; /* the module's address range */
+	struct ec_ver_seg seg[EC_VER_MAX_LOADS];
+	size_t nseg;
+};
+
+/* Collects the PT_LOAD bytes the file holds inside the module's range (clipped to both). */
+static int ec_ver_load(struct ec *c, const struct ec_phdr *ph)
+{
+	struct ec_ver *v = c->ver;
+	uint64_t held = 0, lo, hi;
+
+	if (ph->type != EC_PT_LOAD || v->nseg >= EC_VER_MAX_LOADS || ph->offset >= c->src->size)
+		return DS_OK;
+	held = ph->filesz < c->src->size - ph->offset ? ph->filesz : c->src->size - ph->offset;
+	if (held > ph->memsz)
+		held = ph->memsz;
+	lo = ph->vaddr > v->lo ? ph->vaddr : v->lo;
+	hi = held > UINT64_MAX - ph->vaddr ? UINT64_MAX : ph->vaddr + held;
+	if (hi > v->hi)
+		hi = v->hi;
+	if (lo >= hi)
+		return DS_OK;
+	v->seg[v->nseg].va = lo;
+	v->seg[v->nseg].off = ph->offset + (lo - ph->vaddr);
+	v->seg[v->nseg].len = hi - lo;
+	v->nseg++;
+	return DS_OK;
+}
+
+/* Finds the marker in buf[0, n) followed by a version ("8.0.3126.42015": digits and dots) that ends
+ * inside buf; copies it to out. 1 when found. */
+static int ec_ver_find(const unsigned char *buf, size_t n, char *out, size_t outsz)
+{
+	size_t i, k;
+
+	for (i = 0; n >= EC_VER_MARKLEN && i <= n - EC_VER_MARKLEN; i++) {
+		if (buf[i] != '@' || memcmp(buf + i, EC_VER_MARK, EC_VER_MARKLEN) != 0)
+			continue;
+		for (k = i + EC_VER_MARKLEN; k < n && ((buf[k] >= '0' && buf[k] <= '9') || buf[k] == '.'); k++)
+			;
+		k -= i + EC_VER_MARKLEN;
+		if (k > 0 && k < outsz && i + EC_VER_MARKLEN + k < n && buf[i + EC_VER_MARKLEN] != '.') {
+			memcpy(out, buf + i + EC_VER_MARKLEN, k);
+			out[k] = '\0';
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Where the bytes come from: the core (src, at file offsets) or a file on disk. */
+struct ec_ver_src {
+	struct dsrc *core;
+	struct plat_file *file;
+};
+
+static int ec_ver_read(const struct ec_ver_src *s, uint64_t off, unsigned char *dst, size_t n)
+{
+	struct ds_err scratch;
+
+	if (s->file != NULL)
+		return plat_file_read_at(s->file, off, dst, n);
+	return dsrc_read(s->core, off, dst, n, "runtime module memory", &scratch);
+}
+
+/* Scans [off, off + len) of s in chunks (buf: EC_VER_CHUNK + EC_VER_KEEP bytes) for the version. */
+static int ec_ver_scan(const struct ec_ver_src *s, uint64_t off, uint64_t len, unsigned char *buf, char *out,
+		       size_t outsz)
+{
+	uint64_t pos = 0;
+	size_t keep = 0, n, total;
+	int found = 0;
+
+	while (pos < len && !found) {
+		n = len - pos < EC_VER_CHUNK ? (size_t)(len - pos) : EC_VER_CHUNK;
+		if (ec_ver_read(s, off + pos, buf + keep, n) != DS_OK)
+			break;
+		total = keep + n;
+		found = ec_ver_find(buf, total, out, outsz);
+		keep = total < EC_VER_KEEP ? total : EC_VER_KEEP;
+		memmove(buf, buf + total - keep, keep);
+		pos += n;
+	}
+	return found;
+}
+
+/* The GNU build id in the first n bytes of an ELF image of the core's class and byte order: the PT_NOTE
+ * segments found at p_vaddr (a mapped image, base at address 0 of the buffer) or p_offset (a file).
+ * Returns its length (0: none). */
+static size_t ec_ver_build_id(const struct ec *c, const unsigned char *h, size_t n, int mapped, unsigned char *id)
+{
+	uint64_t phoff, where, size, p, namesz, descsz;
+	unsigned phent, phnum, i, need = c->is64 ? 56 : 32;
+	size_t len = 0;
+
+	if (n < 64 || memcmp(h, "\177ELF", 4) != 0 || h[4] != (c->is64 ? 2 : 1) || h[5] != (c->be ? 2 : 1))
+		goto out;
+	phoff = c->is64 ? ec_64(c, h + 32) : ec_32(c, h + 28);
+	phent = ec_16(c, h + (c->is64 ? 54 : 42));
+	phnum = ec_16(c, h + (c->is64 ? 56 : 44));
+	if (phent < need || phnum > 64 || phoff > n || (uint64_t)phent * phnum > n - phoff)
+		goto out;
+	for (i = 0; i < phnum && len == 0; i++) {
+		const unsigned char *ph = h + phoff + (uint64_t)i * phent;
+
+		if (ec_32(c, ph) != EC_PT_NOTE)
+			continue;
+		where = mapped ? (c->is64 ? ec_64(c, ph + 16) : ec_32(c, ph + 8))
+			       : (c->is64 ? ec_64(c, ph + 8) : ec_32(c, ph + 4));
+		size = c->is64 ? ec_64(c, ph + 32) : ec_32(c, ph + 16);
+		if (where > n || size > n - where)
+			continue;
+		for (p = where; len == 0 && size - (p - where) >= 12;) {
+			namesz = ec_32(c, h + p);
+			descsz = ec_32(c, h + p + 4);
+			if (namesz > 256 || descsz > 4096)
+				break;
+			if (((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull) > size - (p - where) - 12)
+				break;
+			if (ec_32(c, h + p + 8) == EC_PT_NOTE_GNU_BUILD_ID && namesz == 4 &&
+			    memcmp(h + p + 12, "GNU", 4) == 0 && descsz > 0 && descsz <= EC_VER_MAX_ID) {
+				memcpy(id, h + p + 12 + 4, (size_t)descsz);
+				len = (size_t)descsz;
+			}
+			p += 12 + ((namesz + 3) & ~3ull) + ((descsz + 3) & ~3ull);
+		}
+	}
+out:
+	return len;
+}
+
+/* The image header the core holds at the module's base, then its build id; 0 when absent. */
+static size_t ec_ver_core_id(const struct ec *c, const struct ec_ver *v, unsigned char *buf, unsigned char *id)
+{
+	struct ec_ver_src s = { c->src, NULL };
+	size_t i, n;
+
+	for (i = 0; i < v->nseg; i++) {
+		if (v->seg[i].va != v->lo)
+			continue;
+		n = v->seg[i].len < EC_VER_HDR ? (size_t)v->seg[i].len : EC_VER_HDR;
+		if (ec_ver_read(&s, v->seg[i].off, buf, n) == DS_OK)
+			return ec_ver_build_id(c, buf, n, 1, id);
+	}
+	return 0;
+}
+
+/* The version from the file at path when its build id is id[0, idlen). */
+static int ec_ver_from_file(const struct ec *c, const char *path, const unsigned char *id, size_t idlen,
+			    unsigned char *buf, char *out, size_t outsz)
+{
+	struct ec_ver_src s = { NULL, NULL };
+	unsigned char fid[EC_VER_MAX_ID];
+	uint64_t size;
+	size_t n;
+	int found = 0;
+
+	if (path[0] != '/' || plat_file_open(path, &s.file) != DS_OK)
+		goto out;
+	size = plat_file_size(s.file);
+	if (size > EC_VER_MAX_FILE)
+		goto out;
+	n = size < EC_VER_HDR ? (size_t)size : EC_VER_HDR;
+	if (plat_file_read_at(s.file, 0, buf, n) != DS_OK || ec_ver_build_id(c, buf, n, 0, fid) != idlen ||
+	    memcmp(fid, id, idlen) != 0)
+		goto out;
+	found = ec_ver_scan(&s, 0, size, buf, out, outsz);
+out:
+	if (s.file != NULL)
+		plat_file_close(s.file);
+	return found;
+}
+
+/* Fills the version of the runtime module (libcoreclr.so) when the module has none. Out of memory or
+ * an unreadable image only leave it empty: the version is a convenience, not a reason to fail. */
+static void ec_runtime_version(struct ec *c)
+{
+	struct triage_module *m = NULL;
+	struct ec_ver *v = NULL;
+	struct ec_ver_src core = { c->src, NULL };
+	unsigned char *buf = NULL, id[EC_VER_MAX_ID];
+	uint64_t budget = EC_VER_MAX_MEM, len;
+	size_t i, idlen;
+	int found = 0;
+
+	for (i = 0; i < c->t->nmodules && m == NULL; i++)
+		if (strcmp(c->t->modules[i].name, "libcoreclr.so") == 0 && c->t->modules[i].version[0] == '\0')
+			m = &c->t->modules[i];
+	if (m == NULL || m->size == 0)
+		goto out;
+	v = calloc(1, sizeof(*v));
+	buf = malloc(EC_VER_CHUNK + EC_VER_KEEP);
+	if (v == NULL || buf == NULL)
+		goto out;
+	v->lo = m->base;
+	v->hi = m->size > UINT64_MAX - m->base ? UINT64_MAX : m->base + m->size;
+	c->ver = v;
+	if (ec_each_phdr(c, ec_ver_load) != DS_OK)
+		goto out;
+	for (i = 0; i < v->nseg && !found && budget > 0; i++) {
+		len = v->seg[i].len < budget ? v->seg[i].len : budget;
+		found = ec_ver_scan(&core, v->seg[i].off, len, buf, m->version, sizeof(m->version));
+		budget -= len;
+	}
+	if (!found && c->src->file != NULL && (idlen = ec_ver_core_id(c, v, buf, id)) > 0)
+		found = ec_ver_from_file(c, m->path, id, idlen, buf, m->version, sizeof(m->version));
+out:
+	c->ver = NULL;
+	free(v);
+	free(buf);
+}
+
 int elfcore_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 {
 	struct ec c;
@@ -1080,6 +1320,7 @@ int elfcore_read(struct dsrc *src, struct triage *t, struct ds_err *e)
 	rc = ec_modules(&c);
 	if (rc != DS_OK)
 		goto out;
+	ec_runtime_version(&c);
 	ec_conclude(&c);
 	rc = ec_each_phdr(&c, ec_phdr_heap);
 	if (rc != DS_OK)

@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
 # engine.sh - the heap engine's time and peak memory per dump, in one run, against two references on the
 # same dump: the floor (the same library walking the whole heap once and nothing else: dumpscout-heap
-# --walk-only) and the SOS-driven analysis (`dumpscout analyze` while it drives dotnet-dump; override with
-# BENCH_SOS_CMD). Wall times are medians of BENCH_RUNS runs, start-up included; peak RSS is the largest
-# process of the run (/usr/bin/time's maximum resident set size). BENCH_DUMPS picks the dumps; otherwise
-# the fixture dumps and three generated large heaps (see below) are measured.
+# --walk-only) and the SOS-driven analysis: `dumpscout analyze` as it was when it drove dotnet-dump (the
+# last such commit, SOS_ERA below, built once into build/bench/sos-era; its session lists the
+# LoaderAllocators, modules and collectible types, runs gcroot per LoaderAllocator and per plugin object,
+# dumpclass, pe and clrstack: 125 commands on the 256 MiB heap). Override with BENCH_SOS_CMD. Wall times are
+# medians of BENCH_RUNS runs, start-up included; peak RSS is the largest process of the run (/usr/bin/time's
+# maximum resident set size). BENCH_DUMPS picks the dumps; otherwise the fixture dumps and three generated
+# large heaps (see below) are measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 ENGINE=$BUILD/engine/dumpscout-heap
 RUNS=${BENCH_RUNS:-3}
-SOS_CMD=${BENCH_SOS_CMD:-$BUILD/dumpscout analyze -q --json}
+SOS_ERA=358e7bcddc814476e767d6487af9c73b30f2da7a # the parent of the commit that removed the dotnet-dump driver
 make -s engine >/dev/null
+if [ -z "${BENCH_SOS_CMD:-}" ]; then
+	era=$BUILD/bench/sos-era
+	if [ ! -x "$era/build/dumpscout" ]; then
+		rm -rf "$era" && mkdir -p "$era"
+		git archive "$SOS_ERA" | tar -x -C "$era"
+		ln -s "$PWD/.tools" "$era/.tools"
+		make -s -C "$era" -j2 build/dumpscout >/dev/null
+	fi
+	SOS_CMD="$era/build/dumpscout analyze -q --json --engine $PWD/.tools/dotnet-dump"
+else
+	SOS_CMD=$BENCH_SOS_CMD
+fi
 [ -n "${BENCH_DUMPS:-}" ] || make -s fixtures >/dev/null
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 dumps=${BENCH_DUMPS:-$(ls build/fixtures/dumps/*.dmp)}

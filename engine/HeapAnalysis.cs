@@ -317,10 +317,14 @@ namespace DumpScout.Heap
                             if (slot == 0)
                                 continue;
                             report.ThreadStaticsSearched++;
+                            string name = (t.Name ?? "?") + "." + (f.Name ?? "?");
+                            // Before .NET 9 a thread's GC thread statics sit in an Object[] a strong handle
+                            // holds: naming the slot keeps that handle from being reported as a second root.
+                            slotNames.TryAdd(slot, name);
                             if (rt.DataTarget.DataReader.ReadPointer(slot, out ulong value) && value != 0)
                                 AddRoot(new Root
                                 {
-                                    Kind = "thread_static", Field = (t.Name ?? "?") + "." + (f.Name ?? "?"),
+                                    Kind = "thread_static", Field = name,
                                     Thread = MakeThread(th.OSThreadId, th.ManagedThreadId), Object = value, Rank = 2,
                                 });
                         }

@@ -3,7 +3,9 @@
 // the fixture plugin (FIXTURE_BIN/plugins/Scout.Plugin.dll) into CONTEXTS collectible contexts, keeps
 // LEAKS of them alive through rotating causes (a static field, a strong GCHandle, a static event-style
 // delegate list, a type-keyed dictionary), unloads all and calls FailFast, so the runtime's dump writer
-// (createdump, configured by the caller's DOTNET_DbgEnableMiniDump) writes the dump.
+// (createdump, configured by the caller's DOTNET_DbgEnableMiniDump) writes the dump. An optional fifth
+// argument KEPT loads that many more contexts ("kept-N") and never unloads them: contexts still alive at
+// the crash, which the runtime itself holds through a strong handle to their LoaderAllocator.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -21,6 +23,7 @@ namespace DumpScout.Bench
         public static readonly List<Func<int, int>> Callbacks = new List<Func<int, int>>();
         public static readonly Dictionary<Type, string> ByType = new Dictionary<Type, string>();
         public static readonly List<object[]> Filler = new List<object[]>();
+        public static readonly List<AssemblyLoadContext> Kept = new List<AssemblyLoadContext>();
     }
 
     public static class Program
@@ -29,17 +32,24 @@ namespace DumpScout.Bench
         {
             if (args.Length < 4)
             {
-                Console.Error.WriteLine("usage: HeapGen MIB CONTEXTS LEAKS FIXTURE_BIN");
+                Console.Error.WriteLine("usage: HeapGen MIB CONTEXTS LEAKS FIXTURE_BIN [KEPT]");
                 return 2;
             }
             int mib = int.Parse(args[0]), contexts = int.Parse(args[1]), leaks = int.Parse(args[2]);
             string bin = Path.GetFullPath(args[3]);
+            int kept = args.Length > 4 ? int.Parse(args[4]) : 0;
             AssemblyLoadContext.Default.LoadFromAssemblyPath(Path.Combine(bin, "Scout.Contracts.dll"));
             Fill(mib);
             string plugin = Path.Combine(bin, "plugins", "Scout.Plugin.dll");
             var weak = new List<WeakReference>();
             for (int i = 0; i < contexts; i++)
                 weak.Add(LoadAndMaybeLeak(plugin, i, i < leaks));
+            for (int i = 0; i < kept; i++)
+            {
+                var alc = new AssemblyLoadContext("kept-" + i, isCollectible: true);
+                Held.Kept.Add(alc);
+                alc.LoadFromAssemblyPath(plugin).GetType("Scout.Plugin.GreeterPlugin", throwOnError: true);
+            }
             for (int i = 0; i < 10; i++)
             {
                 GC.Collect();

@@ -76,16 +76,6 @@ def main():
                         # (a dependent handle: the engine's root is the key's, the table's holder is the culprit)
                         match = [r for r in roots if r['kind'] == eng['root_kind'] and
                                  (r.get('field') == field or (eng.get('dependent') and r.get('culprit') == field))]
-                        gap = [r for r in roots if RUNTIME == 'net8' and r['kind'] == 'strong_handle' and
-                               r['chain'][:1] == ['System.Object[]'] and eng.get('registered_method') and
-                               eng['registered_method'] in (r.get('registered') or '').split('; ')]
-                        if not match and gap:
-                            # ClrMD 4.2 gives address 0 for some CoreLib statics on .NET 8, so the engine
-                            # reports the statics array's handle: the registration is still named
-                            print('SKIP %s: the engine names no field for this .NET 8 CoreLib static (root %s, '
-                                  'registered %s); the C side names the registration' % (name, gap[0]['owner'],
-                                  gap[0]['registered']))
-                            continue
                         if not match:
                             bad.append('no root %s/%s in %s' % (eng['root_kind'], field,
                                                                  [(r['kind'], r.get('field')) for r in roots]))

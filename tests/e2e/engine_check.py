@@ -192,6 +192,11 @@ def check_dump(name, scenario, runtime, exp, d, rc):
         rs = d["roots_searched"]
         report(rs["handles"] > 0 and rs["statics"] > 0, tag + ": handle and static roots searched", str(rs))
         return None
+    # A static (or thread static) is named from the type system on every runtime: no path may start at a
+    # handle holding one of the runtime's statics arrays (before .NET 9 statics live in handle-held Object[]s).
+    unnamed = [(c["name"], r["kind"]) for c in held for r in real_roots(c)
+               if r["kind"].endswith("_handle") and r["path"] and r["path"][0]["type"] == "System.Object[]"]
+    report(not unnamed, tag + ": no root through a statics array", "roots: %s" % unnamed)
     ctx = [c for c in d["contexts"] if c["name"] == exp["alc_name"]]
     if not ctx:
         report(False, tag + ": context " + exp["alc_name"], "not found among %s" % [c["name"] for c in d["contexts"]])

@@ -97,6 +97,33 @@ print(d["status"], d["runtime"]["version"] in e, "libmscordaccore.so" in e, sys.
 	expect_eq "no_dac" "$rc $got" "0 no_dac True True True"
 fi
 
+# runtime_handle: a context never unloaded is held by the runtime itself (its custom binder keeps a strong
+# handle to the LoaderAllocator until Unload()). bench/heapgen makes such a dump: 8 MiB, two contexts of
+# which bench-0 leaks through the static Held.Plugins and bench-1 unloads, and one context kept-0 loaded
+# and never unloaded. The engine reports kept-0 alive with that handle as its root (hinted as a false
+# root); bench-0's handle went at Unload(); the analysis calls kept-0 live, not a leak.
+if [ -f build/fixtures/bin/plugins/Scout.Plugin.dll ] &&
+	DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 dotnet build bench/heapgen/HeapGen.csproj -c Release --nologo \
+		-v quiet >"$T/heapgen.log" 2>&1; then
+	{ DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=2 DOTNET_DbgMiniDumpName="$T/kept.dmp" \
+		build/bench/heapgen-artifacts/bin/HeapGen/release/HeapGen 8 2 1 build/fixtures/bin 1 >/dev/null 2>&1; } 2>/dev/null
+	"$ENGINE" "$T/kept.dmp" --no-stacks >"$T/kept.json" 2>/dev/null
+	got=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); cs={c["name"]: c for c in d["contexts"]}
+k, b = cs.get("kept-0") or {}, cs.get("bench-0") or {}
+rh = [r for r in k.get("roots", []) if r["kind"] == "runtime_handle"]
+print(k.get("state"), len(rh), rh and rh[0]["false_root_hint"], rh and rh[0]["path"][0]["type"],
+      b.get("state"), [r["field"] for r in b.get("roots", []) if r["kind"] == "static_field"],
+      any(r["kind"] == "runtime_handle" for r in b.get("roots", [])))' "$T/kept.json" 2>&1)
+	expect_eq "runtime_handle of a context never unloaded" "$got" \
+		"alive 1 runtime_handle System.Reflection.LoaderAllocator unloading ['DumpScout.Bench.Held.Plugins'] False"
+	got=$("$DS" analyze --json "$T/kept.dmp" 2>/dev/null | python3 -c 'import json,sys; a=json.load(sys.stdin)["analysis"]
+cs={c["name"]: c for c in a["contexts"]}
+print(a["leak"], cs["kept-0"]["state"], cs["bench-0"]["state"])' 2>&1)
+	expect_eq "runtime_handle: the context is live, the leak is bench-0" "$got" "True live unloading_held"
+else
+	skip runtime_handle "no fixture plugin (make fixtures) or heapgen does not build: $(tail -n 3 "$T/heapgen.log" 2>/dev/null)"
+fi
+
 # Command-line edges: exit 2 and nothing on stdout.
 "$ENGINE" >"$T/o" 2>/dev/null
 expect_eq "no arguments" "$? $(wc -c <"$T/o")" "2 0"

@@ -1674,6 +1674,125 @@ TEST(core_without_prpsinfo_takes_pid_from_first_prstatus)
 	free(d);
 }
 
+/* ---- the .NET runtime's version from its image ---- */
+
+/* A createdump-like core mapping /opt/rt/libcoreclr.so at 0x7f0000000000 whose memory (one PT_LOAD of
+ * len bytes, zeros) holds text at offset at; reads it and finishes the triage. */
+static int runtime_core(const char *text, size_t at, uint64_t len, struct triage *t, struct ds_err *e)
+{
+	static const struct fmap maps[] = { { 0x7f0000000000ull, 0x7f0000100000ull, "/opt/rt/libcoreclr.so" } };
+	struct load loads[] = { { 0x7f0000000000ull, len, len, 4 } };
+	struct eb n = { 0 }, d = { 0 }, b = { 0 };
+	struct core_spec s = { 1, 0, 62, 0, 4, &n, loads, 1, 1 };
+	int rc;
+
+	n.is64 = d.is64 = 1;
+	desc_file(&d, maps, 1);
+	eb_note(&n, "CORE", 0x46494c45, &d, 4, NULL);
+	desc_prstatus(&d, 6, 777);
+	eb_note(&n, "CORE", 1, &d, 4, NULL);
+	eb_core(&b, &s);
+	memcpy(b.d + b.len - len + at, text, strlen(text));
+	rc = read_mem(b.d, b.len, t, e);
+	if (rc == DS_OK)
+		rc = triage_finish(t);
+	free(n.d);
+	free(d.d);
+	free(b.d);
+	return rc;
+}
+
+static const char *coreclr_version(const struct triage *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nmodules; i++)
+		if (strcmp(t->modules[i].name, "libcoreclr.so") == 0)
+			return t->modules[i].version;
+	return "(no libcoreclr.so)";
+}
+
+TEST(runtime_version_from_the_image_the_core_holds)
+{
+	static const char mark[] = "@(#)Version 8.0.3126.42015 @Commit: 1219a42122cf5190c7f512850557e38c422430dc";
+	struct triage t;
+	struct ds_err e;
+	char tail[80];
+
+	/* the marker across the reader's 64 KiB chunk boundary */
+	CHECK_INT(runtime_core(mark, 0x10000 - 7, 0x20000, &t, &e), DS_OK);
+	CHECK_STR(coreclr_version(&t), "8.0.3126.42015");
+	CHECK_STR(t.runtime_name, "coreclr");
+	CHECK_STR(t.runtime_version, "8.0.31"); /* file version 8.0.3126 is product version 8.0.31 */
+	triage_free(&t);
+	/* a version the segment's end cuts off is not taken */
+	snprintf(tail, sizeof(tail), "%s", "@(#)Version 9.0.20");
+	CHECK_INT(runtime_core(tail, 0x2000 - strlen(tail), 0x2000, &t, &e), DS_OK);
+	CHECK_STR(coreclr_version(&t), "");
+	triage_free(&t);
+	/* nor a "version" longer than the field, nor one without digits */
+	CHECK_INT(runtime_core("@(#)Version 1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20 x", 16, 0x2000, &t, &e), DS_OK);
+	CHECK_STR(coreclr_version(&t), "");
+	triage_free(&t);
+	CHECK_INT(runtime_core("@(#)Version .x @(#)Version  9", 16, 0x2000, &t, &e), DS_OK);
+	CHECK_STR(coreclr_version(&t), "");
+	triage_free(&t);
+}
+
+/* The runtime pack that built a fixture app, as its publish output records it:
+ * "runtimepack.Microsoft.NETCore.App.Runtime.linux-x64/8.0.31" in the app's deps.json. */
+static int fixture_runtime_pack(const char *v, char *out, size_t outsz)
+{
+	static const char key[] = "runtimepack.Microsoft.NETCore.App.Runtime.linux-x64/";
+	char path[256], *json = NULL;
+	const char *p;
+	size_t len = 0, k = 0;
+
+	snprintf(path, sizeof(path), "build/fixtures/bin-%s/Scout.Host.deps.json", v);
+	if (plat_read_file(path, 1 << 22, &json, &len) != DS_OK)
+		return 0;
+	p = strstr(json, key);
+	if (p != NULL)
+		for (p += sizeof(key) - 1; k + 1 < outsz && p[k] != '"' && p[k] != '\0'; k++)
+			out[k] = p[k];
+	out[k] = '\0';
+	free(json);
+	return k > 0;
+}
+
+TEST(self_contained_net8_and_net9_dumps_name_their_runtime_version)
+{
+	static const char *const vs[] = { "net8", "net9" };
+	char path[256], want[32];
+	struct triage t;
+	struct ds_err e;
+	size_t i, k, seen = 0;
+
+	for (i = 0; i < DS_ARRAY_LEN(vs); i++) {
+		snprintf(path, sizeof(path), "build/fixtures/dumps/%s/s01-static-field.dmp", vs[i]);
+		if (!fixture_runtime_pack(vs[i], want, sizeof(want)) || access(path, R_OK) != 0)
+			continue;
+		if (triage_read_file(path, &t, &e) != DS_OK) {
+			T_FAIL_("%s: %s", path, e.msg);
+			continue;
+		}
+		for (k = 0; k < t.nmodules && strcmp(t.modules[k].name, "libcoreclr.so") != 0; k++)
+			;
+		/* the dump's runtime file must still be where the crash left it (the version comes from it
+		 * when the core holds no read-only pages of the runtime, as createdump heap dumps do not) */
+		if (k == t.nmodules || access(t.modules[k].path, R_OK) != 0) {
+			triage_free(&t);
+			continue;
+		}
+		seen++;
+		CHECK_STR(t.runtime_name, "coreclr");
+		CHECK_STR(t.runtime_version, want);
+		triage_free(&t);
+	}
+	if (seen == 0)
+		SKIP("no .NET 8/9 fixture dumps with their app folders (make fixtures)");
+}
+
 int main(void)
 {
 	RUN(corpus_cores_match_sources_md);
@@ -1701,5 +1820,7 @@ int main(void)
 	RUN(truncated_and_bit_flipped_cores_never_crash);
 	RUN(huge_sparse_core_costs_what_a_small_one_costs);
 	RUN(bytes_read_on_a_real_core_is_headers_and_notes_only);
+	RUN(runtime_version_from_the_image_the_core_holds);
+	RUN(self_contained_net8_and_net9_dumps_name_their_runtime_version);
 	return t_total_failed != 0;
 }
