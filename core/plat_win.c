@@ -946,45 +946,55 @@ static int plat_win_trusted_sid(PSID sid, PSID owner)
 	return (owner != NULL && EqualSid(sid, owner)) || plat_win_sid_in(sid, trusted, DS_ARRAY_LEN(trusted));
 }
 
+int plat_win_dacl(const char *path, PSID *owner, PACL *dacl, PSECURITY_DESCRIPTOR *sd)
+{
+	SECURITY_INFORMATION what = DACL_SECURITY_INFORMATION | (owner != NULL ? OWNER_SECURITY_INFORMATION : 0);
+	wchar_t *w;
+	DWORD e;
+	int rc;
+
+	*sd = NULL;
+	*dacl = NULL;
+	w = plat_win_path(path, &rc);
+	if (w == NULL)
+		return rc;
+	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL, sd);
+	free(w);
+	return e == ERROR_SUCCESS ? DS_OK : plat_win_error(e);
+}
+
+int plat_win_ace(PACL dacl, DWORD i, ACCESS_ALLOWED_ACE **ace)
+{
+	ACE_HEADER *h;
+
+	if (!GetAce(dacl, i, (LPVOID *)&h) || (h->AceFlags & INHERIT_ONLY_ACE))
+		return 0;
+	*ace = (ACCESS_ALLOWED_ACE *)h;
+	return 1;
+}
+
 int plat_file_mode(const char *path, int *mode)
 {
 	const DWORD readers = FILE_READ_DATA | GENERIC_READ | GENERIC_ALL;
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PSID owner = NULL;
 	PACL dacl = NULL;
-	ACE_HEADER *ace;
 	ACCESS_ALLOWED_ACE *allow;
-	wchar_t *w;
-	DWORD i, e;
-	int rc, shared = 0;
+	DWORD i;
+	int rc, shared;
 
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
+	rc = plat_win_dacl(path, &owner, &dacl, &sd);
+	if (rc != DS_OK)
 		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner,
-				  NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
-	/* No DACL at all means everyone has full access. */
-	if (dacl == NULL)
-		shared = 1;
-	for (i = 0; dacl != NULL && i < dacl->AceCount && !shared; i++) {
-		if (!GetAce(dacl, i, (LPVOID *)&ace))
-			continue;
-		if (ace->AceType != ACCESS_ALLOWED_ACE_TYPE || (ace->AceFlags & INHERIT_ONLY_ACE))
-			continue;
-		allow = (ACCESS_ALLOWED_ACE *)ace;
-		if ((allow->Mask & readers) && !plat_win_trusted_sid((PSID)&allow->SidStart, owner))
+	shared = dacl == NULL; /* no DACL at all means everyone has full access */
+	for (i = 0; dacl != NULL && i < dacl->AceCount && !shared; i++)
+		if (plat_win_ace(dacl, i, &allow) && allow->Header.AceType == ACCESS_ALLOWED_ACE_TYPE &&
+		    (allow->Mask & readers) && !plat_win_trusted_sid((PSID)&allow->SidStart, owner))
 			shared = 1;
-	}
 	*mode = shared ? 0644 : 0600;
-	rc = DS_OK;
 out:
 	if (sd != NULL)
 		LocalFree(sd);
-	free(w);
 	return rc;
 }
 

@@ -23,6 +23,13 @@ wchar_t *plat_win_wide(const char *s, int *rc);
 char *plat_win_utf8(const wchar_t *w);
 /* plat_win_wide for a path, with the "\\?\" prefix on long absolute drive paths (caller frees). */
 wchar_t *plat_win_path(const char *path, int *rc);
+/* The DACL of a file or folder, and its owner when owner is not NULL; both point into *sd, which the
+ * caller frees with LocalFree (also on error, when it is not NULL). *dacl NULL: no DACL, everyone may do
+ * anything. DS_ENOENT, DS_EPERM, DS_EIO. */
+int plat_win_dacl(const char *path, PSID *owner, PACL *dacl, PSECURITY_DESCRIPTOR *sd);
+/* The i-th entry of dacl if it applies to the object itself (not inherit-only): 1 and *ace, else 0.
+ * Allowed and denied entries share ACCESS_ALLOWED_ACE's layout; read ace->Header.AceType. */
+int plat_win_ace(PACL dacl, DWORD i, ACCESS_ALLOWED_ACE **ace);
 /* 1 if sid is one of the n well-known SIDs in types. */
 int plat_win_sid_in(PSID sid, const WELL_KNOWN_SID_TYPE *types, size_t n);
 

@@ -50,19 +50,13 @@ int win_acl_get_sddl(const char *path, char **sddl)
 {
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PACL dacl = NULL;
-	wchar_t *w, *str = NULL;
-	DWORD e;
+	wchar_t *str = NULL;
 	int rc;
 
 	*sddl = NULL;
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
+	rc = plat_win_dacl(path, NULL, &dacl, &sd);
+	if (rc != DS_OK)
 		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
 	if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION,
 								  &str, NULL)) {
 		rc = DS_EIO;
@@ -75,7 +69,6 @@ out:
 		LocalFree(str);
 	if (sd != NULL)
 		LocalFree(sd);
-	free(w);
 	return rc;
 }
 
@@ -93,39 +86,25 @@ int win_acl_users_can_create(const char *path, int *yes)
 	const DWORD create = FILE_ADD_FILE | GENERIC_WRITE | GENERIC_ALL;
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PACL dacl = NULL;
-	ACE_HEADER *ace;
-	ACCESS_ALLOWED_ACE *a;
-	wchar_t *w;
-	DWORD i, e;
-	int rc, allowed = 0, denied = 0;
+	ACCESS_ALLOWED_ACE *a; /* ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share their layout */
+	DWORD i;
+	int rc, allowed, denied = 0;
 
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
+	rc = plat_win_dacl(path, NULL, &dacl, &sd);
+	if (rc != DS_OK)
 		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
-	if (dacl == NULL)
-		allowed = 1; /* a NULL DACL grants everything to everyone */
+	allowed = dacl == NULL; /* a NULL DACL grants everything to everyone */
 	for (i = 0; dacl != NULL && i < dacl->AceCount; i++) {
-		if (!GetAce(dacl, i, (LPVOID *)&ace) || (ace->AceFlags & INHERIT_ONLY_ACE))
+		if (!plat_win_ace(dacl, i, &a) || !(a->Mask & create) || !win_acl_everyone_sid((PSID)&a->SidStart))
 			continue;
-		/* ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share their layout */
-		a = (ACCESS_ALLOWED_ACE *)ace;
-		if (!(a->Mask & create) || !win_acl_everyone_sid((PSID)&a->SidStart))
-			continue;
-		if (ace->AceType == ACCESS_DENIED_ACE_TYPE)
+		if (a->Header.AceType == ACCESS_DENIED_ACE_TYPE)
 			denied = 1;
-		else if (ace->AceType == ACCESS_ALLOWED_ACE_TYPE)
+		else if (a->Header.AceType == ACCESS_ALLOWED_ACE_TYPE)
 			allowed = 1;
 	}
 	*yes = allowed && !denied;
-	rc = DS_OK;
 out:
 	if (sd != NULL)
 		LocalFree(sd);
-	free(w);
 	return rc;
 }
