@@ -1,7 +1,8 @@
 /* win.h - the Windows integration: registry, folder ACLs (SDDL), service control manager, event log; one
- * file per concern (win_reg.c, win_acl.c, win_svc.c, win_evlog.c). Windows only: these files are built
- * by mk/windows.mk alone and only Windows files (*_win.c) include this header; the portable calls are
- * in plat.h. Used by the Windows service (service/main_win.c), lib/svcctl_win.c and lib/wer_win.c.
+ * file per concern (win_reg.c, win_acl.c, win_svc.c, win_evlog.c). Windows only: the Linux build leaves
+ * these files out (Makefile's WIN_ONLY), and outside core/ only *_win.c files include this header; the
+ * portable calls are in plat.h. Used by the Windows service (service/main_win.c), lib/svcctl_win.c and
+ * lib/wer_win.c.
  * Registry keys are written "HKLM\path\to\key" (also "HKCU\..."), always in the 64-bit view; names and
  * strings are UTF-8. Errors are DS_E... codes; all functions are thread-safe. */
 #ifndef DS_WIN_H

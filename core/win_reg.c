@@ -60,6 +60,28 @@ static wchar_t *win_reg_name(const char *name, int *rc)
 	return plat_win_wide(name != NULL ? name : "", rc);
 }
 
+/* Opens key (win_reg_open) and converts the value name: on DS_OK both *h and *wn are set; release them
+ * with win_reg_value_close whatever it returned. */
+static int win_reg_value_open(const char *key, const char *name, REGSAM access, int create, HKEY *h,
+			      wchar_t **wn)
+{
+	int rc;
+
+	*h = NULL;
+	*wn = NULL;
+	rc = win_reg_open(key, access, create, h);
+	if (rc == DS_OK)
+		*wn = win_reg_name(name, &rc);
+	return rc;
+}
+
+static void win_reg_value_close(HKEY h, wchar_t *wn)
+{
+	free(wn);
+	if (h != NULL)
+		RegCloseKey(h);
+}
+
 int win_reg_get(const char *key, const char *name, uint32_t *type, unsigned char **data, size_t *len)
 {
 	HKEY h = NULL;
@@ -71,11 +93,8 @@ int win_reg_get(const char *key, const char *name, uint32_t *type, unsigned char
 
 	*data = NULL;
 	*len = 0;
-	rc = win_reg_open(key, KEY_QUERY_VALUE, 0, &h);
+	rc = win_reg_value_open(key, name, KEY_QUERY_VALUE, 0, &h, &wn);
 	if (rc != DS_OK)
-		goto out;
-	wn = win_reg_name(name, &rc);
-	if (wn == NULL)
 		goto out;
 	/* The value may grow between the size query and the read: try a few times. */
 	for (tries = 0; tries < 4; tries++) {
@@ -114,9 +133,7 @@ int win_reg_get(const char *key, const char *name, uint32_t *type, unsigned char
 	rc = DS_OK;
 out:
 	free(buf);
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
+	win_reg_value_close(h, wn);
 	return rc;
 }
 
@@ -129,18 +146,13 @@ int win_reg_set(const char *key, const char *name, uint32_t type, const void *da
 
 	if (len > WIN_REG_MAX_DATA)
 		return DS_ETOOBIG;
-	rc = win_reg_open(key, KEY_SET_VALUE, 1, &h);
+	rc = win_reg_value_open(key, name, KEY_SET_VALUE, 1, &h, &wn);
 	if (rc != DS_OK)
-		goto out;
-	wn = win_reg_name(name, &rc);
-	if (wn == NULL)
 		goto out;
 	e = RegSetValueExW(h, wn, 0, type, data, (DWORD)len);
 	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error((DWORD)e);
 out:
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
+	win_reg_value_close(h, wn);
 	return rc;
 }
 
@@ -214,18 +226,13 @@ int win_reg_delete(const char *key, const char *name)
 	LONG e;
 	int rc;
 
-	rc = win_reg_open(key, KEY_SET_VALUE, 0, &h);
+	rc = win_reg_value_open(key, name, KEY_SET_VALUE, 0, &h, &wn);
 	if (rc != DS_OK)
-		goto out;
-	wn = win_reg_name(name, &rc);
-	if (wn == NULL)
 		goto out;
 	e = RegDeleteValueW(h, wn);
 	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error((DWORD)e);
 out:
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
+	win_reg_value_close(h, wn);
 	return rc;
 }
 
