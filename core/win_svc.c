@@ -133,41 +133,42 @@ out:
 	return rc;
 }
 
-int win_svc_uninstall(const char *name)
+/* One request to an installed service: delete it, start it or stop it. */
+enum win_svc_request { WIN_SVC_DO_DELETE, WIN_SVC_DO_START, WIN_SVC_DO_STOP };
+
+static int win_svc_request(const char *name, enum win_svc_request what)
 {
+	static const DWORD access[] = { DELETE, SERVICE_START, SERVICE_STOP };
 	SC_HANDLE scm = NULL, svc = NULL;
+	SERVICE_STATUS st;
+	BOOL ok;
 	int rc;
 
-	rc = win_svc_open(name, DELETE, &scm, &svc);
-	if (rc == DS_OK && !DeleteService(svc))
-		rc = win_svc_error(GetLastError());
+	rc = win_svc_open(name, access[what], &scm, &svc);
+	if (rc == DS_OK) {
+		ok = what == WIN_SVC_DO_DELETE ? DeleteService(svc)
+		     : what == WIN_SVC_DO_START ? StartServiceW(svc, 0, NULL)
+					     : ControlService(svc, SERVICE_CONTROL_STOP, &st);
+		if (!ok)
+			rc = win_svc_error(GetLastError());
+	}
 	win_svc_close(scm, svc);
 	return rc;
+}
+
+int win_svc_uninstall(const char *name)
+{
+	return win_svc_request(name, WIN_SVC_DO_DELETE);
 }
 
 int win_svc_start(const char *name)
 {
-	SC_HANDLE scm = NULL, svc = NULL;
-	int rc;
-
-	rc = win_svc_open(name, SERVICE_START, &scm, &svc);
-	if (rc == DS_OK && !StartServiceW(svc, 0, NULL))
-		rc = win_svc_error(GetLastError());
-	win_svc_close(scm, svc);
-	return rc;
+	return win_svc_request(name, WIN_SVC_DO_START);
 }
 
 int win_svc_stop(const char *name)
 {
-	SC_HANDLE scm = NULL, svc = NULL;
-	SERVICE_STATUS st;
-	int rc;
-
-	rc = win_svc_open(name, SERVICE_STOP, &scm, &svc);
-	if (rc == DS_OK && !ControlService(svc, SERVICE_CONTROL_STOP, &st))
-		rc = win_svc_error(GetLastError());
-	win_svc_close(scm, svc);
-	return rc;
+	return win_svc_request(name, WIN_SVC_DO_STOP);
 }
 
 int win_svc_state(const char *name, int *state, int *pid)
