@@ -171,8 +171,18 @@ TEST(plat_misc)
 	CHECK(memcmp(a, b, sizeof(a)) != 0);
 #ifdef _WIN32
 	CHECK_INT(plat_path_list_sep(), ';');
+	CHECK_STR(plat_dac_name(), "mscordaccore.dll"); /* the name in the runtime's Windows packages */
+	exe = plat_common_data_dir();
+	CHECK(exe != NULL && plat_path_is_absolute(exe));
+	free(exe);
 #else
 	CHECK_INT(plat_path_list_sep(), ':');
+#ifdef __APPLE__
+	CHECK_STR(plat_dac_name(), "libmscordaccore.dylib");
+#else
+	CHECK_STR(plat_dac_name(), "libmscordaccore.so"); /* the name in the runtime's Linux packages */
+#endif
+	CHECK(plat_common_data_dir() == NULL); /* POSIX has no machine-wide data folder of its own */
 #endif
 	CHECK_INT(plat_write_file_atomic(p(path, sizeof(path), "notes.txt"), "x", 1, 0600), DS_OK);
 	CHECK(!plat_is_executable(path));
