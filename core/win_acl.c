@@ -17,31 +17,26 @@ int win_acl_set_sddl(const char *path, const char *sddl)
 	PSECURITY_DESCRIPTOR sd = NULL;
 	BOOL present = FALSE, defaulted = FALSE;
 	PACL dacl = NULL;
-	wchar_t *w = NULL, *ws = NULL;
+	wchar_t *w = NULL;
 	DWORD e;
-	int rc;
+	int rc = DS_EINVAL;
 
-	rc = plat_mkdirs(path, 0700);
-	if (rc != DS_OK)
+	/* SDDL is ASCII (letters, SIDs, hex masks): the ANSI parser reads it as it is, and refuses anything
+	 * else as a bad descriptor */
+	if (!ConvertStringSecurityDescriptorToSecurityDescriptorA(sddl, SDDL_REVISION_1, &sd, NULL) ||
+	    !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present)
 		goto out;
-	w = plat_win_path(path, &rc);
+	rc = plat_mkdirs(path, 0700);
+	if (rc == DS_OK)
+		w = plat_win_path(path, &rc);
 	if (w == NULL)
 		goto out;
-	ws = plat_win_wide(sddl, &rc);
-	if (ws == NULL)
-		goto out;
-	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(ws, SDDL_REVISION_1, &sd, NULL) ||
-	    !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present) {
-		rc = DS_EINVAL;
-		goto out;
-	}
 	e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
 				  NULL, NULL, dacl, NULL);
 	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error(e);
 out:
 	if (sd != NULL)
 		LocalFree(sd);
-	free(ws);
 	free(w);
 	return rc;
 }
