@@ -239,47 +239,47 @@ out:
 	return rc;
 }
 
-int svcctl_start(uint32_t wait_ms, FILE *out, struct ds_err *e)
+/* Asks the SCM to start (start 1) or stop the service and waits up to wait_ms for the state. */
+static int svcctl_request(int start, uint32_t wait_ms, FILE *out, struct ds_err *e)
 {
+	static const struct {
+		const char *already, *cannot, *done;
+		int want;
+	} how[] = {
+		{ "the service is not running", "cannot stop the service", "the service is stopped", WIN_SVC_STOPPED },
+		{ "the service is already running", "cannot start the service", "the service is running", WIN_SVC_RUNNING },
+	};
 	int rc, state;
 
-	rc = win_svc_start(SVCCTL_NAME);
+	rc = start ? win_svc_start(SVCCTL_NAME) : win_svc_stop(SVCCTL_NAME);
 	if (rc == DS_EEXIST) {
 		if (out != NULL)
-			fprintf(out, "the service is already running\n");
+			fprintf(out, "%s\n", how[start].already);
 		return DS_OK;
 	}
 	if (rc != DS_OK)
-		return svcctl_err(rc, "cannot start the service", e);
-	rc = svcctl_wait(WIN_SVC_RUNNING, wait_ms, &state);
-	if (rc != DS_OK)
+		return svcctl_err(rc, how[start].cannot, e);
+	rc = svcctl_wait(how[start].want, wait_ms, &state);
+	if (rc != DS_OK && start)
 		return ds_err_setn(e, rc, "the service did not reach RUNNING (state %s); see the log in "
 					  "%%ProgramData%%\\dumpscout\\logs and the Application event log",
 				   svcctl_state_name(state));
-	if (out != NULL)
-		fprintf(out, "the service is running\n");
-	return DS_OK;
-}
-
-int svcctl_stop(uint32_t wait_ms, FILE *out, struct ds_err *e)
-{
-	int rc, state;
-
-	rc = win_svc_stop(SVCCTL_NAME);
-	if (rc == DS_EEXIST) {
-		if (out != NULL)
-			fprintf(out, "the service is not running\n");
-		return DS_OK;
-	}
-	if (rc != DS_OK)
-		return svcctl_err(rc, "cannot stop the service", e);
-	rc = svcctl_wait(WIN_SVC_STOPPED, wait_ms, &state);
 	if (rc != DS_OK)
 		return ds_err_setn(e, rc, "the service did not reach STOPPED in %u ms (state %s)", (unsigned)wait_ms,
 				   svcctl_state_name(state));
 	if (out != NULL)
-		fprintf(out, "the service is stopped\n");
+		fprintf(out, "%s\n", how[start].done);
 	return DS_OK;
+}
+
+int svcctl_start(uint32_t wait_ms, FILE *out, struct ds_err *e)
+{
+	return svcctl_request(1, wait_ms, out, e);
+}
+
+int svcctl_stop(uint32_t wait_ms, FILE *out, struct ds_err *e)
+{
+	return svcctl_request(0, wait_ms, out, e);
 }
 
 int svcctl_status(FILE *out, int json, struct ds_err *e)
