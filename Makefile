@@ -32,7 +32,7 @@ LIBS = $(PKG_LIBS) -lm -lpthread
 # The layers, each an archive linked below the ones above it: core, analyzer, lib (what both programs
 # know: configuration, reports, mail composition, retention, collection settings), then service/ for
 # dumpscoutd and cli/ for dumpscout. Neither program's folder includes the other's.
-WIN_ONLY := $(wildcard core/*_win.c analyzer/*_win.c lib/*_win.c service/*_win.c cli/*_win.c)
+WIN_ONLY := $(wildcard core/*_win.c core/win_*.c analyzer/*_win.c lib/*_win.c service/*_win.c cli/*_win.c)
 CORE_SRC := $(filter-out $(WIN_ONLY),$(wildcard core/*.c))
 ANALYZER_SRC := $(filter-out $(WIN_ONLY),$(wildcard analyzer/*.c))
 LIB_SRC := $(filter-out $(WIN_ONLY),$(wildcard lib/*.c))

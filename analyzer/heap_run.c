@@ -95,13 +95,7 @@ out:
 
 const char *heap_dac_name(void)
 {
-#if defined(_WIN32)
-	return "mscordaccore.dll";
-#elif defined(__APPLE__)
-	return "libmscordaccore.dylib";
-#else
-	return "libmscordaccore.so";
-#endif
+	return plat_dac_name();
 }
 
 static int file_there(const char *p)

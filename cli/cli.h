@@ -29,6 +29,11 @@ int cmd_purge(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_service(int argc, char **argv);
 int cmd_wer(int argc, char **argv);
+/* The OS-specific halves of `service` and `wer`, after their arguments are checked (cmd_service.c,
+ * cmd_wer.c): cmd_service_win.c / cmd_wer_win.c do the work, the _posix.c files say that these are
+ * Windows commands. Return a DS_EXIT_* code. */
+int cmd_service_run(const char *action, int json);
+int cmd_wer_run(const char *action, const char *cfgpath, int json);
 int cmd_fleet(int argc, char **argv);
 
 /* Prints "dumpscout CMD: " + message to stderr; the arguments are cleaned (core/text.h). */

@@ -1,15 +1,12 @@
 /* cmd_service.c - `dumpscout service install|uninstall|start|stop|status`: the Windows service through
- * the service control manager, for machines that do not use the MSI (lib/svcctl_win.c does the
- * work). On other systems it says that this is a Windows command (systemd runs dumpscoutd there). */
+ * the service control manager, for machines that do not use the MSI. This is the usage and the
+ * arguments; cmd_service_win.c does the work (through lib/svcctl_win.c), cmd_service_posix.c says that
+ * this is a Windows command (systemd runs dumpscoutd there). */
 #include "cli.h"
 #include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifdef _WIN32
-#include "lib/svcctl.h"
-#endif
 
 static void cmd_service_usage(FILE *f)
 {
@@ -28,7 +25,7 @@ static void cmd_service_usage(FILE *f)
 int cmd_service(int argc, char **argv)
 {
 	const char *action = NULL;
-	int i, json = 0, code = DS_EXIT_OK;
+	int i, json = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -49,31 +46,5 @@ int cmd_service(int argc, char **argv)
 		cmd_service_usage(stderr);
 		return DS_EXIT_BADINPUT;
 	}
-#ifndef _WIN32
-	(void)json;
-	cli_error("service", "'service %s' is a Windows command; on Linux systemd runs dumpscoutd "
-			     "(installer/dumpscoutd.service)", action);
-	code = DS_EXIT_BADINPUT;
-#else
-	{
-		struct ds_err e = { 0 };
-		int rc;
-
-		if (strcmp(action, "install") == 0)
-			rc = svcctl_install(stdout, &e);
-		else if (strcmp(action, "uninstall") == 0)
-			rc = svcctl_uninstall(stdout, &e);
-		else if (strcmp(action, "start") == 0)
-			rc = svcctl_start(SVCCTL_STOP_WAIT_MS, stdout, &e);
-		else if (strcmp(action, "stop") == 0)
-			rc = svcctl_stop(SVCCTL_STOP_WAIT_MS, stdout, &e);
-		else
-			rc = svcctl_status(stdout, json, &e);
-		if (rc != DS_OK) {
-			cli_error("service", "%s", e.msg);
-			code = DS_EXIT_FAIL;
-		}
-	}
-#endif
-	return code;
+	return cmd_service_run(action, json);
 }

@@ -1,18 +1,12 @@
 /* cmd_wer.c - `dumpscout wer apply|revert|status`: Windows Error Reporting's LocalDumps key as the
- * service configures it (lib/wer_win.c does the work). On other systems it says that this is a
- * Windows command. It does not start or stop the service. */
+ * service configures it. This is the usage and the arguments; cmd_wer_win.c does the work (through
+ * lib/wer_win.c), cmd_wer_posix.c says that this is a Windows command. It does not start or stop the
+ * service. */
 #include "cli.h"
 #include "core/ds.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#ifdef _WIN32
-#include "lib/svcctl.h"
-#include "lib/wer.h"
-
-#include <stdlib.h>
-#endif
 
 static void cmd_wer_usage(FILE *f)
 {
@@ -33,7 +27,7 @@ static void cmd_wer_usage(FILE *f)
 int cmd_wer(int argc, char **argv)
 {
 	const char *action = NULL, *cfgpath = NULL;
-	int i, json = 0, code = DS_EXIT_OK;
+	int i, json = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -55,51 +49,5 @@ int cmd_wer(int argc, char **argv)
 		cmd_wer_usage(stderr);
 		return DS_EXIT_BADINPUT;
 	}
-#ifndef _WIN32
-	(void)json;
-	(void)cfgpath;
-	cli_error("wer", "'wer %s' is a Windows command (WER LocalDumps); on Linux, use 'dumpscout collect'", action);
-	code = DS_EXIT_BADINPUT;
-#else
-	{
-		struct config cfg;
-		struct ds_err e = { 0 };
-		char *data = NULL, *saved = NULL;
-		int rc, warnings = 0, reverted = 0;
-
-		rc = svcctl_config_load(cfgpath, &cfg, &e);
-		if (rc != DS_OK) {
-			cli_error("wer", "%s", e.msg);
-			code = ds_exit_code(rc);
-			goto out;
-		}
-		data = svcctl_data_dir();
-		saved = data != NULL ? svcctl_join(data, WER_SAVED_FILE) : NULL;
-		if (saved == NULL) {
-			cli_error("wer", "cannot find the ProgramData folder");
-			code = DS_EXIT_FAIL;
-			goto out;
-		}
-		if (strcmp(action, "apply") == 0) {
-			rc = wer_apply(&cfg, saved, stdout, &e);
-		} else if (strcmp(action, "revert") == 0) {
-			rc = wer_revert(saved, stdout, &reverted, &e);
-			if (rc == DS_OK && !reverted)
-				printf("nothing to revert: dumpscout has not changed LocalDumps (no %s)\n", saved);
-		} else {
-			rc = wer_status(&cfg, saved, stdout, json, &warnings);
-			if (rc != DS_OK)
-				ds_err_setn(&e, rc, "%s", ds_strerror(rc));
-		}
-		if (rc != DS_OK) {
-			cli_error("wer", "%s", e.msg);
-			code = rc == DS_ECORRUPT ? DS_EXIT_BADINPUT : DS_EXIT_FAIL;
-		}
-	out:
-		free(saved);
-		free(data);
-		config_free(&cfg);
-	}
-#endif
-	return code;
+	return cmd_wer_run(action, cfgpath, json);
 }

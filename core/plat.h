@@ -1,5 +1,7 @@
 /* plat.h - the platform layer: the only header that hides which OS we are on. plat_posix.c and
- * plat_win.c are the only files in the tree that make OS calls. Paths are UTF-8 on every OS.
+ * plat_win.c implement every call here (the OS is chosen by which of the two is linked; no caller tests
+ * _WIN32). The Windows integration that has no POSIX counterpart (registry, ACLs, service control
+ * manager, event log) is core/win.h, built into the Windows programs only. Paths are UTF-8 on every OS.
  * All functions are thread-safe unless noted; errors are DS_E... codes. */
 #ifndef DS_PLAT_H
 #define DS_PLAT_H
@@ -130,6 +132,9 @@ int plat_is_path_sep(int c);
 int plat_path_is_absolute(const char *path);
 /* The suffix of executable files: "" or ".exe". */
 const char *plat_exe_suffix(void);
+/* The file name of the .NET runtime's data access component (DAC) on this OS: "libmscordaccore.so",
+ * "libmscordaccore.dylib" or "mscordaccore.dll". */
+const char *plat_dac_name(void);
 /* Separator of the PATH variable: ':' or ';'. */
 char plat_path_list_sep(void);
 
@@ -161,6 +166,10 @@ int plat_random_bytes(void *dst, size_t n);
 /* Permission bits of path (following symlinks), e.g. 0600, in *mode. On Windows, 0600 when only the
  * owner (and administrators/SYSTEM) can read the file, 0644 otherwise. DS_ENOENT, DS_EPERM, DS_EIO. */
 int plat_file_mode(const char *path, int *mode);
+/* The machine-wide application data folder: on Windows SHGetFolderPathW(CSIDL_COMMON_APPDATA), usually
+ * C:\ProgramData (malloc'd, caller frees); NULL on POSIX, which has none (the configuration names the
+ * data folder there). */
+char *plat_common_data_dir(void);
 
 /* ---- Private data and one service per database (issue 12 items 6 and 7) ---- */
 
@@ -179,7 +188,7 @@ void plat_private_files(void);
  * creator and root, whatever the creator's umask (POSIX ACL user::rw-, group::---, other::---; the
  * folder itself stays 01733: anyone may drop a file, nobody but root may list it). DS_EUNSUPPORTED
  * where the file system has no POSIX ACLs (the folder keeps its mode; files then carry the
- * creator's umask), DS_EPERM, DS_EIO. A no-op DS_OK on Windows (plat_dir_set_sddl does this). */
+ * creator's umask), DS_EPERM, DS_EIO. A no-op DS_OK on Windows (win_acl_set_sddl in core/win.h does this). */
 int plat_dir_private_default(const char *path);
 
 /* Ends engines a previous dumpscoutd left behind (killed with -9, the engine outlives it): on Linux,
@@ -199,93 +208,5 @@ int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n);
 int plat_append_file(const char *path, const void *data, size_t len);
 /* Renames a file, replacing `to` if it exists. DS_ENOENT, DS_EPERM, DS_EIO. */
 int plat_rename(const char *from, const char *to);
-
-/* ---- Windows system integration: registry, service control manager, event log, folder ACLs ----
- * Used by the Windows service (service/main_win.c, wer_win.c, svcctl_win.c) and its CLI commands. On
- * POSIX every one of them returns DS_EUNSUPPORTED (or NULL). Registry keys are written
- * "HKLM\path\to\key" (also "HKCU\..."), always in the 64-bit view; names and strings are UTF-8. */
-enum plat_reg_type {
-	PLAT_REG_NONE = 0, PLAT_REG_SZ = 1, PLAT_REG_EXPAND_SZ = 2, PLAT_REG_BINARY = 3,
-	PLAT_REG_DWORD = 4, PLAT_REG_MULTI_SZ = 7, PLAT_REG_QWORD = 11
-};
-#define PLAT_REG_MAX_DATA (1024 * 1024)
-
-/* Reads a value as the registry holds it: its REG_* type and raw bytes (strings are UTF-16LE with
- * their terminator), in a malloc'd buffer the caller frees (non-NULL even when *len is 0). name NULL
- * or "" is the key's default value. DS_ENOENT when the key or the value is absent, DS_ETOOBIG past
- * PLAT_REG_MAX_DATA, DS_EPERM. */
-int plat_reg_get(const char *key, const char *name, uint32_t *type, unsigned char **data, size_t *len);
-/* Writes a value from raw bytes, creating the key and its parents. DS_EPERM, DS_EIO. */
-int plat_reg_set(const char *key, const char *name, uint32_t type, const void *data, size_t len);
-/* A REG_SZ or REG_EXPAND_SZ value as UTF-8 (malloc'd, caller frees) and its type (type may be NULL).
- * DS_EINVAL if the value has another type. */
-int plat_reg_get_str(const char *key, const char *name, uint32_t *type, char **out);
-/* Writes a UTF-8 string as type PLAT_REG_SZ or PLAT_REG_EXPAND_SZ. */
-int plat_reg_set_str(const char *key, const char *name, uint32_t type, const char *s);
-/* A REG_DWORD value (DS_EINVAL if the value has another type), and writing one. */
-int plat_reg_get_dword(const char *key, const char *name, uint32_t *out);
-int plat_reg_set_dword(const char *key, const char *name, uint32_t v);
-/* Deletes a value. DS_ENOENT if it (or its key) is already absent. */
-int plat_reg_delete(const char *key, const char *name);
-/* 1 if the key exists, 0 if not (or on error). */
-int plat_reg_key_exists(const char *key);
-/* Deletes a key that has no values and no subkeys; DS_EEXIST when it is not empty, DS_ENOENT when
- * absent. Never deletes anything it did not check. */
-int plat_reg_delete_key_if_empty(const char *key);
-/* Names of a key's subkeys, like plat_dir_list (free with plat_dir_list_free); at most max. */
-int plat_reg_subkeys(const char *key, size_t max, char ***names, size_t *n);
-
-/* The machine-wide application data folder from SHGetFolderPathW(CSIDL_COMMON_APPDATA), usually
- * C:\ProgramData (malloc'd, caller frees), or NULL. */
-char *plat_common_data_dir(void);
-/* s with %VARIABLE% references expanded from this process's environment (malloc'd), or NULL. */
-char *plat_expand_env(const char *s);
-/* Creates the folder (and parents) when missing and replaces its DACL with the one in an SDDL
- * string ("D:P(...)"), protected from inheriting its parent's entries. DS_EINVAL (bad SDDL),
- * DS_EPERM, DS_EIO. */
-int plat_dir_set_sddl(const char *path, const char *sddl);
-/* The folder's DACL as an SDDL string (malloc'd, caller frees). DS_ENOENT, DS_EPERM, DS_EIO. */
-int plat_dir_get_sddl(const char *path, char **sddl);
-/* *yes = 1 when the folder's DACL lets every user (Everyone, Authenticated Users or Users) create
- * files in it and no deny entry for them takes it away. DS_ENOENT, DS_EPERM, DS_EIO. */
-int plat_dir_users_can_create(const char *path, int *yes);
-
-/* Service states: the SCM's SERVICE_* numbers (PLAT_SVC_ABSENT when not installed). */
-enum plat_svc_state {
-	PLAT_SVC_ABSENT = 0, PLAT_SVC_STOPPED = 1, PLAT_SVC_START_PENDING = 2, PLAT_SVC_STOP_PENDING = 3,
-	PLAT_SVC_RUNNING = 4, PLAT_SVC_CONTINUE_PENDING = 5, PLAT_SVC_PAUSE_PENDING = 6, PLAT_SVC_PAUSED = 7
-};
-struct plat_svc_spec {
-	const char *name;         /* "dumpscout" */
-	const char *display;      /* shown in services.msc */
-	const char *description;
-	const char *cmdline;      /* the full command line, the exe quoted */
-	uint32_t restart_delay_ms; /* failure actions: restart after this long (three times) */
-};
-/* Registers a service that starts automatically as LocalSystem, with its description, failure
- * actions (restart) and pre-shutdown notification. DS_EEXIST if one of that name exists, DS_EPERM
- * without administrator rights. */
-int plat_svc_install(const struct plat_svc_spec *spec);
-/* Sets an installed service's description, failure actions (restart after restart_delay_ms, three
- * times, the count reset after a day; also on a non-zero exit) and a 30 s pre-shutdown timeout
- * (plat_svc_install does this too). The service may call it on itself at start: an MSI cannot. */
-int plat_svc_configure(const struct plat_svc_spec *spec);
-/* Marks the service for deletion (it goes once stopped and its handles are closed). DS_ENOENT. */
-int plat_svc_uninstall(const char *name);
-/* Asks the SCM to start / to stop it; neither waits (poll plat_svc_state). DS_EEXIST: already
- * running (start) or not running (stop). DS_ENOENT, DS_EPERM. */
-int plat_svc_start(const char *name);
-int plat_svc_stop(const char *name);
-/* The current state (PLAT_SVC_*, PLAT_SVC_ABSENT when not installed) and process id (0 if none). */
-int plat_svc_state(const char *name, int *state, int *pid);
-
-/* Registers `source` under the Application event log with message_file (the exe whose message table
- * holds event 1, "%1"), so the Event Viewer shows the text. Needs administrator rights. */
-int plat_eventlog_register(const char *source, const char *message_file);
-int plat_eventlog_unregister(const char *source);
-/* Writes one Application event (ReportEventW, event id 1) with msg as its only string; level is 0
- * error, 1 warning, anything else information. The source handle is opened on first use and kept.
- * Thread-safe. */
-int plat_eventlog_write(const char *source, int level, const char *msg);
 
 #endif

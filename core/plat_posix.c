@@ -495,153 +495,23 @@ int plat_rename(const char *from, const char *to)
 	return rename(from, to) == 0 ? DS_OK : plat_errno(errno);
 }
 
-/* The Windows system functions: there is no registry, SCM or event log here. */
-int plat_reg_get(const char *key, const char *name, uint32_t *type, unsigned char **data, size_t *len)
-{
-	(void)key, (void)name, (void)type, (void)data, (void)len;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_set(const char *key, const char *name, uint32_t type, const void *data, size_t len)
-{
-	(void)key, (void)name, (void)type, (void)data, (void)len;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_get_str(const char *key, const char *name, uint32_t *type, char **out)
-{
-	(void)key, (void)name, (void)type, (void)out;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_set_str(const char *key, const char *name, uint32_t type, const char *s)
-{
-	(void)key, (void)name, (void)type, (void)s;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_get_dword(const char *key, const char *name, uint32_t *out)
-{
-	(void)key, (void)name, (void)out;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_set_dword(const char *key, const char *name, uint32_t v)
-{
-	(void)key, (void)name, (void)v;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_delete(const char *key, const char *name)
-{
-	(void)key, (void)name;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_key_exists(const char *key)
-{
-	(void)key;
-	return 0;
-}
-
-int plat_reg_delete_key_if_empty(const char *key)
-{
-	(void)key;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_reg_subkeys(const char *key, size_t max, char ***names, size_t *n)
-{
-	(void)key, (void)max, (void)names, (void)n;
-	return DS_EUNSUPPORTED;
-}
-
 char *plat_common_data_dir(void)
 {
 	return NULL;
 }
 
-char *plat_expand_env(const char *s)
-{
-	(void)s;
-	return NULL;
-}
-
-int plat_dir_set_sddl(const char *path, const char *sddl)
-{
-	(void)path, (void)sddl;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_dir_get_sddl(const char *path, char **sddl)
-{
-	(void)path, (void)sddl;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_dir_users_can_create(const char *path, int *yes)
-{
-	(void)path, (void)yes;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_install(const struct plat_svc_spec *spec)
-{
-	(void)spec;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_uninstall(const char *name)
-{
-	(void)name;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_start(const char *name)
-{
-	(void)name;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_stop(const char *name)
-{
-	(void)name;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_state(const char *name, int *state, int *pid)
-{
-	(void)name, (void)state, (void)pid;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_eventlog_register(const char *source, const char *message_file)
-{
-	(void)source, (void)message_file;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_eventlog_unregister(const char *source)
-{
-	(void)source;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_eventlog_write(const char *source, int level, const char *msg)
-{
-	(void)source, (void)level, (void)msg;
-	return DS_EUNSUPPORTED;
-}
-
-int plat_svc_configure(const struct plat_svc_spec *spec)
-{
-	(void)spec;
-	return DS_EUNSUPPORTED;
-}
-
 const char *plat_exe_suffix(void)
 {
 	return "";
+}
+
+const char *plat_dac_name(void)
+{
+#if defined(__APPLE__)
+	return "libmscordaccore.dylib";
+#else
+	return "libmscordaccore.so";
+#endif
 }
 
 int plat_is_path_sep(int c)

@@ -1,20 +1,17 @@
 /* plat_win.c - the platform layer for Windows (built with mingw-w64, tested under Wine). Only OS calls
  * live here: paths arrive as UTF-8 and are converted to UTF-16 for the wide-character (...W) APIs, and
- * Windows error codes become DS_E... codes once, at the call. Policy (what to read, when) is the callers'. */
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
+ * Windows error codes become DS_E... codes once, at the call. Policy (what to read, when) is the callers'.
+ * The Windows integration (registry, ACLs, service control manager, event log) is in win_*.c (win.h). */
+#include "core/plat_win.h"
+
 #include <aclapi.h>
 #include <bcrypt.h>
 #include <shellapi.h>
 #include <tlhelp32.h>
-#include <sddl.h>
 #include <shlobj.h>
-#include <winsvc.h>
 
-#include "plat.h"
-#include "ds.h"
+#include "core/plat.h"
+#include "core/ds.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +19,6 @@
 #include <time.h>
 #include <wchar.h>
 
-/* Longest path we convert: the NT limit of 32767 UTF-16 units, plus room for a "\\?\" prefix. */
-#define PLAT_WIN_PATH_MAX 32767
 /* Difference between the FILETIME epoch (1601-01-01) and the Unix epoch, in 100 ns units. */
 #define PLAT_WIN_EPOCH_DIFF 116444736000000000LL
 /* ReadFile/WriteFile take a DWORD length: transfer at most this much per call. */
@@ -34,7 +29,7 @@ struct plat_file {
 	uint64_t size;
 };
 
-static int plat_win_error(DWORD e)
+int plat_win_error(DWORD e)
 {
 	switch (e) {
 	case ERROR_FILE_NOT_FOUND:
@@ -61,7 +56,7 @@ static int plat_win_error(DWORD e)
 }
 
 /* UTF-8 -> UTF-16, malloc'd and NUL-terminated; NULL (with *rc set) on invalid UTF-8 or no memory. */
-static wchar_t *plat_win_wide(const char *s, int *rc)
+wchar_t *plat_win_wide(const char *s, int *rc)
 {
 	wchar_t *w;
 	int n;
@@ -86,7 +81,7 @@ static wchar_t *plat_win_wide(const char *s, int *rc)
 }
 
 /* UTF-16 -> UTF-8, malloc'd and NUL-terminated, or NULL (unpaired surrogates, no memory). */
-static char *plat_win_utf8(const wchar_t *w)
+char *plat_win_utf8(const wchar_t *w)
 {
 	char *s;
 	int n;
@@ -112,7 +107,7 @@ static int plat_win_is_sep(wchar_t c)
 /* A path for the wide APIs. Long absolute drive paths ("C:\...", MAX_PATH or more) get the "\\?\"
  * prefix, which lifts the 260-character limit but turns off the API's own normalisation, so it is only
  * added to paths without "." or ".." components, with '/' turned into '\'. */
-static wchar_t *plat_win_path(const char *path, int *rc)
+wchar_t *plat_win_path(const char *path, int *rc)
 {
 	wchar_t *w, *p;
 	size_t n, i;
@@ -928,23 +923,54 @@ int plat_random_bytes(void *dst, size_t n)
 	return DS_OK;
 }
 
+int plat_win_sid_in(PSID sid, const WELL_KNOWN_SID_TYPE *types, size_t n)
+{
+	BYTE buf[SECURITY_MAX_SID_SIZE];
+	DWORD len;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		len = sizeof(buf);
+		if (CreateWellKnownSid(types[i], NULL, buf, &len) && EqualSid(sid, (PSID)buf))
+			return 1;
+	}
+	return 0;
+}
+
 /* 1 if sid is the owner, LocalSystem or the Administrators group: those may read anything anyway. */
 static int plat_win_trusted_sid(PSID sid, PSID owner)
 {
 	static const WELL_KNOWN_SID_TYPE trusted[] = { WinLocalSystemSid, WinBuiltinAdministratorsSid,
 						      WinCreatorOwnerSid, WinCreatorOwnerRightsSid };
-	BYTE buf[SECURITY_MAX_SID_SIZE];
-	DWORD len;
-	size_t i;
 
-	if (owner != NULL && EqualSid(sid, owner))
-		return 1;
-	for (i = 0; i < DS_ARRAY_LEN(trusted); i++) {
-		len = sizeof(buf);
-		if (CreateWellKnownSid(trusted[i], NULL, buf, &len) && EqualSid(sid, (PSID)buf))
-			return 1;
-	}
-	return 0;
+	return (owner != NULL && EqualSid(sid, owner)) || plat_win_sid_in(sid, trusted, DS_ARRAY_LEN(trusted));
+}
+
+int plat_win_dacl(const char *path, PSID *owner, PACL *dacl, PSECURITY_DESCRIPTOR *sd)
+{
+	SECURITY_INFORMATION what = DACL_SECURITY_INFORMATION | (owner != NULL ? OWNER_SECURITY_INFORMATION : 0);
+	wchar_t *w;
+	DWORD e;
+	int rc;
+
+	*sd = NULL;
+	*dacl = NULL;
+	w = plat_win_path(path, &rc);
+	if (w == NULL)
+		return rc;
+	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, what, owner, NULL, dacl, NULL, sd);
+	free(w);
+	return e == ERROR_SUCCESS ? DS_OK : plat_win_error(e);
+}
+
+int plat_win_ace(PACL dacl, DWORD i, ACCESS_ALLOWED_ACE **ace)
+{
+	ACE_HEADER *h;
+
+	if (!GetAce(dacl, i, (LPVOID *)&h) || (h->AceFlags & INHERIT_ONLY_ACE))
+		return 0;
+	*ace = (ACCESS_ALLOWED_ACE *)h;
+	return 1;
 }
 
 int plat_file_mode(const char *path, int *mode)
@@ -953,39 +979,22 @@ int plat_file_mode(const char *path, int *mode)
 	PSECURITY_DESCRIPTOR sd = NULL;
 	PSID owner = NULL;
 	PACL dacl = NULL;
-	ACE_HEADER *ace;
 	ACCESS_ALLOWED_ACE *allow;
-	wchar_t *w;
-	DWORD i, e;
-	int rc, shared = 0;
+	DWORD i;
+	int rc, shared;
 
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
+	rc = plat_win_dacl(path, &owner, &dacl, &sd);
+	if (rc != DS_OK)
 		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION, &owner,
-				  NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
-	/* No DACL at all means everyone has full access. */
-	if (dacl == NULL)
-		shared = 1;
-	for (i = 0; dacl != NULL && i < dacl->AceCount && !shared; i++) {
-		if (!GetAce(dacl, i, (LPVOID *)&ace))
-			continue;
-		if (ace->AceType != ACCESS_ALLOWED_ACE_TYPE || (ace->AceFlags & INHERIT_ONLY_ACE))
-			continue;
-		allow = (ACCESS_ALLOWED_ACE *)ace;
-		if ((allow->Mask & readers) && !plat_win_trusted_sid((PSID)&allow->SidStart, owner))
+	shared = dacl == NULL; /* no DACL at all means everyone has full access */
+	for (i = 0; dacl != NULL && i < dacl->AceCount && !shared; i++)
+		if (plat_win_ace(dacl, i, &allow) && allow->Header.AceType == ACCESS_ALLOWED_ACE_TYPE &&
+		    (allow->Mask & readers) && !plat_win_trusted_sid((PSID)&allow->SidStart, owner))
 			shared = 1;
-	}
 	*mode = shared ? 0644 : 0600;
-	rc = DS_OK;
 out:
 	if (sd != NULL)
 		LocalFree(sd);
-	free(w);
 	return rc;
 }
 
@@ -1051,327 +1060,6 @@ out:
 	return rc;
 }
 
-/* ---- registry ---- */
-
-/* Splits "HKLM\path" into its root and the UTF-16 path below it (malloc'd). */
-static wchar_t *plat_win_reg_path(const char *key, HKEY *root, int *rc)
-{
-	static const struct {
-		const char *prefix;
-		HKEY root;
-	} roots[] = { { "HKLM\\", HKEY_LOCAL_MACHINE }, { "HKEY_LOCAL_MACHINE\\", HKEY_LOCAL_MACHINE },
-		      { "HKCU\\", HKEY_CURRENT_USER }, { "HKEY_CURRENT_USER\\", HKEY_CURRENT_USER } };
-	size_t i, n;
-
-	for (i = 0; i < DS_ARRAY_LEN(roots); i++) {
-		n = strlen(roots[i].prefix);
-		if (_strnicmp(key, roots[i].prefix, n) == 0 && key[n] != '\0') {
-			*root = roots[i].root;
-			return plat_win_wide(key + n, rc);
-		}
-	}
-	*rc = DS_EINVAL;
-	return NULL;
-}
-
-static int plat_win_reg_open(const char *key, REGSAM access, int create, HKEY *out)
-{
-	wchar_t *w;
-	HKEY root;
-	LONG e;
-	int rc;
-
-	*out = NULL;
-	w = plat_win_reg_path(key, &root, &rc);
-	if (w == NULL)
-		return rc;
-	if (create)
-		e = RegCreateKeyExW(root, w, 0, NULL, REG_OPTION_NON_VOLATILE, access | KEY_WOW64_64KEY, NULL, out, NULL);
-	else
-		e = RegOpenKeyExW(root, w, 0, access | KEY_WOW64_64KEY, out);
-	free(w);
-	if (e != ERROR_SUCCESS) {
-		*out = NULL;
-		return plat_win_error((DWORD)e);
-	}
-	return DS_OK;
-}
-
-/* The value name in UTF-16; "" for NULL (the default value). */
-static wchar_t *plat_win_reg_name(const char *name, int *rc)
-{
-	return plat_win_wide(name != NULL ? name : "", rc);
-}
-
-int plat_reg_get(const char *key, const char *name, uint32_t *type, unsigned char **data, size_t *len)
-{
-	HKEY h = NULL;
-	wchar_t *wn = NULL;
-	unsigned char *buf = NULL;
-	DWORD t = 0, n = 0;
-	LONG e;
-	int rc, tries;
-
-	*data = NULL;
-	*len = 0;
-	rc = plat_win_reg_open(key, KEY_QUERY_VALUE, 0, &h);
-	if (rc != DS_OK)
-		goto out;
-	wn = plat_win_reg_name(name, &rc);
-	if (wn == NULL)
-		goto out;
-	/* The value may grow between the size query and the read: try a few times. */
-	for (tries = 0; tries < 4; tries++) {
-		e = RegQueryValueExW(h, wn, NULL, &t, NULL, &n);
-		if (e != ERROR_SUCCESS) {
-			rc = plat_win_error((DWORD)e);
-			goto out;
-		}
-		if (n > PLAT_REG_MAX_DATA) {
-			rc = DS_ETOOBIG;
-			goto out;
-		}
-		free(buf);
-		buf = malloc(n + 2u);
-		if (buf == NULL) {
-			rc = DS_ENOMEM;
-			goto out;
-		}
-		e = RegQueryValueExW(h, wn, NULL, &t, buf, &n);
-		if (e == ERROR_SUCCESS)
-			break;
-		if (e != ERROR_MORE_DATA) {
-			rc = plat_win_error((DWORD)e);
-			goto out;
-		}
-	}
-	if (tries == 4) {
-		rc = DS_EIO;
-		goto out;
-	}
-	buf[n] = buf[n + 1] = 0; /* callers reading a string never run off the end */
-	*type = t;
-	*data = buf;
-	*len = n;
-	buf = NULL;
-	rc = DS_OK;
-out:
-	free(buf);
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
-	return rc;
-}
-
-int plat_reg_set(const char *key, const char *name, uint32_t type, const void *data, size_t len)
-{
-	HKEY h = NULL;
-	wchar_t *wn = NULL;
-	LONG e;
-	int rc;
-
-	if (len > PLAT_REG_MAX_DATA)
-		return DS_ETOOBIG;
-	rc = plat_win_reg_open(key, KEY_SET_VALUE, 1, &h);
-	if (rc != DS_OK)
-		goto out;
-	wn = plat_win_reg_name(name, &rc);
-	if (wn == NULL)
-		goto out;
-	e = RegSetValueExW(h, wn, 0, type, data, (DWORD)len);
-	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error((DWORD)e);
-out:
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
-	return rc;
-}
-
-int plat_reg_get_str(const char *key, const char *name, uint32_t *type, char **out)
-{
-	unsigned char *data = NULL;
-	size_t len;
-	uint32_t t;
-	int rc;
-
-	*out = NULL;
-	rc = plat_reg_get(key, name, &t, &data, &len);
-	if (rc != DS_OK)
-		goto out;
-	if (t != REG_SZ && t != REG_EXPAND_SZ) {
-		rc = DS_EINVAL;
-		goto out;
-	}
-	/* plat_reg_get terminates the data; a value stored without its terminator is read whole */
-	*out = plat_win_utf8((const wchar_t *)data);
-	rc = *out != NULL ? DS_OK : DS_EINVAL;
-	if (type != NULL)
-		*type = t;
-out:
-	free(data);
-	return rc;
-}
-
-int plat_reg_set_str(const char *key, const char *name, uint32_t type, const char *s)
-{
-	wchar_t *w;
-	int rc;
-
-	if (type != REG_SZ && type != REG_EXPAND_SZ)
-		return DS_EINVAL;
-	w = plat_win_wide(s, &rc);
-	if (w == NULL)
-		return rc;
-	rc = plat_reg_set(key, name, type, w, (wcslen(w) + 1) * sizeof(*w));
-	free(w);
-	return rc;
-}
-
-int plat_reg_get_dword(const char *key, const char *name, uint32_t *out)
-{
-	unsigned char *data = NULL;
-	size_t len;
-	uint32_t t;
-	int rc;
-
-	rc = plat_reg_get(key, name, &t, &data, &len);
-	if (rc == DS_OK && (t != REG_DWORD || len != 4))
-		rc = DS_EINVAL;
-	if (rc == DS_OK)
-		memcpy(out, data, 4); /* REG_DWORD is little-endian, like every Windows target */
-	free(data);
-	return rc;
-}
-
-int plat_reg_set_dword(const char *key, const char *name, uint32_t v)
-{
-	DWORD d = v;
-
-	return plat_reg_set(key, name, REG_DWORD, &d, sizeof(d));
-}
-
-int plat_reg_delete(const char *key, const char *name)
-{
-	HKEY h = NULL;
-	wchar_t *wn = NULL;
-	LONG e;
-	int rc;
-
-	rc = plat_win_reg_open(key, KEY_SET_VALUE, 0, &h);
-	if (rc != DS_OK)
-		goto out;
-	wn = plat_win_reg_name(name, &rc);
-	if (wn == NULL)
-		goto out;
-	e = RegDeleteValueW(h, wn);
-	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error((DWORD)e);
-out:
-	free(wn);
-	if (h != NULL)
-		RegCloseKey(h);
-	return rc;
-}
-
-int plat_reg_key_exists(const char *key)
-{
-	HKEY h = NULL;
-
-	if (plat_win_reg_open(key, KEY_QUERY_VALUE, 0, &h) != DS_OK)
-		return 0;
-	RegCloseKey(h);
-	return 1;
-}
-
-int plat_reg_delete_key_if_empty(const char *key)
-{
-	HKEY h = NULL, root;
-	DWORD nsub = 0, nval = 0;
-	wchar_t *w = NULL;
-	LONG e;
-	int rc;
-
-	rc = plat_win_reg_open(key, KEY_QUERY_VALUE, 0, &h);
-	if (rc != DS_OK)
-		goto out;
-	e = RegQueryInfoKeyW(h, NULL, NULL, NULL, &nsub, NULL, NULL, &nval, NULL, NULL, NULL, NULL);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error((DWORD)e);
-		goto out;
-	}
-	if (nsub != 0 || nval != 0) {
-		rc = DS_EEXIST;
-		goto out;
-	}
-	w = plat_win_reg_path(key, &root, &rc);
-	if (w == NULL)
-		goto out;
-	e = RegDeleteKeyExW(root, w, KEY_WOW64_64KEY, 0);
-	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error((DWORD)e);
-out:
-	free(w);
-	if (h != NULL)
-		RegCloseKey(h);
-	return rc;
-}
-
-int plat_reg_subkeys(const char *key, size_t max, char ***names, size_t *n)
-{
-	wchar_t name[256];
-	char **v = NULL, **nv;
-	size_t cnt = 0, cap = 0;
-	DWORD i, len;
-	HKEY h = NULL;
-	LONG e;
-	int rc;
-
-	*names = NULL;
-	*n = 0;
-	rc = plat_win_reg_open(key, KEY_ENUMERATE_SUB_KEYS, 0, &h);
-	if (rc != DS_OK)
-		goto out;
-	for (i = 0;; i++) {
-		len = DS_ARRAY_LEN(name); /* key names are at most 255 characters */
-		e = RegEnumKeyExW(h, i, name, &len, NULL, NULL, NULL, NULL);
-		if (e == ERROR_NO_MORE_ITEMS)
-			break;
-		if (e != ERROR_SUCCESS) {
-			rc = plat_win_error((DWORD)e);
-			goto out;
-		}
-		if (cnt == max) {
-			rc = DS_ETOOBIG;
-			goto out;
-		}
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			nv = realloc(v, cap * sizeof(*v));
-			if (nv == NULL) {
-				rc = DS_ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		v[cnt] = plat_win_utf8(name);
-		if (v[cnt] == NULL) {
-			rc = DS_ENOMEM;
-			goto out;
-		}
-		cnt++;
-	}
-	*names = v;
-	*n = cnt;
-	v = NULL;
-	rc = DS_OK;
-out:
-	if (v != NULL)
-		plat_dir_list_free(v, cnt);
-	if (h != NULL)
-		RegCloseKey(h);
-	return rc;
-}
-
-/* ---- folders: ProgramData, environment, ACLs ---- */
-
 char *plat_common_data_dir(void)
 {
 	wchar_t w[MAX_PATH];
@@ -1381,417 +1069,14 @@ char *plat_common_data_dir(void)
 	return plat_win_utf8(w);
 }
 
-char *plat_expand_env(const char *s)
-{
-	wchar_t *w, *out = NULL;
-	char *r = NULL;
-	DWORD n;
-	int rc;
-
-	w = plat_win_wide(s, &rc);
-	if (w == NULL)
-		goto out;
-	n = ExpandEnvironmentStringsW(w, NULL, 0);
-	if (n == 0 || n > PLAT_WIN_PATH_MAX)
-		goto out;
-	out = malloc(n * sizeof(*out));
-	if (out == NULL || ExpandEnvironmentStringsW(w, out, n) == 0 || ExpandEnvironmentStringsW(w, out, n) > n)
-		goto out;
-	r = plat_win_utf8(out);
-out:
-	free(out);
-	free(w);
-	return r;
-}
-
-int plat_dir_set_sddl(const char *path, const char *sddl)
-{
-	PSECURITY_DESCRIPTOR sd = NULL;
-	BOOL present = FALSE, defaulted = FALSE;
-	PACL dacl = NULL;
-	wchar_t *w = NULL, *ws = NULL;
-	DWORD e;
-	int rc;
-
-	rc = plat_mkdirs(path, 0700);
-	if (rc != DS_OK)
-		goto out;
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
-		goto out;
-	ws = plat_win_wide(sddl, &rc);
-	if (ws == NULL)
-		goto out;
-	if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(ws, SDDL_REVISION_1, &sd, NULL) ||
-	    !GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted) || !present) {
-		rc = DS_EINVAL;
-		goto out;
-	}
-	e = SetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
-				  NULL, NULL, dacl, NULL);
-	rc = e == ERROR_SUCCESS ? DS_OK : plat_win_error(e);
-out:
-	if (sd != NULL)
-		LocalFree(sd);
-	free(ws);
-	free(w);
-	return rc;
-}
-
-int plat_dir_get_sddl(const char *path, char **sddl)
-{
-	PSECURITY_DESCRIPTOR sd = NULL;
-	PACL dacl = NULL;
-	wchar_t *w, *str = NULL;
-	DWORD e;
-	int rc;
-
-	*sddl = NULL;
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
-		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
-	if (!ConvertSecurityDescriptorToStringSecurityDescriptorW(sd, SDDL_REVISION_1, DACL_SECURITY_INFORMATION,
-								  &str, NULL)) {
-		rc = DS_EIO;
-		goto out;
-	}
-	*sddl = plat_win_utf8(str);
-	rc = *sddl != NULL ? DS_OK : DS_ENOMEM;
-out:
-	if (str != NULL)
-		LocalFree(str);
-	if (sd != NULL)
-		LocalFree(sd);
-	free(w);
-	return rc;
-}
-
-/* 1 if sid stands for every user: Everyone, Authenticated Users, Users, Interactive. */
-static int plat_win_everyone_sid(PSID sid)
-{
-	static const WELL_KNOWN_SID_TYPE all[] = { WinWorldSid, WinAuthenticatedUserSid, WinBuiltinUsersSid,
-						  WinInteractiveSid };
-	BYTE buf[SECURITY_MAX_SID_SIZE];
-	DWORD len;
-	size_t i;
-
-	for (i = 0; i < DS_ARRAY_LEN(all); i++) {
-		len = sizeof(buf);
-		if (CreateWellKnownSid(all[i], NULL, buf, &len) && EqualSid(sid, (PSID)buf))
-			return 1;
-	}
-	return 0;
-}
-
-int plat_dir_users_can_create(const char *path, int *yes)
-{
-	const DWORD create = FILE_ADD_FILE | GENERIC_WRITE | GENERIC_ALL;
-	PSECURITY_DESCRIPTOR sd = NULL;
-	PACL dacl = NULL;
-	ACE_HEADER *ace;
-	ACCESS_ALLOWED_ACE *a;
-	wchar_t *w;
-	DWORD i, e;
-	int rc, allowed = 0, denied = 0;
-
-	w = plat_win_path(path, &rc);
-	if (w == NULL)
-		goto out;
-	e = GetNamedSecurityInfoW(w, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION, NULL, NULL, &dacl, NULL, &sd);
-	if (e != ERROR_SUCCESS) {
-		rc = plat_win_error(e);
-		goto out;
-	}
-	if (dacl == NULL)
-		allowed = 1; /* a NULL DACL grants everything to everyone */
-	for (i = 0; dacl != NULL && i < dacl->AceCount; i++) {
-		if (!GetAce(dacl, i, (LPVOID *)&ace) || (ace->AceFlags & INHERIT_ONLY_ACE))
-			continue;
-		/* ACCESS_ALLOWED_ACE and ACCESS_DENIED_ACE share their layout */
-		a = (ACCESS_ALLOWED_ACE *)ace;
-		if (!(a->Mask & create) || !plat_win_everyone_sid((PSID)&a->SidStart))
-			continue;
-		if (ace->AceType == ACCESS_DENIED_ACE_TYPE)
-			denied = 1;
-		else if (ace->AceType == ACCESS_ALLOWED_ACE_TYPE)
-			allowed = 1;
-	}
-	*yes = allowed && !denied;
-	rc = DS_OK;
-out:
-	if (sd != NULL)
-		LocalFree(sd);
-	free(w);
-	return rc;
-}
-
-/* ---- service control manager ---- */
-
-static int plat_win_scm(DWORD access, SC_HANDLE *out)
-{
-	*out = OpenSCManagerW(NULL, NULL, access);
-	return *out != NULL ? DS_OK : plat_win_error(GetLastError());
-}
-
-static int plat_win_svc_error(DWORD e)
-{
-	switch (e) {
-	case ERROR_SERVICE_DOES_NOT_EXIST: return DS_ENOENT;
-	case ERROR_SERVICE_EXISTS:
-	case ERROR_DUPLICATE_SERVICE_NAME:
-	case ERROR_SERVICE_ALREADY_RUNNING:
-	case ERROR_SERVICE_NOT_ACTIVE:
-	case ERROR_SERVICE_MARKED_FOR_DELETE: return DS_EEXIST;
-	default: return plat_win_error(e);
-	}
-}
-
-static int plat_win_svc_open(const char *name, DWORD access, SC_HANDLE *scm, SC_HANDLE *svc)
-{
-	wchar_t *wn;
-	int rc;
-
-	*svc = NULL;
-	rc = plat_win_scm(SC_MANAGER_CONNECT, scm);
-	if (rc != DS_OK)
-		return rc;
-	wn = plat_win_wide(name, &rc);
-	if (wn == NULL)
-		return rc;
-	*svc = OpenServiceW(*scm, wn, access);
-	rc = *svc != NULL ? DS_OK : plat_win_svc_error(GetLastError());
-	free(wn);
-	return rc;
-}
-
-static void plat_win_svc_close(SC_HANDLE scm, SC_HANDLE svc)
-{
-	if (svc != NULL)
-		CloseServiceHandle(svc);
-	if (scm != NULL)
-		CloseServiceHandle(scm);
-}
-
-static void plat_win_svc_configure(SC_HANDLE svc, wchar_t *wdesc, uint32_t restart_delay_ms);
-
-int plat_svc_install(const struct plat_svc_spec *spec)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	wchar_t *wn = NULL, *wd = NULL, *wdesc = NULL, *wcmd = NULL;
-	int rc;
-
-	rc = plat_win_scm(SC_MANAGER_CREATE_SERVICE, &scm);
-	if (rc != DS_OK)
-		goto out;
-	if ((wn = plat_win_wide(spec->name, &rc)) == NULL || (wd = plat_win_wide(spec->display, &rc)) == NULL ||
-	    (wdesc = plat_win_wide(spec->description, &rc)) == NULL || (wcmd = plat_win_wide(spec->cmdline, &rc)) == NULL)
-		goto out;
-	/* LocalSystem: lpServiceStartName NULL */
-	svc = CreateServiceW(scm, wn, wd, SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
-			     SERVICE_ERROR_NORMAL, wcmd, NULL, NULL, NULL, NULL, NULL);
-	if (svc == NULL) {
-		rc = plat_win_svc_error(GetLastError());
-		goto out;
-	}
-	/* The rest is best effort: a service without a description or restart policy still works. */
-	plat_win_svc_configure(svc, wdesc, spec->restart_delay_ms);
-	rc = DS_OK;
-out:
-	free(wn);
-	free(wd);
-	free(wdesc);
-	free(wcmd);
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-static void plat_win_svc_configure(SC_HANDLE svc, wchar_t *wdesc, uint32_t restart_delay_ms)
-{
-	SERVICE_DESCRIPTIONW desc;
-	SERVICE_FAILURE_ACTIONSW fa;
-	SERVICE_FAILURE_ACTIONS_FLAG faf;
-	SERVICE_PRESHUTDOWN_INFO pre;
-	SC_ACTION act[3];
-	size_t i;
-
-	desc.lpDescription = wdesc;
-	ChangeServiceConfig2W(svc, SERVICE_CONFIG_DESCRIPTION, &desc);
-	for (i = 0; i < DS_ARRAY_LEN(act); i++) {
-		act[i].Type = SC_ACTION_RESTART;
-		act[i].Delay = restart_delay_ms;
-	}
-	memset(&fa, 0, sizeof(fa));
-	fa.dwResetPeriod = 86400; /* the failure count starts again after a day without failures */
-	fa.cActions = DS_ARRAY_LEN(act);
-	fa.lpsaActions = act;
-	ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &fa);
-	faf.fFailureActionsOnNonCrashFailures = TRUE; /* also when it stops with an error exit code */
-	ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &faf);
-	pre.dwPreshutdownTimeout = 30000;
-	ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &pre);
-}
-
-int plat_svc_configure(const struct plat_svc_spec *spec)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	wchar_t *wdesc = NULL;
-	int rc;
-
-	rc = plat_win_svc_open(spec->name, SERVICE_CHANGE_CONFIG | SERVICE_START, &scm, &svc);
-	if (rc != DS_OK)
-		goto out;
-	wdesc = plat_win_wide(spec->description, &rc);
-	if (wdesc == NULL)
-		goto out;
-	plat_win_svc_configure(svc, wdesc, spec->restart_delay_ms);
-	rc = DS_OK;
-out:
-	free(wdesc);
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-int plat_svc_uninstall(const char *name)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	int rc;
-
-	rc = plat_win_svc_open(name, DELETE, &scm, &svc);
-	if (rc == DS_OK && !DeleteService(svc))
-		rc = plat_win_svc_error(GetLastError());
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-int plat_svc_start(const char *name)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	int rc;
-
-	rc = plat_win_svc_open(name, SERVICE_START, &scm, &svc);
-	if (rc == DS_OK && !StartServiceW(svc, 0, NULL))
-		rc = plat_win_svc_error(GetLastError());
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-int plat_svc_stop(const char *name)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	SERVICE_STATUS st;
-	int rc;
-
-	rc = plat_win_svc_open(name, SERVICE_STOP, &scm, &svc);
-	if (rc == DS_OK && !ControlService(svc, SERVICE_CONTROL_STOP, &st))
-		rc = plat_win_svc_error(GetLastError());
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-int plat_svc_state(const char *name, int *state, int *pid)
-{
-	SC_HANDLE scm = NULL, svc = NULL;
-	SERVICE_STATUS_PROCESS sp;
-	DWORD need;
-	int rc;
-
-	*state = PLAT_SVC_ABSENT;
-	*pid = 0;
-	rc = plat_win_svc_open(name, SERVICE_QUERY_STATUS, &scm, &svc);
-	if (rc == DS_ENOENT) {
-		rc = DS_OK;
-		goto out;
-	}
-	if (rc != DS_OK)
-		goto out;
-	if (!QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, (LPBYTE)&sp, sizeof(sp), &need)) {
-		rc = plat_win_svc_error(GetLastError());
-		goto out;
-	}
-	*state = (int)sp.dwCurrentState;
-	*pid = (int)sp.dwProcessId;
-out:
-	plat_win_svc_close(scm, svc);
-	return rc;
-}
-
-/* ---- event log ---- */
-
-#define PLAT_WIN_EVENTLOG_KEY "HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\"
-
-int plat_eventlog_register(const char *source, const char *message_file)
-{
-	char key[512];
-	int rc;
-
-	if ((size_t)snprintf(key, sizeof(key), "%s%s", PLAT_WIN_EVENTLOG_KEY, source) >= sizeof(key))
-		return DS_EINVAL;
-	rc = plat_reg_set_str(key, "EventMessageFile", REG_EXPAND_SZ, message_file);
-	if (rc == DS_OK)
-		rc = plat_reg_set_dword(key, "TypesSupported",
-					EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE);
-	return rc;
-}
-
-int plat_eventlog_unregister(const char *source)
-{
-	char key[512];
-	int rc;
-
-	if ((size_t)snprintf(key, sizeof(key), "%s%s", PLAT_WIN_EVENTLOG_KEY, source) >= sizeof(key))
-		return DS_EINVAL;
-	plat_reg_delete(key, "EventMessageFile");
-	plat_reg_delete(key, "TypesSupported");
-	rc = plat_reg_delete_key_if_empty(key);
-	return rc == DS_ENOENT ? DS_OK : rc;
-}
-
-static INIT_ONCE plat_win_evt_once = INIT_ONCE_STATIC_INIT;
-static HANDLE plat_win_evt;
-
-static BOOL CALLBACK plat_win_evt_open(PINIT_ONCE once, PVOID param, PVOID *ctx)
-{
-	wchar_t *w;
-	int rc;
-
-	(void)once;
-	(void)ctx;
-	w = plat_win_wide(param, &rc);
-	if (w != NULL)
-		plat_win_evt = RegisterEventSourceW(NULL, w);
-	free(w);
-	return TRUE;
-}
-
-int plat_eventlog_write(const char *source, int level, const char *msg)
-{
-	const wchar_t *strs[1];
-	wchar_t *w;
-	WORD type;
-	int rc;
-
-	/* one source per process: the first caller's name is the one registered */
-	InitOnceExecuteOnce(&plat_win_evt_once, plat_win_evt_open, (PVOID)source, NULL);
-	if (plat_win_evt == NULL)
-		return DS_EIO;
-	w = plat_win_wide(msg, &rc);
-	if (w == NULL)
-		return rc;
-	type = level == 0 ? EVENTLOG_ERROR_TYPE : level == 1 ? EVENTLOG_WARNING_TYPE : EVENTLOG_INFORMATION_TYPE;
-	strs[0] = w;
-	rc = ReportEventW(plat_win_evt, type, 0, 1, NULL, 1, 0, strs, NULL) ? DS_OK : DS_EIO;
-	free(w);
-	return rc;
-}
-
 const char *plat_exe_suffix(void)
 {
 	return ".exe";
+}
+
+const char *plat_dac_name(void)
+{
+	return "mscordaccore.dll";
 }
 
 int plat_is_path_sep(int c)

@@ -1,8 +1,8 @@
 /* svcctl.h - the Windows service's place in the system: its name, its folders under
  * %ProgramData%\dumpscout (with their ACLs), and installing, removing, starting, stopping and querying
  * it through the service control manager, for `dumpscout service` (the MSI does the same with its own
- * tables). Windows only (svcctl_win.c); OS calls go through plat_svc_* / plat_reg_*. It does not run
- * the service (main_win.c does). */
+ * tables). Windows only (svcctl_win.c); OS calls go through win_svc_* / win_reg_* (core/win.h). It does
+ * not run the service (main_win.c does). */
 #ifndef DS_SVCCTL_H
 #define DS_SVCCTL_H
 

@@ -1,10 +1,11 @@
 /* svcctl_win.c - the Windows service's place in the system: %ProgramData%\dumpscout and its ACLs, the
  * configuration's default location, and install/uninstall/start/stop/status through the service
- * control manager (plat_svc_*) for `dumpscout service`. It does not run the service: main_win.c does. */
+ * control manager (win_svc_*) for `dumpscout service`. It does not run the service: main_win.c does. */
 #include "svcctl.h"
 #include "wer.h"
 
 #include "core/plat.h"
+#include "core/win.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -80,7 +81,7 @@ static int svcctl_folder(const char *path, const char *sddl, const char *what, s
 			return ds_err_setn(e, DS_EINVAL, "%s %s exists but is not a folder", what, path);
 		return DS_OK;
 	}
-	rc = plat_dir_set_sddl(path, sddl);
+	rc = win_acl_set_sddl(path, sddl);
 	if (rc != DS_OK)
 		ds_err_setn(e, rc, "cannot create the %s %s with its ACL: %s", what, path, ds_strerror(rc));
 	return rc;
@@ -130,7 +131,7 @@ static int svcctl_wait(int want, uint32_t wait_ms, int *state)
 	int pid, rc;
 
 	for (;;) {
-		rc = plat_svc_state(SVCCTL_NAME, state, &pid);
+		rc = win_svc_state(SVCCTL_NAME, state, &pid);
 		if (rc != DS_OK)
 			return rc;
 		if (*state == want)
@@ -144,7 +145,7 @@ static int svcctl_wait(int want, uint32_t wait_ms, int *state)
 
 int svcctl_install(FILE *out, struct ds_err *e)
 {
-	struct plat_svc_spec spec;
+	struct win_svc_spec spec;
 	struct plat_stat st;
 	char *dir = NULL, *exe = NULL, *cmd = NULL;
 	size_t n;
@@ -172,7 +173,7 @@ int svcctl_install(FILE *out, struct ds_err *e)
 	spec.description = SVCCTL_DESCRIPTION;
 	spec.cmdline = cmd;
 	spec.restart_delay_ms = SVCCTL_RESTART_DELAY_MS;
-	rc = plat_svc_install(&spec);
+	rc = win_svc_install(&spec);
 	if (rc == DS_EEXIST) {
 		rc = ds_err_setn(e, rc, "the service '%s' is already installed", SVCCTL_NAME);
 		goto out;
@@ -181,7 +182,7 @@ int svcctl_install(FILE *out, struct ds_err *e)
 		svcctl_err(rc, "cannot install the service", e);
 		goto out;
 	}
-	rc = plat_eventlog_register(SVCCTL_EVENT_SOURCE, exe);
+	rc = win_evlog_register(SVCCTL_EVENT_SOURCE, exe);
 	if (rc != DS_OK && out != NULL)
 		fprintf(out, "warning: the Event Log source was not registered (%s): events show without their text\n",
 			ds_strerror(rc));
@@ -202,16 +203,16 @@ int svcctl_uninstall(FILE *out, struct ds_err *e)
 	char *data = NULL, *saved = NULL;
 	int rc, state, pid, reverted = 0;
 
-	rc = plat_svc_state(SVCCTL_NAME, &state, &pid);
+	rc = win_svc_state(SVCCTL_NAME, &state, &pid);
 	if (rc != DS_OK) {
 		svcctl_err(rc, "cannot query the service", e);
 		goto out;
 	}
-	if (state == PLAT_SVC_ABSENT) {
+	if (state == WIN_SVC_ABSENT) {
 		rc = ds_err_setn(e, DS_ENOENT, "the service '%s' is not installed", SVCCTL_NAME);
 		goto out;
 	}
-	if (state != PLAT_SVC_STOPPED) {
+	if (state != WIN_SVC_STOPPED) {
 		rc = svcctl_stop(SVCCTL_STOP_WAIT_MS, out, e);
 		if (rc != DS_OK)
 			goto out;
@@ -221,12 +222,12 @@ int svcctl_uninstall(FILE *out, struct ds_err *e)
 	saved = data != NULL ? svcctl_join(data, WER_SAVED_FILE) : NULL;
 	if (saved != NULL && wer_revert(saved, out, &reverted, &we) != DS_OK && out != NULL)
 		fprintf(out, "warning: the WER values were not reverted: %s (run 'dumpscout wer revert')\n", we.msg);
-	rc = plat_svc_uninstall(SVCCTL_NAME);
+	rc = win_svc_uninstall(SVCCTL_NAME);
 	if (rc != DS_OK) {
 		svcctl_err(rc, "cannot remove the service", e);
 		goto out;
 	}
-	plat_eventlog_unregister(SVCCTL_EVENT_SOURCE);
+	win_evlog_unregister(SVCCTL_EVENT_SOURCE);
 	if (out != NULL)
 		fprintf(out, "removed the service '%s'; the data folder %s is kept (remove it with: rmdir /s /q \"%s\")\n",
 			SVCCTL_NAME, data != NULL ? data : "%ProgramData%\\dumpscout",
@@ -238,47 +239,47 @@ out:
 	return rc;
 }
 
-int svcctl_start(uint32_t wait_ms, FILE *out, struct ds_err *e)
+/* Asks the SCM to start (start 1) or stop the service and waits up to wait_ms for the state. */
+static int svcctl_request(int start, uint32_t wait_ms, FILE *out, struct ds_err *e)
 {
+	static const struct {
+		const char *already, *cannot, *done;
+		int want;
+	} how[] = {
+		{ "the service is not running", "cannot stop the service", "the service is stopped", WIN_SVC_STOPPED },
+		{ "the service is already running", "cannot start the service", "the service is running", WIN_SVC_RUNNING },
+	};
 	int rc, state;
 
-	rc = plat_svc_start(SVCCTL_NAME);
+	rc = start ? win_svc_start(SVCCTL_NAME) : win_svc_stop(SVCCTL_NAME);
 	if (rc == DS_EEXIST) {
 		if (out != NULL)
-			fprintf(out, "the service is already running\n");
+			fprintf(out, "%s\n", how[start].already);
 		return DS_OK;
 	}
 	if (rc != DS_OK)
-		return svcctl_err(rc, "cannot start the service", e);
-	rc = svcctl_wait(PLAT_SVC_RUNNING, wait_ms, &state);
-	if (rc != DS_OK)
+		return svcctl_err(rc, how[start].cannot, e);
+	rc = svcctl_wait(how[start].want, wait_ms, &state);
+	if (rc != DS_OK && start)
 		return ds_err_setn(e, rc, "the service did not reach RUNNING (state %s); see the log in "
 					  "%%ProgramData%%\\dumpscout\\logs and the Application event log",
 				   svcctl_state_name(state));
-	if (out != NULL)
-		fprintf(out, "the service is running\n");
-	return DS_OK;
-}
-
-int svcctl_stop(uint32_t wait_ms, FILE *out, struct ds_err *e)
-{
-	int rc, state;
-
-	rc = plat_svc_stop(SVCCTL_NAME);
-	if (rc == DS_EEXIST) {
-		if (out != NULL)
-			fprintf(out, "the service is not running\n");
-		return DS_OK;
-	}
-	if (rc != DS_OK)
-		return svcctl_err(rc, "cannot stop the service", e);
-	rc = svcctl_wait(PLAT_SVC_STOPPED, wait_ms, &state);
 	if (rc != DS_OK)
 		return ds_err_setn(e, rc, "the service did not reach STOPPED in %u ms (state %s)", (unsigned)wait_ms,
 				   svcctl_state_name(state));
 	if (out != NULL)
-		fprintf(out, "the service is stopped\n");
+		fprintf(out, "%s\n", how[start].done);
 	return DS_OK;
+}
+
+int svcctl_start(uint32_t wait_ms, FILE *out, struct ds_err *e)
+{
+	return svcctl_request(1, wait_ms, out, e);
+}
+
+int svcctl_stop(uint32_t wait_ms, FILE *out, struct ds_err *e)
+{
+	return svcctl_request(0, wait_ms, out, e);
 }
 
 int svcctl_status(FILE *out, int json, struct ds_err *e)
@@ -288,7 +289,7 @@ int svcctl_status(FILE *out, int json, struct ds_err *e)
 	char *text;
 	int rc, state, pid;
 
-	rc = plat_svc_state(SVCCTL_NAME, &state, &pid);
+	rc = win_svc_state(SVCCTL_NAME, &state, &pid);
 	if (rc != DS_OK)
 		return svcctl_err(rc, "cannot query the service", e);
 	data = svcctl_data_dir();

@@ -1,7 +1,7 @@
 /* wer.h - Windows Error Reporting's LocalDumps key, as the Windows service and `dumpscout wer` manage it:
  * apply the "wer" section of the configuration (saving what was there first), revert to exactly what
  * was there, and report what would silently stop dumps from being collected. Windows only (wer_win.c);
- * the registry is reached through plat_reg_* (core/plat.h). It does not watch or read dumps. */
+ * the registry is reached through win_reg_* (core/win.h). It does not watch or read dumps. */
 #ifndef DS_WER_H
 #define DS_WER_H
 

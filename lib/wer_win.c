@@ -1,6 +1,6 @@
 /* wer_win.c - Windows Error Reporting's LocalDumps key: applies the configuration's "wer" section,
  * keeps the values it replaced in a JSON file (type and bytes, or "absent") so revert restores them
- * exactly, and diagnoses what silently defeats collection. Registry access goes through plat_reg_*;
+ * exactly, and diagnoses what silently defeats collection. Registry access goes through win_reg_*;
  * this file decides only which values to write and what to warn about. It does not watch dumps. */
 #include "wer.h"
 
@@ -8,6 +8,7 @@
 #include "analyzer/heap_run.h"
 #include "core/buf.h"
 #include "core/plat.h"
+#include "core/win.h"
 
 #include <cjson/cJSON.h>
 #include <stdarg.h>
@@ -21,7 +22,7 @@
 struct wer_target {
 	char key[WER_KEY_MAX];
 	const char *name;
-	uint32_t type;      /* PLAT_REG_EXPAND_SZ or PLAT_REG_DWORD */
+	uint32_t type;      /* WIN_REG_EXPAND_SZ or WIN_REG_DWORD */
 	const char *str;    /* EXPAND_SZ */
 	uint32_t dword;     /* DWORD */
 };
@@ -64,12 +65,12 @@ static int wer_ieq(const char *a, const char *b)
 static const char *wer_type_name(uint32_t t)
 {
 	switch (t) {
-	case PLAT_REG_SZ: return "REG_SZ";
-	case PLAT_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
-	case PLAT_REG_BINARY: return "REG_BINARY";
-	case PLAT_REG_DWORD: return "REG_DWORD";
-	case PLAT_REG_MULTI_SZ: return "REG_MULTI_SZ";
-	case PLAT_REG_QWORD: return "REG_QWORD";
+	case WIN_REG_SZ: return "REG_SZ";
+	case WIN_REG_EXPAND_SZ: return "REG_EXPAND_SZ";
+	case WIN_REG_BINARY: return "REG_BINARY";
+	case WIN_REG_DWORD: return "REG_DWORD";
+	case WIN_REG_MULTI_SZ: return "REG_MULTI_SZ";
+	case WIN_REG_QWORD: return "REG_QWORD";
 	default: return "REG_OTHER";
 	}
 }
@@ -97,20 +98,20 @@ static int wer_targets(const struct config *cfg, const char *folder, struct wer_
 		}
 		memcpy(t[k].key, key, (size_t)len + 1);
 		t[k].name = "DumpFolder";
-		t[k].type = PLAT_REG_EXPAND_SZ;
+		t[k].type = WIN_REG_EXPAND_SZ;
 		t[k++].str = folder;
 		memcpy(t[k].key, key, (size_t)len + 1);
 		t[k].name = "DumpCount";
-		t[k].type = PLAT_REG_DWORD;
+		t[k].type = WIN_REG_DWORD;
 		t[k++].dword = cfg->wer_dump_count;
 		memcpy(t[k].key, key, (size_t)len + 1);
 		t[k].name = "DumpType";
-		t[k].type = PLAT_REG_DWORD;
+		t[k].type = WIN_REG_DWORD;
 		t[k++].dword = cfg->wer_dump_type;
 		if (cfg->wer_dump_type == 0) { /* CustomDumpFlags means something only with DumpType 0 */
 			memcpy(t[k].key, key, (size_t)len + 1);
 			t[k].name = "CustomDumpFlags";
-			t[k].type = PLAT_REG_DWORD;
+			t[k].type = WIN_REG_DWORD;
 			t[k++].dword = cfg->wer_custom_dump_flags;
 		}
 	}
@@ -159,7 +160,7 @@ static int wer_unhex(const char *s, unsigned char **out, size_t *n)
 	int hi, lo;
 
 	*out = NULL;
-	if (len % 2 != 0 || len / 2 > PLAT_REG_MAX_DATA)
+	if (len % 2 != 0 || len / 2 > WIN_REG_MAX_DATA)
 		return DS_ECORRUPT;
 	d = malloc(len / 2 + 1);
 	if (d == NULL)
@@ -235,7 +236,7 @@ static int wer_saved_add_value(cJSON *values, const char *key, const char *name)
 	cJSON *o;
 	int rc;
 
-	rc = plat_reg_get(key, name, &type, &data, &len);
+	rc = win_reg_get(key, name, &type, &data, &len);
 	if (rc != DS_OK && rc != DS_ENOENT)
 		goto out;
 	o = cJSON_CreateObject();
@@ -342,7 +343,7 @@ int wer_apply(const struct config *cfg, const char *saved_path, FILE *out, struc
 				goto out;
 			}
 			cJSON_AddStringToObject(o, "key", t[i].key);
-			cJSON_AddBoolToObject(o, "existed", plat_reg_key_exists(t[i].key));
+			cJSON_AddBoolToObject(o, "existed", win_reg_key_exists(t[i].key));
 			added = 1;
 		}
 		if (wer_saved_find(values, t[i].key, t[i].name) == NULL) {
@@ -360,10 +361,10 @@ int wer_apply(const struct config *cfg, const char *saved_path, FILE *out, struc
 			goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (t[i].type == PLAT_REG_DWORD) {
-			if (plat_reg_get_dword(t[i].key, t[i].name, &dw) == DS_OK && dw == t[i].dword)
+		if (t[i].type == WIN_REG_DWORD) {
+			if (win_reg_get_dword(t[i].key, t[i].name, &dw) == DS_OK && dw == t[i].dword)
 				continue;
-			rc = plat_reg_set_dword(t[i].key, t[i].name, t[i].dword);
+			rc = win_reg_set_dword(t[i].key, t[i].name, t[i].dword);
 			if (rc == DS_OK && out != NULL)
 				fprintf(out, "%s\\%s = %u (REG_DWORD)\n", t[i].key, t[i].name, (unsigned)t[i].dword);
 		} else {
@@ -371,10 +372,10 @@ int wer_apply(const struct config *cfg, const char *saved_path, FILE *out, struc
 
 			free(cur);
 			cur = NULL;
-			if (plat_reg_get_str(t[i].key, t[i].name, &type, &cur) == DS_OK && type == t[i].type &&
+			if (win_reg_get_str(t[i].key, t[i].name, &type, &cur) == DS_OK && type == t[i].type &&
 			    strcmp(cur, t[i].str) == 0)
 				continue;
-			rc = plat_reg_set_str(t[i].key, t[i].name, t[i].type, t[i].str);
+			rc = win_reg_set_str(t[i].key, t[i].name, t[i].type, t[i].str);
 			if (rc == DS_OK && out != NULL)
 				fprintf(out, "%s\\%s = %s (REG_EXPAND_SZ)\n", t[i].key, t[i].name, t[i].str);
 		}
@@ -426,12 +427,12 @@ int wer_revert(const char *saved_path, FILE *out, int *reverted, struct ds_err *
 			data = NULL;
 			r = wer_unhex(da->valuestring, &data, &len);
 			if (r == DS_OK)
-				r = plat_reg_set(k->valuestring, nm->valuestring, (uint32_t)ty->valuedouble, data, len);
+				r = win_reg_set(k->valuestring, nm->valuestring, (uint32_t)ty->valuedouble, data, len);
 			if (r == DS_OK && out != NULL)
 				fprintf(out, "restored %s\\%s (%s, %zu bytes)\n", k->valuestring, nm->valuestring,
 					wer_type_name((uint32_t)ty->valuedouble), len);
 		} else {
-			r = plat_reg_delete(k->valuestring, nm->valuestring);
+			r = win_reg_delete(k->valuestring, nm->valuestring);
 			if (r == DS_ENOENT)
 				r = DS_OK;
 			if (r == DS_OK && out != NULL)
@@ -448,7 +449,7 @@ int wer_revert(const char *saved_path, FILE *out, int *reverted, struct ds_err *
 		k = cJSON_GetObjectItemCaseSensitive(it, "key");
 		if (!cJSON_IsString(k) || !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(it, "existed")))
 			continue;
-		r = plat_reg_delete_key_if_empty(k->valuestring);
+		r = win_reg_delete_key_if_empty(k->valuestring);
 		if (r == DS_OK && out != NULL)
 			fprintf(out, "removed key %s (it did not exist)\n", k->valuestring);
 		else if (r == DS_EEXIST && out != NULL)
@@ -508,25 +509,25 @@ static void wer_status_key(struct wer_report *r, const char *key, const char *la
 
 	*dump_type = -1;
 	if (!r->json)
-		fprintf(r->out, "%s (%s)%s\n", label, key, plat_reg_key_exists(key) ? "" : ": absent");
-	cJSON_AddBoolToObject(o, "exists", plat_reg_key_exists(key));
+		fprintf(r->out, "%s (%s)%s\n", label, key, win_reg_key_exists(key) ? "" : ": absent");
+	cJSON_AddBoolToObject(o, "exists", win_reg_key_exists(key));
 	for (i = 0; i < DS_ARRAY_LEN(wer_value_names); i++) {
 		data = NULL;
-		if (plat_reg_get(key, wer_value_names[i], &type, &data, &len) != DS_OK) {
+		if (win_reg_get(key, wer_value_names[i], &type, &data, &len) != DS_OK) {
 			free(data);
 			continue;
 		}
 		v = cJSON_AddObjectToObject(o, wer_value_names[i]);
 		cJSON_AddStringToObject(v, "type", wer_type_name(type));
-		if (type == PLAT_REG_DWORD && len == 4) {
+		if (type == WIN_REG_DWORD && len == 4) {
 			memcpy(&dw, data, 4);
 			cJSON_AddNumberToObject(v, "value", dw);
 			if (!r->json)
 				fprintf(r->out, "  %-16s %-14s %u\n", wer_value_names[i], wer_type_name(type), (unsigned)dw);
 			if (strcmp(wer_value_names[i], "DumpType") == 0)
 				*dump_type = dw;
-		} else if ((type == PLAT_REG_SZ || type == PLAT_REG_EXPAND_SZ) &&
-			   plat_reg_get_str(key, wer_value_names[i], NULL, &s) == DS_OK) {
+		} else if ((type == WIN_REG_SZ || type == WIN_REG_EXPAND_SZ) &&
+			   win_reg_get_str(key, wer_value_names[i], NULL, &s) == DS_OK) {
 			cJSON_AddStringToObject(v, "value", s);
 			if (!r->json)
 				fprintf(r->out, "  %-16s %-14s %s\n", wer_value_names[i], wer_type_name(type), s);
@@ -578,7 +579,7 @@ static void wer_status_folder(struct wer_report *r, const struct config *cfg, co
 		return;
 	}
 	cJSON_AddStringToObject(o, "path", folder);
-	exp = plat_expand_env(folder);
+	exp = win_reg_expand(folder);
 	if (exp == NULL)
 		goto out;
 	cJSON_AddStringToObject(o, "expanded", exp);
@@ -593,9 +594,9 @@ static void wer_status_folder(struct wer_report *r, const struct config *cfg, co
 		goto out;
 	}
 	cJSON_AddBoolToObject(o, "exists", 1);
-	if (plat_dir_get_sddl(exp, &sddl) == DS_OK)
+	if (win_acl_get_sddl(exp, &sddl) == DS_OK)
 		cJSON_AddStringToObject(o, "sddl", sddl);
-	if (plat_dir_users_can_create(exp, &yes) == DS_OK) {
+	if (win_acl_users_can_create(exp, &yes) == DS_OK) {
 		cJSON_AddBoolToObject(o, "users_can_create", yes);
 		if (!yes)
 			wer_warn(r, "crashing processes cannot create files in %s (its ACL lets no ordinary user add "
@@ -637,14 +638,14 @@ int wer_status(const struct config *cfg, const char *saved_path, FILE *out, int 
 	}
 	o = cJSON_AddObjectToObject(r.root, "localdumps");
 	wer_status_key(&r, WER_LOCALDUMPS_KEY, "LocalDumps", o, &type, &folder);
-	if (!plat_reg_key_exists(WER_LOCALDUMPS_KEY))
+	if (!win_reg_key_exists(WER_LOCALDUMPS_KEY))
 		wer_warn(&r, "LocalDumps is not configured: Windows keeps no local crash dumps (start the service or "
 			     "run 'dumpscout wer apply')");
 	else if (type == 1 || type == -1)
 		wer_warn(&r, "DumpType is %s at %s: mini dumps hold no heap, so .NET leak analysis is impossible "
 			     "(set 2, a full dump)", type == 1 ? "1" : "absent (default 1)", WER_LOCALDUMPS_KEY);
 	apps = cJSON_AddObjectToObject(r.root, "applications");
-	if (plat_reg_subkeys(WER_LOCALDUMPS_KEY, 1024, &subs, &nsubs) == DS_OK) {
+	if (win_reg_subkeys(WER_LOCALDUMPS_KEY, 1024, &subs, &nsubs) == DS_OK) {
 		for (i = 0; i < nsubs; i++) {
 			if ((size_t)snprintf(key, sizeof(key), "%s\\%s", WER_LOCALDUMPS_KEY, subs[i]) >= sizeof(key))
 				continue;
@@ -660,8 +661,8 @@ int wer_status(const struct config *cfg, const char *saved_path, FILE *out, int 
 			plat_lstat(saved_path, &st) == DS_OK ? "yes" : "no", saved_path);
 	wer_status_folder(&r, cfg, folder);
 	/* AeDebug with Auto=1: Windows starts the debugger instead of WER writing the dump. */
-	plat_reg_get_str(WER_AEDEBUG_KEY, "Debugger", NULL, &dbg);
-	if (plat_reg_get_str(WER_AEDEBUG_KEY, "Auto", NULL, &aut) != DS_OK && plat_reg_get_dword(WER_AEDEBUG_KEY, "Auto", &t) == DS_OK) {
+	win_reg_get_str(WER_AEDEBUG_KEY, "Debugger", NULL, &dbg);
+	if (win_reg_get_str(WER_AEDEBUG_KEY, "Auto", NULL, &aut) != DS_OK && win_reg_get_dword(WER_AEDEBUG_KEY, "Auto", &t) == DS_OK) {
 		aut = malloc(12);
 		if (aut != NULL)
 			snprintf(aut, 12, "%u", (unsigned)t);

@@ -5,7 +5,8 @@
 #   make fixtures-windows  build/fixtures/windows/crash.dmp: a real minidump of a crashing Windows program
 #                          written by Wine's winedbg (tests/fixtures/windows/make_dump.sh)
 # Same source lists as the Linux build, with the OS-specific files swapped: plat_win.c for plat_posix.c,
-# *_win.c for *_posix.c. Everything goes under build/win; nothing here touches the Linux build.
+# *_win.c for *_posix.c, plus the Windows integration core/win_*.c (core/win.h) that only this build
+# compiles. Everything goes under build/win; nothing here touches the Linux build.
 WIN_DIR ?= build/win
 WIN_TRIPLE := x86_64-w64-mingw32
 WIN_CC := $(WIN_TRIPLE)-gcc

@@ -12,6 +12,7 @@
 #include "core/ds.h"
 #include "core/log.h"
 #include "core/plat.h"
+#include "core/win.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -110,7 +111,7 @@ static void main_log_sink(enum log_level lvl, const char *component, const char 
 		n = strlen(text);
 		if (n > 0 && text[n - 1] == '\n')
 			text[n - 1] = '\0';
-		plat_eventlog_write(SVCCTL_EVENT_SOURCE, lvl == LOG_ERROR ? 0 : lvl == LOG_WARN ? 1 : 2, text);
+		win_evlog_write(SVCCTL_EVENT_SOURCE, lvl == LOG_ERROR ? 0 : lvl == LOG_WARN ? 1 : 2, text);
 	}
 }
 
@@ -308,10 +309,10 @@ static int main_body(int service)
 	}
 	if (service) {
 		/* The MSI cannot set failure actions: the service sets its own restart policy. */
-		struct plat_svc_spec spec = { SVCCTL_NAME, SVCCTL_DISPLAY, SVCCTL_DESCRIPTION, "",
+		struct win_svc_spec spec = { SVCCTL_NAME, SVCCTL_DISPLAY, SVCCTL_DESCRIPTION, "",
 					      SVCCTL_RESTART_DELAY_MS };
 
-		plat_svc_configure(&spec);
+		win_svc_configure(&spec);
 	}
 	main_svc_report(SERVICE_START_PENDING, 0, MAIN_START_HINT_MS);
 	if (cfg.wer_apply) {
