@@ -7,8 +7,8 @@
 # (build/win/wineprefix-fleet, reused) with a "fleet" section (password file, verify-full); a real
 # minidump of a crashing program (Wine's AeDebug winedbg --minidump) written into the watched folder is
 # triaged and published: the Linux `dumpscout --fleet list --json` shows it with the pid the program
-# printed and the Windows host's name (Wine's hostname.exe), fleet.hosts its OS (libuv's uname on
-# Windows: Windows_NT), and the Windows CLI reads it back with `--fleet list --json`. SKIPs without Wine,
+# printed and the Windows host's name (Wine's hostname.exe), fleet.hosts its OS (libuv's uname, checked
+# against `ver`), and the Windows CLI reads it back with `--fleet list --json`. SKIPs without Wine,
 # mingw-w64, wixl or PostgreSQL 15. About a minute and a half with a cached build and prefix.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
@@ -147,8 +147,11 @@ else
 	fail windows_fleet_service_running "state '$(svc_state)'; log: $(tail -n 5 "$PD/logs/dumpscoutd.log" 2>&1)"
 fi
 
-# The host's name as Windows reports it, and a real crash dump written into the watched folder.
-whost=$(w hostname)
+# The host's name as Windows reports it (names compare without case: Wine's hostname.exe prints the
+# NetBIOS name in capitals, the service publishes gethostname's), its version as `ver` prints it, and a
+# real crash dump written into the watched folder.
+whost=$(w hostname | tr '[:upper:]' '[:lower:]')
+wver=$(w cmd /c ver | sed -n 's/^Microsoft Windows \([0-9.]*\).*/\1/p')
 if DUMP_FILE=$PD/dumps/crash.exe.dmp bash tests/fixtures/windows/make_dump.sh build/fixtures/windows/crash.exe \
 	"$tmp/crash" >"$tmp/crash.log" 2>&1; then
 	pass windows_fleet_crash_dump
@@ -167,7 +170,7 @@ except Exception:
     sys.exit(0)
 for r in rows:
     if r.get("file_name") == "crash.exe.dmp":
-        print("host=%s pid=%s code=0x%08x process=%s" % (r.get("host"), r.get("pid"),
+        print("host=%s pid=%s code=0x%08x process=%s" % ((r.get("host") or "").lower(), r.get("pid"),
               r.get("exception_code") or 0, r.get("process_name")))' "$1"
 }
 want="host=$whost pid=$pid code=0xc0000005 process=crash.exe"
@@ -180,8 +183,10 @@ for _ in $(seq 1 120); do
 done
 expect_eq windows_fleet_published "$got" "$want"
 
-hosts=$(PGDATABASE=fleet PGSSLMODE=require psql_q "SELECT hostname || '|' || split_part(os, ' ', 1) || '|' || dumps FROM fleet.hosts")
-expect_eq windows_fleet_host_row "$hosts" "$whost|Windows_NT|1"
+# fleet.hosts: the name, one dump, and the OS as libuv's uv_os_uname gives it in a mingw build
+# ("MINGW32_NT-major.minor", then major.minor.build) from the version Windows reports.
+hosts=$(PGDATABASE=fleet PGSSLMODE=require psql_q "SELECT lower(hostname) || '|' || os || '|' || dumps FROM fleet.hosts")
+expect_eq windows_fleet_host_row "$hosts" "$whost|MINGW32_NT-${wver%.*} $wver|1"
 
 w "$CLI" --fleet list --json --fleet-url "host=127.0.0.1 port=$PGPORT dbname=fleet user=win_viewer password=$VIEW_PW sslmode=verify-full sslrootcert=$zca" >"$tmp/wlist.json"
 expect_eq windows_fleet_cli_reads "$(row_of "$tmp/wlist.json")" "$want"
