@@ -227,8 +227,8 @@ do_openssl() {
 	cp "$s"/include/openssl/*.h "$b"/include/openssl/*.h "$PREFIX/include/openssl/"
 }
 
-# libpq alone: PostgreSQL's configure, then only src/interfaces/libpq (which builds the parts of
-# src/port and src/common it needs), as a static library. Its objects and the two helper archives
+# libpq alone: PostgreSQL's configure, then only src/interfaces/libpq and the parts of src/port and
+# src/common it needs, as a static library. Its objects and the two helper archives
 # (libpgcommon_shlib, libpgport_shlib: the variants compiled for client libraries) go to the prefix.
 do_libpq() {
 	local s b=$WORK/libpq
@@ -240,8 +240,15 @@ do_libpq() {
 		CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" \
 		LIBS="-lcrypt32 -lws2_32 -lgdi32 -luser32 -ladvapi32" \
 		>configure.log 2>&1) || { tail -n 30 "$b/configure.log"; exit 1; }
-	make -C "$b/src/interfaces/libpq" -j "$JOBS" all-static-lib >"$b/make.log" 2>&1 ||
-		{ tail -n 40 "$b/make.log"; exit 1; }
+	# Only what libpq links: the headers generated from the backend's lists, the client ("_shlib")
+	# variants of src/port and src/common, and libpq's objects (its own targets would also build the
+	# server variants of both and link a DLL; objs.mk names just the objects, $(OBJS) of its Makefile).
+	printf 'ds-objs: $(OBJS)\n' >"$b/objs.mk"
+	{ make -C "$b/src/common" submake-generated-headers &&
+		make -C "$b/src/port" -j "$JOBS" libpgport_shlib.a &&
+		make -C "$b/src/common" -j "$JOBS" libpgcommon_shlib.a &&
+		make -C "$b/src/interfaces/libpq" -j "$JOBS" -o submake-libpgport -f Makefile -f "$b/objs.mk" ds-objs
+	} >"$b/make.log" 2>&1 || { tail -n 40 "$b/make.log"; exit 1; }
 	# On Windows PostgreSQL's libpq.a is the DLL's import library: the static archive is made here from
 	# libpq's objects (win32ver.o, the DLL's version resource, left out).
 	rm -f "$PREFIX/lib/libpq.a"
