@@ -111,12 +111,16 @@ do_sources() {
 # apt-get source, trying the versions the index lists from the newest down: a security mirror can list
 # a version whose files it does not (or no longer) serve.
 fetch_source() {
-	local p=$1 v
+	local p=$1 v u
 	for v in $(apt-cache showsrc "$p" | sed -n 's/^Version: //p' | sort -rV | uniq); do
 		if (cd "$SRC" && apt-get source -qq -o APT::Sandbox::User=root "$p=$v" >/dev/null 2>&1); then
 			return 0
 		fi
 		log "apt-get source $p=$v failed; trying an older version"
+		# what it did fetch of that version (the upstream tarball, say) is of no use now
+		u=${v#*:}
+		u=${u%-*}
+		rm -f "$SRC/${p}_${u}."* "$SRC/${p}_${u}-"*
 	done
 	log "no version of the source package $p could be fetched" >&2
 	exit 1
