@@ -121,13 +121,7 @@ PGDATABASE=fleet PGSSLMODE=require psql_q "CREATE ROLE win_agent LOGIN PASSWORD 
 	CREATE ROLE win_viewer LOGIN PASSWORD '$VIEW_PW' IN ROLE dumpscout_read" >/dev/null
 
 # ---- the service, installed by the MSI, publishing ------------------------------------------------
-if w reg query "$SVCKEY" >/dev/null 2>&1; then
-	w msiexec /x "$MSI" /qn >/dev/null 2>&1 || true
-	w sc stop dumpscout >/dev/null 2>&1 || true
-	w sc delete dumpscout >/dev/null 2>&1 || true
-fi
-rm -rf "$PD"
-w reg delete "$LD" /f >/dev/null 2>&1 || true
+clean_slate
 mkdir -p "$PD"
 cp "$ca/ca.pem" "$PD/fleet-ca.pem"
 printf '%s\n' "$AGENT_PW" >"$PD/fleet.pw"
