@@ -4,7 +4,7 @@
  * functions behind `dumpscout --fleet ...` (JSON in the SQLite store's shapes plus host fields), and
  * the advisory lock that elects the fleet's one digest sender. The SQL it runs is calls of the
  * functions in schema/fleet/ (*.sql); the tables' SQL lives there and nowhere else. Built without libpq
- * (DS_HAVE_LIBPQ unset: the Windows build for now), every function returns DS_EUNSUPPORTED.
+ * (DS_HAVE_LIBPQ unset), every function returns DS_EUNSUPPORTED.
  *
  * Conventions: DS_OK or a negative DS_E... code with e filled; DS_ENET (cannot connect, connection
  * lost: worth a retry), DS_EPERM (the role may not do this), DS_ESCHEMA (schema missing, older or

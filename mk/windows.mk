@@ -1,5 +1,6 @@
 # windows.mk - the Windows cross-build with mingw-w64 (docs/windows.md):
-#   make windows-deps      toolchain packages + static libuv, SQLite, cJSON, curl in build/win/prefix
+#   make windows-deps      toolchain packages + static libuv, SQLite, cJSON, curl, OpenSSL and libpq in
+#                          build/win/prefix
 #                          (installer/windows/build_deps.sh; cached, idempotent)
 #   make windows           build/win/dumpscout.exe, and build/win/dumpscoutd.exe once service/main_win.c exists
 #   make fixtures-windows  build/fixtures/windows/crash.dmp: a real minidump of a crashing Windows program
@@ -18,10 +19,11 @@ WIN_DEPS_STAMP := $(WIN_DIR)/stamps/deps.done
 # wide-character API by default; cJSON and curl linked statically (no dllimport/dllexport).
 WIN_CFLAGS := -std=c11 -Wall -Wextra -Werror -O2 -fno-strict-aliasing -MMD -MP \
 	-D_WIN32_WINNT=0x0A00 -DWINVER=0x0A00 -DUNICODE -D_UNICODE -D__USE_MINGW_ANSI_STDIO=1 \
-	-DCJSON_HIDE_SYMBOLS -DCURL_STATICLIB \
+	-DCJSON_HIDE_SYMBOLS -DCURL_STATICLIB -DDS_HAVE_LIBPQ \
 	-I. -I$(WIN_PREFIX)/include -I$(WIN_PREFIX)/include/cjson $(WIN_CFLAGS_EXTRA)
 WIN_LDFLAGS := -static -s
 WIN_LIBS := -L$(WIN_PREFIX)/lib -lcurl -lsqlite3 -lcjson -luv \
+	-lpq -lpgcommon_shlib -lpgport_shlib -lssl -lcrypto -lgdi32 \
 	-lws2_32 -liphlpapi -luserenv -lpsapi -ldbghelp -ladvapi32 -luser32 -lole32 -lshell32 \
 	-lbcrypt -lcrypt32 -lsecur32
 
@@ -32,7 +34,8 @@ WIN_SERVICE_SRC := $(filter-out service/main_posix.c service/main_win.c %_posix.
 WIN_CLI_SRC := $(filter-out %_posix.c,$(wildcard cli/*.c))
 
 win_obj = $(patsubst %.c,$(WIN_DIR)/obj/%.o,$(1))
-WIN_CORE_OBJ := $(call win_obj,$(WIN_CORE_SRC)) $(WIN_DIR)/obj/gen/schema_embed.o
+WIN_CORE_OBJ := $(call win_obj,$(WIN_CORE_SRC)) $(WIN_DIR)/obj/gen/schema_embed.o \
+	$(WIN_DIR)/obj/gen/fleet_schema_embed.o
 WIN_ANALYZER_OBJ := $(call win_obj,$(WIN_ANALYZER_SRC))
 WIN_LIB_OBJ := $(call win_obj,$(WIN_LIB_SRC))
 WIN_SERVICE_OBJ := $(call win_obj,$(WIN_SERVICE_SRC))
@@ -60,6 +63,9 @@ $(WIN_DEPS_STAMP): installer/windows/build_deps.sh installer/windows/mingw64.cma
 $(WIN_DIR)/obj/%.o: %.c | $(WIN_DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+
+# core/fleetdb.c compiles against libpq-fe.h from the prefix: redone when the libraries are.
+$(call win_obj,core/fleetdb.c): $(WIN_DEPS_STAMP)
 
 # Generated sources (the schema, the culprit catalogue) come from the Linux build's $(BUILD)/gen.
 $(WIN_DIR)/obj/gen/%.o: $(BUILD)/gen/%.c | $(WIN_DEPS_STAMP)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build_deps.sh - prepares everything the Windows cross-build needs: the Debian packages of the
-# mingw-w64 toolchain and Wine, the Debian source packages of libuv, cJSON, SQLite and curl, and static
-# x86_64-w64-mingw32 builds of those four libraries in build/win/prefix/{lib,include}.
+# mingw-w64 toolchain and Wine, the Debian source packages of libuv, cJSON, SQLite, curl, OpenSSL and
+# PostgreSQL, and static x86_64-w64-mingw32 builds of libuv, SQLite, cJSON, curl, OpenSSL's libssl and
+# libcrypto, and libpq in build/win/prefix/{lib,include}.
 # It does not compile dumpscout itself (mk/windows.mk does). Idempotent: each finished step leaves a
 # stamp in build/win/stamps/ and is skipped next time; delete a stamp (or build/win) to redo a step.
 # Step times are appended to build/win/timings.txt. Needs root (or sudo) only for apt-get.
@@ -27,8 +28,10 @@ WIN_PKGS=(
 	gcc-mingw-w64-x86-64-win32 wine64 wine msitools wixl cmake ninja-build tcl
 	make dpkg-dev xz-utils ca-certificates
 )
-# The Debian source packages, by source package name.
+# The Debian source packages, by source package name. OpenSSL and PostgreSQL (for libpq) are fetched
+# by a later step of their own, so a cache made before they were added keeps its other steps.
 SRC_PKGS=(libuv1 cjson sqlite3 curl)
+PQ_SRC_PKGS=(openssl postgresql-15)
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -105,6 +108,31 @@ do_sources() {
 	done
 }
 
+# apt-get source, trying the versions the index lists from the newest down: a security mirror can list
+# a version whose files it does not (or no longer) serve.
+fetch_source() {
+	local p=$1 v u
+	for v in $(apt-cache showsrc "$p" | sed -n 's/^Version: //p' | sort -rV | uniq); do
+		if (cd "$SRC" && apt-get source -qq -o APT::Sandbox::User=root "$p=$v" >/dev/null 2>&1); then
+			return 0
+		fi
+		log "apt-get source $p=$v failed; trying an older version"
+		# what it did fetch of that version (the upstream tarball, say) is of no use now
+		u=${v#*:}
+		u=${u%-*}
+		rm -f "$SRC/${p}_${u}."* "$SRC/${p}_${u}-"*
+	done
+	log "no version of the source package $p could be fetched" >&2
+	exit 1
+}
+
+do_sources_pq() {
+	local p
+	for p in "${PQ_SRC_PKGS[@]}"; do
+		[ -n "$(src_dir "$p")" ] || fetch_source "$p"
+	done
+}
+
 do_libuv() {
 	local s b lib
 	s=$(src_dir libuv1)
@@ -177,6 +205,64 @@ do_curl() {
 	cp "$b/libcurl.pc" "$PREFIX/lib/" 2>/dev/null || true
 }
 
+# OpenSSL for libpq's TLS (libpq supports no other TLS library): static libssl and libcrypto only. No
+# tests, engines, provider modules or legacy ciphers, and only the build_libs target: OpenSSL 3.0 has no
+# no-docs or no-apps option, but build_libs makes neither the manual pages nor the openssl program.
+# The folders compiled in (where openssl.cnf, engines and provider modules are looked for) are set on
+# make's command line to one under C:/Program Files, which only administrators can write: OpenSSL 3.0's
+# defaults for mingw are Unix paths (/usr/local/ssl), which Windows reads as C:\usr\local\ssl, a
+# folder any user may create, and Configure refuses a C:/ path for --openssldir.
+OPENSSL_WIN_DIR="C:/Program Files/dumpscout/ssl"
+do_openssl() {
+	local s b=$WORK/openssl
+	s=$(src_dir openssl)
+	rm -rf "$b" && mkdir -p "$b"
+	(cd "$b" && perl "$s/Configure" mingw64 --cross-compile-prefix=$TRIPLE- \
+		no-shared no-tests no-module no-engine no-dso no-legacy no-comp \
+		no-ssl3 no-dtls no-srp no-psk no-nextprotoneg no-ui-console no-async no-capieng \
+		no-idea no-rc2 no-rc4 no-rc5 no-md4 no-mdc2 no-whirlpool no-seed no-bf no-cast no-camellia \
+		no-aria no-sm2 no-sm3 no-sm4 no-siphash no-ocb no-scrypt no-cms no-ts no-ct no-srtp \
+		>configure.log 2>&1) || { tail -n 30 "$b/configure.log"; exit 1; }
+	make -C "$b" -j "$JOBS" OPENSSLDIR="$OPENSSL_WIN_DIR" ENGINESDIR="$OPENSSL_WIN_DIR/engines" \
+		MODULESDIR="$OPENSSL_WIN_DIR/modules" build_libs >"$b/make.log" 2>&1 || { tail -n 40 "$b/make.log"; exit 1; }
+	cp "$b/libssl.a" "$b/libcrypto.a" "$PREFIX/lib/"
+	rm -rf "$PREFIX/include/openssl"
+	mkdir -p "$PREFIX/include/openssl"
+	cp "$s"/include/openssl/*.h "$b"/include/openssl/*.h "$PREFIX/include/openssl/"
+}
+
+# libpq alone: PostgreSQL's configure, then only src/interfaces/libpq and the parts of src/port and
+# src/common it needs, as a static library. Its objects and the two helper archives
+# (libpgcommon_shlib, libpgport_shlib: the variants compiled for client libraries) go to the prefix.
+do_libpq() {
+	local s b=$WORK/libpq
+	s=$(src_dir postgresql-15)
+	rm -rf "$b" && mkdir -p "$b"
+	(cd "$b" && "$s/configure" --host=$TRIPLE --prefix="$PREFIX" --with-ssl=openssl \
+		--without-readline --without-zlib --without-icu --without-ldap --without-gssapi \
+		--without-lz4 --without-zstd --disable-nls --disable-rpath \
+		CPPFLAGS="-I$PREFIX/include" LDFLAGS="-L$PREFIX/lib" \
+		LIBS="-lcrypt32 -lws2_32 -lgdi32 -luser32 -ladvapi32" \
+		>configure.log 2>&1) || { tail -n 30 "$b/configure.log"; exit 1; }
+	# Only what libpq links: the headers generated from the backend's lists, the client ("_shlib")
+	# variants of src/port and src/common, and libpq's objects (its own targets would also build the
+	# server variants of both and link a DLL; objs.mk names just the objects, $(OBJS) of its Makefile).
+	printf 'ds-objs: $(OBJS)\n' >"$b/objs.mk"
+	{ make -C "$b/src/common" submake-generated-headers &&
+		make -C "$b/src/port" -j "$JOBS" libpgport_shlib.a &&
+		make -C "$b/src/common" -j "$JOBS" libpgcommon_shlib.a &&
+		make -C "$b/src/interfaces/libpq" -j "$JOBS" -o submake-libpgport -f Makefile -f "$b/objs.mk" ds-objs
+	} >"$b/make.log" 2>&1 || { tail -n 40 "$b/make.log"; exit 1; }
+	# On Windows PostgreSQL's libpq.a is the DLL's import library: the static archive is made here from
+	# libpq's objects (win32ver.o, the DLL's version resource, left out).
+	rm -f "$PREFIX/lib/libpq.a"
+	$TRIPLE-ar rcs "$PREFIX/lib/libpq.a" \
+		$(find "$b/src/interfaces/libpq" -maxdepth 1 -name '*.o' ! -name win32ver.o | sort)
+	cp "$b/src/common/libpgcommon_shlib.a" "$b/src/port/libpgport_shlib.a" "$PREFIX/lib/"
+	cp "$s/src/interfaces/libpq/libpq-fe.h" "$s/src/include/postgres_ext.h" \
+		"$b/src/include/pg_config_ext.h" "$PREFIX/include/"
+}
+
 t_all0=$(date +%s.%N)
 do_packages
 step deb-src do_deb_src
@@ -186,5 +272,8 @@ step sqlite-amalgamation do_sqlite_amalgamation
 step sqlite do_sqlite
 step cjson do_cjson
 step curl do_curl
+step sources-pq do_sources_pq
+step openssl do_openssl
+step libpq do_libpq
 t_all1=$(date +%s.%N)
 log "ok ($(elapsed "$t_all0" "$t_all1") s)"
