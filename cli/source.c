@@ -69,11 +69,10 @@ const char *cli_fleet_host(void)
 
 int cli_fleet_open(const char *cmd, const struct dbopen_opts *dbo, int init, struct fleetdb **out)
 {
-	struct fleet_config *fc = NULL;
 	struct config cfg;
 	struct ds_err e = { 0 };
 	const char *url = source_url, *env = getenv("DUMPSCOUT_FLEET_URL");
-	char *pw = NULL, *base = NULL;
+	char *pw = NULL;
 	int code = DS_EXIT_FAIL, found = 0, rc, version;
 
 	*out = NULL;
@@ -90,15 +89,12 @@ int cli_fleet_open(const char *cmd, const struct dbopen_opts *dbo, int init, str
 				       "section with a url in the config (%s)", cfg.file ? cfg.file : config_default_path());
 			goto out;
 		}
-		base = config_file_dir(cfg.file);
-		rc = fleet_config_parse(cfg.fleet, base, &fc, &e);
-		if (rc == DS_OK)
-			rc = fleet_password(fc, &pw, &e);
+		rc = fleet_password(cfg.fleet, &pw, &e);
 		if (rc != DS_OK) {
 			cli_error(cmd, "%s", e.msg);
 			goto out;
 		}
-		url = fc->url;
+		url = cfg.fleet->url;
 	}
 	rc = fleetdb_connect(url, pw, 10, out, &e);
 	if (rc == DS_OK && !init)
@@ -113,8 +109,6 @@ int cli_fleet_open(const char *cmd, const struct dbopen_opts *dbo, int init, str
 	code = DS_EXIT_OK;
 out:
 	fleet_password_free(pw);
-	fleet_config_free(fc);
-	free(base);
 	config_free(&cfg);
 	return code;
 }

@@ -105,6 +105,20 @@ static char *config_join(const char *a, const char *b)
 	return buf_steal(&o);
 }
 
+int config_uint(const cJSON *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	d = v->valuedouble;
+	/* range first (NaN fails both), so the cast below is defined */
+	if (!(d >= (double)min && d <= (double)max) || d != (double)(uint64_t)d)
+		return 0;
+	*out = (uint64_t)d;
+	return 1;
+}
+
 static char *config_default_data_dir;
 
 char *config_file_dir(const char *file)
@@ -224,7 +238,7 @@ void config_free(struct config *cfg)
 		free(cfg->wer_apps[i]);
 	free(cfg->wer_apps);
 	mail_config_free(cfg->mail);
-	cJSON_Delete(cfg->fleet);
+	fleet_config_free(cfg->fleet);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -322,8 +336,9 @@ out:
 	return rc;
 }
 
-/* The "fleet" section: validated with fleet_config_parse (messages name the key: "fleet.url: ..."), kept
- * as it is for the publisher, which parses it again at start. */
+/* The "fleet" section: parsed once, here, with the publisher's rules (lib/fleet_config.c; its messages name
+ * the key: "fleet.url: ..."), so `config check` and a start-up report them and every user reads the
+ * typed struct. */
 static int config_fleet(const cJSON *v, const char *key, const char *base_dir, struct config *cfg,
 			struct config_report *r)
 {
@@ -336,16 +351,15 @@ static int config_fleet(const cJSON *v, const char *key, const char *base_dir, s
 		return DS_OK;
 	}
 	rc = fleet_config_parse(v, base_dir, &fc, &fe);
-	fleet_config_free(fc);
 	if (rc == DS_ENOMEM)
 		return DS_ENOMEM;
 	if (rc != DS_OK) {
 		config_problem(r, "%s", fe.msg);
 		return DS_OK;
 	}
-	cJSON_Delete(cfg->fleet);
-	cfg->fleet = cJSON_Duplicate(v, 1);
-	return cfg->fleet == NULL ? DS_ENOMEM : DS_OK;
+	fleet_config_free(cfg->fleet);
+	cfg->fleet = fc;
+	return DS_OK;
 }
 
 static int config_value(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
@@ -354,7 +368,7 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 	char **sp = (char **)((char *)cfg + k->off);
 	struct mail_config *mc = NULL;
 	struct ds_err me = { 0 };
-	double d;
+	uint64_t u;
 	char *s;
 	enum log_level lvl;
 	int rc;
@@ -386,16 +400,15 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 			config_problem(r, "'%s' must be a number, not %s", key, config_type_name(v));
 			return DS_OK;
 		}
-		d = v->valuedouble;
-		if (d != (double)(int64_t)d || d < (double)k->min || d > (double)k->max) {
+		if (!config_uint(v, k->min, k->max, &u)) {
 			config_problem(r, "'%s' must be a whole number from %llu to %llu (got %g)", key,
-				       (unsigned long long)k->min, (unsigned long long)k->max, d);
+				       (unsigned long long)k->min, (unsigned long long)k->max, v->valuedouble);
 			return DS_OK;
 		}
 		if (k->type == CT_U32)
-			*(uint32_t *)((char *)cfg + k->off) = (uint32_t)d;
+			*(uint32_t *)((char *)cfg + k->off) = (uint32_t)u;
 		else
-			*(uint64_t *)((char *)cfg + k->off) = (uint64_t)d;
+			*(uint64_t *)((char *)cfg + k->off) = u;
 		return DS_OK;
 	case CT_LEVEL:
 		if (!cJSON_IsString(v) || log_level_parse(v->valuestring, &lvl) != DS_OK) {
@@ -432,9 +445,8 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 		mail_config_free(cfg->mail);
 		cfg->mail = mc;
 		return DS_OK;
-	case CT_FLEET: /* validated with the publisher's rules (lib/fleet_config.c), kept for it */
-		rc = config_fleet(v, key, base_dir, cfg, r);
-		return rc;
+	case CT_FLEET:
+		return config_fleet(v, key, base_dir, cfg, r);
 	case CT_SECTION:
 		break;
 	}

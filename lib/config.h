@@ -14,6 +14,7 @@
 
 struct cJSON;
 struct mail_config;
+struct fleet_config;
 
 /* The file dumpscoutd and `dumpscout` read when no --config is given (if it exists). */
 #define CONFIG_DEFAULT_PATH "/etc/dumpscout/dumpscout.json"
@@ -66,9 +67,16 @@ struct config {
 	/* "mail": parsed and validated once, at load, by lib/mail.c's rules; NULL when absent (owned).
 	 * Its auth_block is the mail pump's state, so the pointee is not const even in a const config. */
 	struct mail_config *mail;
-	/* "fleet": the publisher's section (lib/fleet_config.c validates it); NULL when absent (owned) */
-	struct cJSON *fleet;
+	/* "fleet": parsed and validated once, at load, by lib/fleet_config.c's rules (relative paths made
+	 * absolute); NULL when absent (owned, read-only after the load) */
+	struct fleet_config *fleet;
 };
+
+/* The one rule for integers in the config, every section: v must be a JSON number holding a whole value
+ * from min to max (no fraction, no exponent that leaves one, nothing after the digits: cJSON's number
+ * parser stops at the first character that is not part of the number, and the loader rejects what
+ * follows). Returns 1 and sets *out, or 0 (v missing, not a number, fractional or out of range). Pure. */
+int config_uint(const struct cJSON *v, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows
  * service and CLI pass %ProgramData%\dumpscout. The string is copied; NULL restores the default.

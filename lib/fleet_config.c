@@ -1,7 +1,7 @@
 /* fleet_config.c - the "fleet" section of the service's config (see fleet_config.h): its keys, defaults and
  * checks, and the password from a file or the environment with the same rules as mail's SMTP password
  * (a file group or others can read is refused; the text is wiped after use). config.c validates the
- * section with it; the publisher and the CLI's --fleet read it again. No network, no database. */
+ * section with it once, at load; the publisher and the CLI's --fleet read the typed struct. No network, no database. */
 #include "fleet_config.h"
 #include "mail.h"
 
@@ -42,16 +42,16 @@ static int fleet_cfg_str(const cJSON *o, const char *key, size_t max, char **out
 	return *out == NULL ? DS_ENOMEM : DS_OK;
 }
 
-static int fleet_cfg_uint(const cJSON *o, const char *key, double min, double max, uint64_t *out, struct ds_err *e)
+static int fleet_cfg_uint(const cJSON *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
+			  struct ds_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
 	if (v == NULL)
 		return DS_OK;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(uint64_t)v->valuedouble || v->valuedouble < min ||
-	    v->valuedouble > max)
-		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a whole number from %.0f to %.0f", key, min, max);
-	*out = (uint64_t)v->valuedouble;
+	if (!config_uint(v, min, max, out))
+		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a whole number from %llu to %llu", key,
+				   (unsigned long long)min, (unsigned long long)max);
 	return DS_OK;
 }
 
@@ -114,7 +114,7 @@ int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_
 	if ((rc = fleet_cfg_uint(section, "batch_size", 1, 10000, &v, e)) != DS_OK)
 		goto out;
 	c->batch_size = (uint32_t)v;
-	if ((rc = fleet_cfg_uint(section, "batch_bytes", 65536, 256.0 * 1024 * 1024, &c->batch_bytes, e)) != DS_OK ||
+	if ((rc = fleet_cfg_uint(section, "batch_bytes", 65536, (uint64_t)256 * 1024 * 1024, &c->batch_bytes, e)) != DS_OK ||
 	    (rc = fleet_cfg_uint(section, "max_backlog", 10, 100000000, &c->max_backlog, e)) != DS_OK)
 		goto out;
 	v = c->connect_timeout_s;
@@ -210,8 +210,5 @@ out:
 
 int fleet_digest_enabled(const struct config *cfg)
 {
-	const cJSON *d = cfg->fleet != NULL ? cJSON_GetObjectItemCaseSensitive(cfg->fleet, "digest") : NULL;
-
-	return cJSON_IsTrue(d);
+	return cfg->fleet != NULL && cfg->fleet->digest;
 }
-

@@ -3,6 +3,7 @@
  * over SMTP (libcurl) and the outbox pump are smtp.c's. It builds no MIME itself (mime.c) and renders no report (the report module does); it
  * never writes a password or a message body to a log or an error. */
 #include "mail.h"
+#include "config.h"
 
 #include "core/buf.h"
 #include "core/cursor.h"
@@ -63,17 +64,18 @@ static int mail_cfg_str(const cJSON *o, const char *key, size_t max, int allow_e
 	return *out == NULL ? DS_ENOMEM : DS_OK;
 }
 
-static int mail_cfg_uint(const cJSON *o, const char *key, double min, double max, unsigned long long *out,
+static int mail_cfg_uint(const cJSON *o, const char *key, uint64_t min, uint64_t max, unsigned long long *out,
 			 struct ds_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	uint64_t u;
 
 	if (v == NULL)
 		return DS_OK;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(unsigned long long)v->valuedouble ||
-	    v->valuedouble < min || v->valuedouble > max)
-		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be a whole number from %.0f to %.0f", key, min, max);
-	*out = (unsigned long long)v->valuedouble;
+	if (!config_uint(v, min, max, &u))
+		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be a whole number from %llu to %llu", key,
+				   (unsigned long long)min, (unsigned long long)max);
+	*out = u;
 	return DS_OK;
 }
 
@@ -144,6 +146,7 @@ static int mail_cfg_schedule(const cJSON *o, struct mail_config *c, struct ds_er
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "schedule"), *d, *h;
 	const char *t;
+	uint64_t hours;
 
 	if (s == NULL)
 		return DS_OK;
@@ -162,11 +165,10 @@ static int mail_cfg_schedule(const cJSON *o, struct mail_config *c, struct ds_er
 		c->daily_hour = (t[0] - '0') * 10 + (t[1] - '0');
 		c->daily_minute = (t[3] - '0') * 10 + (t[4] - '0');
 	} else {
-		if (!cJSON_IsNumber(h) || h->valuedouble != (double)(int)h->valuedouble || h->valuedouble < 1 ||
-		    h->valuedouble > 24 * 31)
+		if (!config_uint(h, 1, 24 * 31, &hours))
 			return ds_err_setn(e, DS_EINVAL, "mail.schedule.every_hours: must be a whole number from 1 to 744");
 		c->schedule = MAIL_SCHED_EVERY;
-		c->every_hours = (unsigned)h->valuedouble;
+		c->every_hours = (unsigned)hours;
 	}
 	return DS_OK;
 }

@@ -29,7 +29,8 @@
 
 struct fleet {
 	uv_loop_t *loop;
-	struct fleet_config *fc;        /* owned; read-only once started */
+	const struct fleet_config *fc;  /* the config's section (loaded once, outlives the publisher) */
+	char *hostname;                 /* owned: fc's hostname, else the machine's name */
 	struct store *pump_st;          /* the pool thread's store (owned) */
 	struct fleetdb *db;             /* the pool thread's connection (owned), NULL while disconnected */
 	struct fleet_digest *digest;    /* NULL unless fleet.digest */
@@ -60,7 +61,7 @@ static char *fleet_host_info(struct fleet *f, int64_t backlog, int64_t overflowe
 	cJSON *o = cJSON_CreateObject();
 	char *s = NULL;
 
-	if (o != NULL && cJSON_AddStringToObject(o, "hostname", f->fc->hostname) &&
+	if (o != NULL && cJSON_AddStringToObject(o, "hostname", f->hostname) &&
 	    cJSON_AddStringToObject(o, "os", f->host_info_extra) && cJSON_AddStringToObject(o, "version", DS_VERSION) &&
 	    cJSON_AddNumberToObject(o, "backlog", (double)backlog) &&
 	    cJSON_AddNumberToObject(o, "overflowed", (double)overflowed))
@@ -256,7 +257,6 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 {
 	struct fleet *f = NULL;
 	uv_utsname_t un;
-	char *base = NULL;
 	const char *pause;
 	int rc = DS_OK;
 
@@ -277,11 +277,9 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 						     "\"fleet\" section");
 		goto out;
 	}
-	base = config_file_dir(cfg->file);
-	rc = fleet_config_parse(cfg->fleet, base, &f->fc, e);
-	if (rc != DS_OK)
-		goto out;
-	if (f->fc->hostname == NULL && (f->fc->hostname = strdup(host != NULL && host[0] != '\0' ? host : "unknown")) == NULL) {
+	f->fc = cfg->fleet;
+	f->hostname = strdup(f->fc->hostname != NULL ? f->fc->hostname : host != NULL && host[0] != '\0' ? host : "unknown");
+	if (f->hostname == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -302,13 +300,12 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 	uv_timer_init(loop, &f->timer);
 	f->timer.data = f;
 	f->handles_open = FLEET_HANDLES;
-	log_info(FLEET_LOG, "fleet on: host %s (id %s), batches of %u, backlog bound %llu%s", f->fc->hostname, f->host_id,
+	log_info(FLEET_LOG, "fleet on: host %s (id %s), batches of %u, backlog bound %llu%s", f->hostname, f->host_id,
 		 f->fc->batch_size, (unsigned long long)f->fc->max_backlog, f->fc->digest ? ", fleet digest" : "");
 	fleet_round(f);
 	*out = f;
 	f = NULL;
 out:
-	free(base);
 	fleet_free(f);
 	return rc;
 }
@@ -366,6 +363,6 @@ void fleet_free(struct fleet *f)
 	fleetdb_close(f->db);
 	store_close(f->pump_st);
 	fleet_digest_free(f->digest);
-	fleet_config_free(f->fc);
+	free(f->hostname);
 	free(f);
 }

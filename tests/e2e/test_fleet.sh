@@ -37,9 +37,11 @@ ADMIN_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_admin"
 AGENT_PW='agent-S3cret-pw!'
 VIEW_PW='viewer-pw-2'
 out=$("$DS" fleet init --fleet-url "$ADMIN_URL" 2>&1); rc=$?
-expect_eq fleet_init "$rc/$out" "0/fleet schema version 2 (2 migration(s) applied now)"
+# the expected version: the numbered migrations in schema/fleet/
+nmig=$(ls schema/fleet/[0-9][0-9][0-9]_*.sql | wc -l)
+expect_eq fleet_init "$rc/$out" "0/fleet schema version $nmig ($nmig migration(s) applied now)"
 out=$("$DS" fleet init --fleet-url "$ADMIN_URL" 2>&1); rc=$?
-expect_eq fleet_init_idempotent "$rc/$out" "0/fleet schema version 2 (0 migration(s) applied now)"
+expect_eq fleet_init_idempotent "$rc/$out" "0/fleet schema version $nmig (0 migration(s) applied now)"
 PGDATABASE=fleet psql_q "CREATE ROLE scout_agent LOGIN PASSWORD '$AGENT_PW' IN ROLE dumpscout_ingest;
 	CREATE ROLE scout_viewer LOGIN PASSWORD '$VIEW_PW' IN ROLE dumpscout_read" >/dev/null
 AGENT_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_agent"
@@ -230,6 +232,20 @@ if grep -q "host         web-c (dump $lid there)" <<<"$out" && grep -q "bucket .
 else fail fleet_cli_show "$(head -5 <<<"$out")"; fi
 chk=$("$DS" --fleet report --since 30d --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["totals"]["dumps"])')
 expect_eq fleet_cli_report_totals "$chk" "$total"
+# the report's groupings (fleet.api_report's one aggregate) against the agents' own rows: per state, per
+# application, per UTC day, and the number of hosts
+want=$(for n in web-a web-b web-c; do lq $n "SELECT 'state ' || state, 'app ' || coalesce(app, ''),
+	'day ' || strftime('%Y-%m-%d', discovered_at / 1000, 'unixepoch') FROM dumps WHERE triaged_at IS NOT NULL"; done |
+	tr '|' '\n' | sort | uniq -c | awk '{c = $1; $1 = ""; print substr($0, 2) " " c}' | sort)
+want=$(printf '%s\nhosts 3' "$want")
+chk=$("$DS" --fleet report --since 30d --format json | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+out = ["state %s %d" % (s, n) for s, n in r["totals"]["by_state"].items() if n]
+out += ["%s %d" % (("app " + a["app"]).strip(), a["count"]) for a in r["apps"]]  # as awk prints an empty name
+out += ["day %s %d" % (d["day"], d["count"]) for d in r["days"] if d["count"]]
+print("\n".join(sorted(out)) + "\nhosts %d" % r["totals"]["hosts"])')
+expect_eq fleet_cli_report_groupings "$chk" "$want"
 out=$("$DS" fleet status --csv 2>&1)
 expect_eq fleet_status_hosts "$(tail -n +2 <<<"$out" | cut -d, -f1,4 | sort | paste -sd' ')" "web-a,0 web-b,0 web-c,0"
 out=$("$DS" --fleet list --host nosuchhost 2>&1); rc=$?

@@ -1,12 +1,15 @@
 /* test_config.c - the service configuration: defaults that work without a file, every documented key
  * read, unknown keys and wrong types rejected with a message naming the key and the file, relative
- * paths anchored at the file's folder, the mail section passed through untouched. */
+ * paths anchored at the file's folder, the mail and fleet sections loaded once into their typed structs,
+ * one rule for integers in every section. */
 #include "t.h"
 
 #include "lib/config.h"
+#include "lib/fleet_config.h"
 #include "lib/mail.h"
 
 #include <cjson/cJSON.h>
+#include <sys/stat.h>
 
 static int load(const char *text, struct config *c, struct ds_err *e)
 {
@@ -219,6 +222,115 @@ TEST(mail_section_validated)
 	config_free(&c);
 }
 
+/* the fleet section is parsed once at load into struct fleet_config: defaults, every key, a relative
+ * password file anchored at the config's folder (and checked for its mode there) */
+TEST(fleet_section_typed)
+{
+	char dir[] = "/tmp/ds_cfg_XXXXXX", pwf[64], cfgf[64], text[512];
+	struct config c;
+	struct ds_err e;
+	FILE *f;
+
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(load("{\"fleet\": {\"url\": \"host=db dbname=ds\"}}", &c, &e), DS_OK);
+	CHECK(c.fleet != NULL);
+	if (c.fleet != NULL) {
+		CHECK_STR(c.fleet->url, "host=db dbname=ds");
+		CHECK(c.fleet->password_file == NULL && c.fleet->password_env == NULL && c.fleet->hostname == NULL);
+		CHECK_INT(c.fleet->interval_s, 10);
+		CHECK_INT(c.fleet->batch_size, 200);
+		CHECK_INT(c.fleet->batch_bytes, 4 * 1024 * 1024);
+		CHECK_INT(c.fleet->max_backlog, 100000);
+		CHECK_INT(c.fleet->connect_timeout_s, 10);
+		CHECK_INT(c.fleet->digest, 0);
+	}
+	CHECK_INT(fleet_digest_enabled(&c), 0);
+	config_free(&c);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(pwf, sizeof(pwf), "%s/pw", dir);
+	snprintf(cfgf, sizeof(cfgf), "%s/x.json", dir);
+	f = fopen(pwf, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("secret\n", f);
+		fclose(f);
+	}
+	CHECK_INT(chmod(pwf, 0600), 0);
+	snprintf(text, sizeof(text), "{\"fleet\": {\"url\": \"u\", \"password_file\": \"pw\", \"hostname\": \"web-7\","
+		 " \"interval_s\": 3, \"batch_size\": 50, \"batch_bytes\": 65536, \"max_backlog\": 1000,"
+		 " \"connect_timeout_s\": 5, \"digest\": true}}");
+	CHECK_INT(config_load_text(text, strlen(text), cfgf, &c, &e), DS_OK);
+	CHECK(c.fleet != NULL);
+	if (c.fleet != NULL) {
+		CHECK_STR(c.fleet->password_file, pwf);
+		CHECK_STR(c.fleet->hostname, "web-7");
+		CHECK_INT(c.fleet->interval_s, 3);
+		CHECK_INT(c.fleet->batch_size, 50);
+		CHECK_INT(c.fleet->batch_bytes, 65536);
+		CHECK_INT(c.fleet->max_backlog, 1000);
+		CHECK_INT(c.fleet->connect_timeout_s, 5);
+	}
+	CHECK_INT(fleet_digest_enabled(&c), 1);
+	config_free(&c);
+	/* a password file others can read is refused at load, naming the key */
+	CHECK_INT(chmod(pwf, 0644), 0);
+	CHECK_INT(config_load_text(text, strlen(text), cfgf, &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "fleet.password_file") != NULL && strstr(e.msg, "chmod 600") != NULL);
+	config_free(&c);
+	unlink(pwf);
+	rmdir(dir);
+	CHECK_INT(load("{\"fleet\": {\"batch_size\": 5}}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "fleet.url: required") != NULL);
+	CHECK(c.fleet == NULL);
+	config_free(&c);
+}
+
+/* every section's integers follow config_uint: whole, in range, a number (not a string); text after the
+ * digits makes the file invalid JSON */
+TEST(integers_one_rule)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+		{ "{\"heartbeat_s\": 1.5}", "'heartbeat_s' must be a whole number from 1 to 86400 (got 1.5)" },
+		{ "{\"heartbeat_s\": -1}", "'heartbeat_s' must be a whole number from 1 to 86400 (got -1)" },
+		{ "{\"fleet\": {\"url\": \"u\", \"batch_size\": 2.5}}", "fleet.batch_size: must be a whole number from 1 to 10000" },
+		{ "{\"fleet\": {\"url\": \"u\", \"interval_s\": \"10\"}}", "fleet.interval_s: must be a whole number from 1 to 3600" },
+		{ "{\"fleet\": {\"url\": \"u\", \"max_backlog\": 1e30}}", "fleet.max_backlog: must be a whole number from 10 to 100000000" },
+		{ "{\"mail\": {\"server\": \"s\", \"port\": 25.5, \"from\": \"a@b.org\", \"to\": \"c@d.org\"}}",
+		  "mail.port: must be a whole number from 1 to 65535" },
+		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.org\", \"to\": \"c@d.org\", \"schedule\": {\"every_hours\": 0.5}}}",
+		  "mail.schedule.every_hours: must be a whole number from 1 to 744" },
+	};
+	struct config c;
+	struct ds_err e;
+	uint64_t u = 7;
+	cJSON *n;
+	size_t i;
+	char want[300];
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(load(bad[i].text, &c, &e), DS_EINVAL);
+		snprintf(want, sizeof(want), "/srv/ds/x.json: %s", bad[i].msg);
+		CHECK_STR(e.msg, want);
+		config_free(&c);
+	}
+	CHECK_INT(load("{\"heartbeat_s\": 30x}", &c, &e), DS_EPARSE);
+	config_free(&c);
+	CHECK_INT(load("{\"fleet\": {\"url\": \"u\", \"batch_size\": 1e3}}", &c, &e), DS_OK);
+	CHECK(c.fleet != NULL && c.fleet->batch_size == 1000);
+	config_free(&c);
+	n = cJSON_CreateNumber(65536);
+	CHECK(config_uint(n, 0, 65536, &u) == 1 && u == 65536);
+	CHECK(config_uint(n, 0, 65535, &u) == 0 && u == 65536);
+	cJSON_Delete(n);
+	n = cJSON_CreateString("5");
+	CHECK(config_uint(n, 0, 10, &u) == 0);
+	cJSON_Delete(n);
+	CHECK(config_uint(NULL, 0, 10, &u) == 0);
+}
+
 TEST(config_file_dir_is_where_relative_paths_start)
 {
 	char *d;
@@ -279,6 +391,8 @@ int main(void)
 	RUN(data_dir_moves_derived_paths);
 	RUN(every_key_read);
 	RUN(mail_section_validated);
+	RUN(fleet_section_typed);
+	RUN(integers_one_rule);
 	RUN(unknown_key_named_with_file);
 	RUN(wrong_types_named);
 	RUN(not_json_gives_line);
