@@ -563,6 +563,7 @@ TEST(analysis_moves_dotnet_crash_bucket_and_leak_without_roots)
 TEST(duplicates_by_hash)
 {
 	struct store *s;
+	struct store_dump_ref ref;
 	int64_t a, b, c, dup = -1, id = 0;
 	cJSON *d = NULL;
 
@@ -583,6 +584,18 @@ TEST(duplicates_by_hash)
 	CHECK_INT(id, a);
 	CHECK_INT(store_dump_find_hash(s, H_A, a, &id, NULL), DS_ENOENT); /* b is a duplicate itself */
 	CHECK_INT(store_dump_set_hash(s, c, "not-a-hash", &dup, NULL), DS_EINVAL);
+	/* the typed look-up the queue reads a duplicate's original with */
+	CHECK_INT(store_dump_transition(s, a, STORE_DONE, 0, NULL, NULL), DS_OK);
+	CHECK_INT(store_dump_find_id(s, b, &ref, NULL), DS_OK);
+	CHECK_INT(ref.id, b);
+	CHECK_INT(ref.duplicate_of, a);
+	CHECK_INT(ref.state, STORE_DISCOVERED);
+	CHECK_INT((int64_t)ref.size, 5);
+	CHECK_STR(ref.sha256, H_A);
+	CHECK_INT(store_dump_find_id(s, a, &ref, NULL), DS_OK);
+	CHECK_INT(ref.state, STORE_DONE);
+	CHECK_INT(ref.duplicate_of, 0);
+	CHECK_INT(store_dump_find_id(s, c + 100, &ref, NULL), DS_ENOENT);
 	CHECK_INT(store_dump_get(s, a, &d, NULL), DS_OK);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "duplicates")), 1);
 	CHECK_INT(t_json_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "duplicates"), 0), "id"), b);
