@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static const char sql_report_buckets[] = "SELECT " BUCKET_COLS ", x.n AS count_i
 					 "FROM (SELECT bucket_id, COUNT(*) AS n FROM dump_buckets WHERE seen_at >= ?1 "
 					 "AND seen_at < ?2 GROUP BY bucket_id) x JOIN buckets b ON b.id = x.bucket_id "
 					 "ORDER BY x.n DESC, b.id LIMIT 200";
-static const char sql_status_row[] = "SELECT * FROM service_status WHERE id = 1";
+static const char sql_status_row[] = "SELECT * FROM service_status WHERE id = ?1";
 static const char sql_outbox_counts[] = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
 static const char sql_raw_usage[] = "SELECT COUNT(*) AS count, COALESCE(SUM(size), 0) AS bytes, "
 				    "MIN(discovered_at) AS oldest_discovered_at FROM dumps WHERE deleted_at IS NULL";
@@ -143,6 +144,69 @@ static int store_rows_json(struct store *s, sqlite3_stmt *st, cJSON *arr, struct
 	return rc;
 }
 
+static int store_add_apps_all(struct store *s, cJSON *arr, struct ds_err *e);
+
+/* Reads the one row of sql with ?1 bound to id into *o, which is added as `name` of parent when parent
+ * is not NULL (JSON null when there is no row and parent is given). 1 with a row, 0 without, a DS_E
+ * code. */
+static int store_row_obj(struct store *s, const char *sql, int64_t id, cJSON *parent, const char *name, cJSON **o,
+			 struct ds_err *e, const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = store_row(s, sql, &st, e, what, "i", id), found = rc;
+
+	*o = NULL;
+	if (rc < 0 || (rc == 0 && parent == NULL))
+		goto out;
+	*o = rc == 1 ? store_row_json(st) : cJSON_CreateNull();
+	if (*o == NULL || (parent != NULL && !cJSON_AddItemToObject(parent, name, *o))) {
+		cJSON_Delete(*o);
+		*o = NULL;
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory while %s", what);
+	}
+out:
+	if (st != NULL)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : found;
+}
+
+/* An array of the rows of sql with the values bound (store_bindv), read in one snapshot; with_apps adds
+ * each bucket's top applications. *out owned by the caller. */
+static int store_query_array(struct store *s, cJSON **out, int with_apps, struct ds_err *e, const char *what,
+			     const char *sql, const char *types, ...)
+{
+	sqlite3_stmt *st = NULL;
+	cJSON *arr = cJSON_CreateArray();
+	va_list ap;
+	int rc, began = 0;
+
+	*out = NULL;
+	if (arr == NULL) {
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = store_read_begin(s, &began, e);
+	if (rc == DS_OK)
+		rc = store_stmt(s, sql, &st, e);
+	if (rc != DS_OK)
+		goto out;
+	va_start(ap, types);
+	store_bindv(s, st, types, ap);
+	va_end(ap);
+	rc = store_rows_json(s, st, arr, e, what);
+	if (rc == DS_OK && with_apps)
+		rc = store_add_apps_all(s, arr, e);
+	if (rc == DS_OK) {
+		*out = arr;
+		arr = NULL;
+	}
+out:
+	cJSON_Delete(arr);
+	store_read_end(s, began);
+	store_release(s);
+	return rc;
+}
+
 /* Runs cached query q with integer parameters ?1 (and ?2 when it has one) and adds its rows as array
  * `name` of obj. */
 static int store_add_rows2(struct store *s, cJSON *obj, const char *name, const char *q, int64_t p1, int64_t p2,
@@ -182,6 +246,20 @@ static int store_add_apps(struct store *s, cJSON *b, int64_t max, struct ds_err 
 		id = cJSON_GetObjectItemCaseSensitive(b, "bucket_id");
 	return store_add_rows2(s, b, "apps", sql_bucket_apps, cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0,
 			       max > 0 ? max : -1, e);
+}
+
+/* Adds "apps" to every bucket of arr. */
+static int store_add_apps_all(struct store *s, cJSON *arr, struct ds_err *e)
+{
+	cJSON *b;
+	int rc = DS_OK;
+
+	cJSON_ArrayForEach(b, arr) {
+		rc = store_add_apps(s, b, STORE_LIST_APPS, e);
+		if (rc != DS_OK)
+			break;
+	}
+	return rc;
 }
 
 #define LIST_COLS                                                                                              \
@@ -272,47 +350,25 @@ out:
 
 int store_dump_get(struct store *s, int64_t id, cJSON **out, struct ds_err *e)
 {
-	sqlite3_stmt *st = NULL, *cst = NULL;
+	sqlite3_stmt *cst = NULL;
 	cJSON *d = NULL, *an = NULL, *ctxs, *c;
 	int rc, began = 0;
 
 	*out = NULL;
 	rc = store_read_begin(s, &began, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = store_stmt(s, sql_dump, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	store_bi(s, st, 1, id);
-	rc = store_step(s, st, e, "reading a dump");
+	if (rc == DS_OK)
+		rc = store_row_obj(s, sql_dump, id, NULL, NULL, &d, e, "reading a dump");
 	if (rc == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no dump %" PRId64 " in %s", id, s->path);
 	if (rc < 0)
 		goto out;
-	d = store_row_json(st);
-	sqlite3_reset(st);
-	if (d == NULL) {
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
 	rc = store_add_rows(s, d, "buckets", sql_dump_buckets, id, e);
 	if (rc == DS_OK)
 		rc = store_add_rows(s, d, "duplicates", sql_duplicates, id, e);
 	if (rc == DS_OK)
-		rc = store_stmt(s, sql_analysis, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	store_bi(s, st, 1, id);
-	rc = store_step(s, st, e, "reading an analysis");
+		rc = store_row_obj(s, sql_analysis, id, d, "analysis", &an, e, "reading an analysis");
 	if (rc < 0)
 		goto out;
-	an = rc == 1 ? store_row_json(st) : cJSON_CreateNull();
-	sqlite3_reset(st);
-	if (an == NULL || !cJSON_AddItemToObject(d, "analysis", an)) {
-		cJSON_Delete(an);
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
 	rc = DS_OK;
 	if (cJSON_IsNull(an))
 		goto done;
@@ -349,81 +405,31 @@ out:
 	return rc;
 }
 
-/* Adds "apps" to every bucket of arr. */
-static int store_add_apps_all(struct store *s, cJSON *arr, struct ds_err *e)
-{
-	cJSON *b;
-	int rc = DS_OK;
-
-	cJSON_ArrayForEach(b, arr) {
-		rc = store_add_apps(s, b, STORE_LIST_APPS, e);
-		if (rc != DS_OK)
-			break;
-	}
-	return rc;
-}
-
 int store_bucket_list(struct store *s, const struct store_bucket_filter *f, cJSON **out, struct ds_err *e)
 {
 	static const char *const q[STORE_BSORT_N] = { sql_buckets_by_count, sql_buckets_by_last, sql_buckets_by_first };
-	sqlite3_stmt *st = NULL;
-	cJSON *arr = NULL;
-	int rc, began = 0;
 
 	*out = NULL;
-	if (f->sort < 0 || f->sort >= STORE_BSORT_N) {
-		rc = ds_err_setn(e, DS_EINVAL, "store_bucket_list: unknown sort %d", f->sort);
-		goto out;
-	}
-	arr = cJSON_CreateArray();
-	if (arr == NULL) {
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_stmt(s, q[f->sort], &st, e);
-	if (rc != DS_OK)
-		goto out;
-	store_bt(s, st, 1, f->kind);
-	store_bi(s, st, 2, f->since);
-	store_bi(s, st, 3, f->limit > 0 ? f->limit : -1);
-	store_bi(s, st, 4, f->before);
-	rc = store_rows_json(s, st, arr, e, "listing buckets");
-	if (rc == DS_OK)
-		rc = store_add_apps_all(s, arr, e);
-	if (rc == DS_OK) {
-		*out = arr;
-		arr = NULL;
-	}
-out:
-	cJSON_Delete(arr);
-	store_read_end(s, began);
-	store_release(s);
-	return rc;
+	if (f->sort < 0 || f->sort >= STORE_BSORT_N)
+		return ds_err_setn(e, DS_EINVAL, "store_bucket_list: unknown sort %d", f->sort);
+	return store_query_array(s, out, 1, e, "listing buckets", q[f->sort], "tiii", f->kind, f->since,
+				 f->limit > 0 ? f->limit : (int64_t)-1, f->before);
 }
 
 int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, cJSON **out, struct ds_err *e)
 {
 	struct store_dump_filter f;
-	sqlite3_stmt *st = NULL;
 	cJSON *b = NULL, *dumps;
 	int rc, began = 0;
 
 	*out = NULL;
 	rc = store_read_begin(s, &began, e);
 	if (rc == DS_OK)
-		rc = store_stmt(s, sql_bucket_one, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	store_bi(s, st, 1, id);
-	rc = store_step(s, st, e, "reading a bucket");
+		rc = store_row_obj(s, sql_bucket_one, id, NULL, NULL, &b, e, "reading a bucket");
 	if (rc == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no bucket %" PRId64 " in %s", id, s->path);
 	if (rc < 0)
 		goto out;
-	b = store_row_json(st);
-	sqlite3_reset(st);
 	dumps = b != NULL ? cJSON_AddArrayToObject(b, "dumps") : NULL;
 	if (dumps == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
@@ -450,34 +456,8 @@ out:
 
 int store_roots_list(struct store *s, int64_t since, int64_t limit, cJSON **out, struct ds_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	cJSON *arr = cJSON_CreateArray();
-	int rc, began = 0;
-
-	*out = NULL;
-	if (arr == NULL) {
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_stmt(s, sql_roots_list, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	store_bi(s, st, 1, since);
-	store_bi(s, st, 2, limit > 0 ? limit : -1);
-	rc = store_rows_json(s, st, arr, e, "listing root signatures");
-	if (rc == DS_OK)
-		rc = store_add_apps_all(s, arr, e);
-	if (rc == DS_OK) {
-		*out = arr;
-		arr = NULL;
-	}
-out:
-	cJSON_Delete(arr);
-	store_read_end(s, began);
-	store_release(s);
-	return rc;
+	return store_query_array(s, out, 1, e, "listing root signatures", sql_roots_list, "ii", since,
+				 limit > 0 ? limit : (int64_t)-1);
 }
 
 /* Runs a "SELECT name, count" query and adds {name: count} as object `name` of obj; keys lists the
@@ -718,23 +698,8 @@ out:
 
 int store_bucket_counts(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
 {
-	cJSON *r = cJSON_CreateObject();
-	int rc;
-
-	*out = NULL;
-	if (r == NULL) {
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = store_add_rows2(s, r, "counts", sql_bucket_range_counts, since, until > 0 ? until : INT64_MAX, e);
-	if (rc == DS_OK) {
-		*out = cJSON_DetachItemFromObjectCaseSensitive(r, "counts");
-		rc = *out != NULL ? DS_OK : ds_err_setn(e, DS_ENOMEM, "out of memory");
-	}
-out:
-	cJSON_Delete(r);
-	store_release(s);
-	return rc;
+	return store_query_array(s, out, 0, e, "reading", sql_bucket_range_counts, "ii", since,
+				 until > 0 ? until : INT64_MAX);
 }
 
 int store_status_get(struct store *s, cJSON **out, struct ds_err *e)
@@ -750,20 +715,9 @@ int store_status_get(struct store *s, cJSON **out, struct ds_err *e)
 	}
 	rc = store_read_begin(s, &began, e);
 	if (rc == DS_OK)
-		rc = store_stmt(s, sql_status_row, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = store_step(s, st, e, "reading the service status");
-	if (rc >= 0)
-		v = rc == 1 ? store_row_json(st) : cJSON_CreateNull();
-	sqlite3_reset(st);
+		rc = store_row_obj(s, sql_status_row, 1, r, "service", &v, e, "reading the service status");
 	if (rc < 0)
 		goto out;
-	if (v == NULL || !cJSON_AddItemToObject(r, "service", v)) {
-		cJSON_Delete(v);
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
 	rc = store_stmt(s, store_queue_sql_counts, &st, e);
 	if (rc == DS_OK)
 		rc = store_add_counts(s, r, "queue", st, store_state_names, STORE_STATE_COUNT, e);
