@@ -204,10 +204,7 @@ static int fleet_update2(struct store *s, const char *sql1, int64_t a1, const ch
 		rc = store_do(s, sql2, NULL, e, what, types2, a2, b2);
 	else if (rc == DS_OK)
 		rc = store_do(s, sql2, NULL, e, what, types2, b2, t2);
-	if (rc == DS_OK)
-		rc = store_tx_commit(s, e);
-	else
-		store_tx_rollback(s);
+	rc = store_tx_end(s, rc, e);
 out:
 	store_release(s);
 	return rc;

@@ -98,6 +98,10 @@ int store_do(struct store *s, const char *sql, int64_t *changes, struct ds_err *
 int store_write(struct store *s, const char *sql, int64_t *changes, struct ds_err *e, const char *what,
 		const char *types, ...);
 
+/* Ends the transaction store_tx_begin opened: commits when rc is DS_OK, else rolls back; returns
+ * the outcome (rc, or the commit's error). */
+int store_tx_end(struct store *s, int rc, struct ds_err *e);
+
 /* A consistent snapshot for multi-query reads; a no-op inside a caller's transaction. */
 int store_read_begin(struct store *s, int *began, struct ds_err *e);
 void store_read_end(struct store *s, int began);

@@ -332,10 +332,7 @@ int store_write(struct store *s, const char *sql, int64_t *changes, struct ds_er
 	va_start(ap, types);
 	rc = store_dov(s, sql, changes, e, what, types, ap);
 	va_end(ap);
-	if (rc == DS_OK)
-		rc = store_tx_commit(s, e);
-	else
-		store_tx_rollback(s);
+	rc = store_tx_end(s, rc, e);
 out:
 	store_release(s);
 	return rc;
@@ -454,6 +451,14 @@ void store_tx_rollback(struct store *s)
 		store_exec(s, sql_release, NULL, "rolling back");
 	}
 	s->tx_depth--;
+}
+
+int store_tx_end(struct store *s, int rc, struct ds_err *e)
+{
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
 }
 
 int store_read_begin(struct store *s, int *began, struct ds_err *e)

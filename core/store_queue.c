@@ -218,7 +218,7 @@ int store_dump_find_hash(struct store *s, const char *sha256, int64_t exclude_id
 int store_dump_set_hash(struct store *s, int64_t id, const char *sha256, int64_t *duplicate_of, struct ds_err *e)
 {
 	int64_t orig = 0, n = 0;
-	int rc, tx = 0;
+	int rc;
 
 	if (!store_check_sha256(sha256)) {
 		rc = ds_err_setn(e, DS_EINVAL, "store_dump_set_hash: not a sha256 hex digest");
@@ -227,24 +227,20 @@ int store_dump_set_hash(struct store *s, int64_t id, const char *sha256, int64_t
 	rc = store_tx_begin(s, e);
 	if (rc != DS_OK)
 		goto out;
-	tx = 1;
 	rc = store_find_hash(s, sha256, id, &orig, NULL);
-	if (rc == DS_ENOENT)
+	if (rc == DS_ENOENT) {
 		orig = 0;
-	else if (rc != DS_OK)
-		goto out;
-	rc = store_do(s, sql_set_hash, &n, e, "recording a dump's hash", "itni", id, sha256, orig, plat_now_ms());
+		rc = DS_OK;
+	}
+	if (rc == DS_OK)
+		rc = store_do(s, sql_set_hash, &n, e, "recording a dump's hash", "itni", id, sha256, orig,
+			      plat_now_ms());
 	if (rc == DS_OK && n == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no dump %" PRId64 " in %s", id, s->path);
-	if (rc != DS_OK)
-		goto out;
-	rc = store_tx_commit(s, e);
-	tx = 0;
+	rc = store_tx_end(s, rc, e);
 	if (rc == DS_OK && duplicate_of != NULL)
 		*duplicate_of = orig;
 out:
-	if (tx)
-		store_tx_rollback(s);
 	store_release(s);
 	return rc;
 }
@@ -333,27 +329,21 @@ int store_dump_transition(struct store *s, int64_t id, int state, int64_t next_a
 int store_recover(struct store *s, struct store_recovery *r, struct ds_err *e)
 {
 	struct store_recovery tmp;
-	int rc, tx = 0;
+	int rc;
 
 	memset(&tmp, 0, sizeof(tmp));
 	rc = store_tx_begin(s, e);
 	if (rc != DS_OK)
 		goto out;
-	tx = 1;
 	rc = store_do(s, sql_recover_analyzing, &tmp.analyzing_reset, e, "recovering interrupted analyses", "");
 	if (rc == DS_OK)
 		rc = store_do(s, sql_recover_leases, &tmp.leases_cleared, e, "clearing leases", "");
 	if (rc == DS_OK)
 		rc = store_do(s, sql_recover_outbox, &tmp.outbox_reset, e, "recovering interrupted mail", "");
-	if (rc != DS_OK)
-		goto out;
-	rc = store_tx_commit(s, e);
-	tx = 0;
+	rc = store_tx_end(s, rc, e);
 	if (rc == DS_OK && r != NULL)
 		*r = tmp;
 out:
-	if (tx)
-		store_tx_rollback(s);
 	store_release(s);
 	return rc;
 }
