@@ -81,6 +81,8 @@ static int fleet_int(struct store *s, const char *sql, int64_t *v, struct ds_err
 	int rc = store_row(s, sql, &st, e, what, "");
 
 	*v = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+	if (st != NULL)
+		sqlite3_reset(st);
 	return rc < 0 ? rc : DS_OK;
 }
 
@@ -191,42 +193,46 @@ out:
 	return rc;
 }
 
-/* Runs two updates of the fleet tables in one transaction. */
-static int fleet_update2(struct store *s, const char *sql1, int64_t a1, const char *sql2, const char *types2,
-			 int64_t a2, int64_t b2, const char *t2, struct ds_err *e, const char *what)
+int store_fleet_sent(struct store *s, int64_t last_id, size_t n, int64_t now, struct ds_err *e)
 {
+	const char *what = "marking fleet events sent";
 	int rc = store_tx_begin(s, e);
 
 	if (rc != DS_OK)
 		goto out;
-	rc = store_do(s, sql1, NULL, e, what, "i", a1);
-	if (rc == DS_OK && types2[0] == 'i')
-		rc = store_do(s, sql2, NULL, e, what, types2, a2, b2);
-	else if (rc == DS_OK)
-		rc = store_do(s, sql2, NULL, e, what, types2, b2, t2);
+	rc = store_do(s, "DELETE FROM fleet_outbox WHERE id <= ?1", NULL, e, what, "i", last_id);
+	if (rc == DS_OK)
+		rc = store_do(s, "UPDATE fleet_state SET sent = sent + ?1, last_sent_at = ?2, last_error = NULL "
+				 "WHERE id = 1", NULL, e, what, "ii", (int64_t)n, now);
 	rc = store_tx_end(s, rc, e);
 out:
 	store_release(s);
 	return rc;
 }
 
-int store_fleet_sent(struct store *s, int64_t last_id, size_t n, int64_t now, struct ds_err *e)
-{
-	return fleet_update2(s, "DELETE FROM fleet_outbox WHERE id <= ?1", last_id,
-			     "UPDATE fleet_state SET sent = sent + ?1, last_sent_at = ?2, last_error = NULL WHERE id = 1",
-			     "ii", (int64_t)n, now, NULL, e, "marking fleet events sent");
-}
-
 int store_fleet_failed(struct store *s, int64_t last_id, const char *error, int64_t now, struct ds_err *e)
 {
-	return fleet_update2(s, "UPDATE fleet_outbox SET attempts = attempts + 1 WHERE id <= ?1", last_id,
-			     "UPDATE fleet_state SET last_error_at = ?1, last_error = substr(?2, 1, 4000) WHERE id = 1",
-			     "it", 0, now, error, e, "recording a fleet error");
+	const char *what = "recording a fleet error";
+	int rc = store_tx_begin(s, e);
+
+	if (rc != DS_OK)
+		goto out;
+	rc = store_do(s, "UPDATE fleet_outbox SET attempts = attempts + 1 WHERE id <= ?1", NULL, e, what, "i", last_id);
+	if (rc == DS_OK)
+		rc = store_do(s, "UPDATE fleet_state SET last_error_at = ?1, last_error = substr(?2, 1, 4000) "
+				 "WHERE id = 1", NULL, e, what, "it", now, error);
+	rc = store_tx_end(s, rc, e);
+out:
+	store_release(s);
+	return rc;
 }
 
 int store_fleet_backlog(struct store *s, int64_t *n, struct ds_err *e)
 {
-	return fleet_int(s, "SELECT count(*) FROM fleet_outbox", n, e, "counting the fleet outbox");
+	int rc = fleet_int(s, "SELECT count(*) FROM fleet_outbox", n, e, "counting the fleet outbox");
+
+	store_release(s);
+	return rc;
 }
 
 int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *e)
@@ -256,6 +262,8 @@ int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *
 			  "AND triaged_at IS NOT NULL ORDER BY id LIMIT ?2)",
 		       &st, e, "reading the dumps to publish", "ii", from, room);
 	upto = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+	if (st != NULL)
+		sqlite3_reset(st);
 	rc = rc < 0 ? rc : DS_OK;
 	if (rc == DS_OK && upto > 0)
 		rc = store_do(s, fleet_sql_resync, &written, e, "writing the fleet outbox", "iii", from, now, upto);
