@@ -1,7 +1,13 @@
 /* store.h - the SQLite store of dumpscout: opening and migrating the database, the dump queue
  * (discover, claim, transition, recover), triage and analysis records with their buckets, retention,
  * the mail outbox, the service status, and the read queries of the CLI. It knows SQL and nothing of
- * libuv, engines or SMTP; store.c is the only file in the tree that includes sqlite3.h.
+ * libuv, engines or SMTP. The store's files (core/store_*.c, sharing the private store_int.h) are
+ * the only ones in the tree that include sqlite3.h: store_open.c (opening, migrations, transactions),
+ * store_queue.c (discovery, the queue, retention), store_records.c (triage, analyses, buckets),
+ * store_outbox.c (mail), store_status.c (the service's status row and values), store_query.c (the
+ * CLI's cJSON queries), store_fleet.c (the fleet outbox, store_fleet.h).
+ * The service reads through typed functions (structs and enums below); the cJSON queries at the end
+ * are the CLI's and carry the SQL column names.
  *
  * Conventions for every function below:
  * - Returns DS_OK or a negative DS_E... code and, when `e` is not NULL, fills it with a message that
@@ -128,6 +134,9 @@ struct store_dump_ref {
 };
 /* The live row for a path (the watcher's cheap "did anything change?" check). DS_ENOENT if none. */
 int store_dump_find_path(struct store *s, const char *path, struct store_dump_ref *out, struct ds_err *e);
+/* The same row by id, replaced rows included (the service's typed look-up of a dump's state, e.g. of
+ * the original a duplicate waits for). DS_ENOENT if no such dump. */
+int store_dump_find_id(struct store *s, int64_t id, struct store_dump_ref *out, struct ds_err *e);
 /* Records the content hash of a dump and links it to the original with the same hash (the oldest row
  * that is itself no duplicate). *duplicate_of (may be NULL) gets that id or 0. */
 int store_dump_set_hash(struct store *s, int64_t id, const char *sha256, int64_t *duplicate_of,

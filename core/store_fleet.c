@@ -1,5 +1,5 @@
 /* store_fleet.c - the SQLite side of the fleet: the outbox of dump snapshots (schema/003_fleet_outbox.sql),
- * written inside store.c's triage and analysis transactions and read in batches by the publisher, the
+ * written inside store_records.c's triage and analysis transactions and read in batches by the publisher, the
  * backlog bound with its resync, and the host id (see store_fleet.h). The snapshot is built by SQLite's
  * JSON functions from the rows themselves, so what is published is exactly what was committed. It does
  * not talk to PostgreSQL and decides no retry policy. */
@@ -74,103 +74,26 @@ static const char fleet_sql_overflow[] =
 static const char fleet_sql_resync[] =
 	FLEET_INSERT_SQL("d.id BETWEEN ?1 AND ?3 AND d.triaged_at IS NOT NULL");
 
-static int fleet_fail(struct store *s, struct ds_err *e, const char *what)
-{
-	sqlite3 *db = store_sqlite(s);
-	int rc = sqlite3_errcode(db);
-
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-		return ds_err_setn(e, DS_EBUSY, "database %s is locked by another connection while %s", store_path(s), what);
-	if ((rc & 0xff) == SQLITE_NOMEM)
-		return ds_err_setn(e, DS_ENOMEM, "out of memory while %s (database %s)", what, store_path(s));
-	return ds_err_setn(e, DS_EDB, "database %s: %s while %s", store_path(s), sqlite3_errmsg(db), what);
-}
-
-static int fleet_prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct ds_err *e, const char *what)
-{
-	if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, st, NULL) != SQLITE_OK) {
-		*st = NULL;
-		return fleet_fail(s, e, what);
-	}
-	return DS_OK;
-}
-
-/* Runs a statement that returns no rows; *changes (may be NULL) gets the rows it changed. */
-static int fleet_run(struct store *s, sqlite3_stmt *st, int64_t *changes, struct ds_err *e, const char *what)
-{
-	int rc = DS_OK;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = fleet_fail(s, e, what);
-	else if (changes != NULL)
-		*changes = sqlite3_changes64(store_sqlite(s));
-	return rc;
-}
-
-/* Runs a statement with a single integer result; *v 0 when no row or NULL. */
+/* Reads the single integer of a query without parameters; *v 0 when no row or NULL. */
 static int fleet_int(struct store *s, const char *sql, int64_t *v, struct ds_err *e, const char *what)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = fleet_prepare(s, sql, &st, e, what), src;
+	int rc = store_row(s, sql, &st, e, what, "");
 
-	*v = 0;
-	if (rc != DS_OK)
-		goto out;
-	src = sqlite3_step(st);
-	if (src == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	else if (src != SQLITE_DONE)
-		rc = fleet_fail(s, e, what);
-out:
-	sqlite3_finalize(st);
-	return rc;
+	*v = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+	if (st != NULL)
+		sqlite3_reset(st);
+	return rc < 0 ? rc : DS_OK;
 }
 
 int store_fleet_enqueue(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
 {
-	sqlite3_stmt *st = NULL;
 	int64_t n = 0;
-	int rc = fleet_prepare(s, fleet_sql_enqueue, &st, e, "writing the fleet outbox");
+	int rc = store_do(s, fleet_sql_enqueue, &n, e, "writing the fleet outbox", "ii", dump_id, now);
 
-	if (rc != DS_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, dump_id);
-	sqlite3_bind_int64(st, 2, now);
-	rc = fleet_run(s, st, &n, e, "writing the fleet outbox");
-	if (rc != DS_OK || n > 0)
-		goto out;
 	/* nothing written: publishing is off (the update matches no row then), or the backlog is full */
-	sqlite3_finalize(st);
-	rc = fleet_prepare(s, fleet_sql_overflow, &st, e, "writing the fleet outbox");
-	if (rc != DS_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, dump_id);
-	rc = fleet_run(s, st, NULL, e, "writing the fleet outbox");
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* Runs one statement with ?1 and ?2 bound to a and b and, when it has a third parameter, ?3 to t. */
-static int fleet_exec(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, int64_t *changes,
-		      struct ds_err *e, const char *what)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = fleet_prepare(s, sql, &st, e, what);
-
-	if (rc != DS_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_bind_parameter_count(st) >= 3) {
-		if (t != NULL)
-			sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
-		else
-			sqlite3_bind_null(st, 3);
-	}
-	rc = fleet_run(s, st, changes, e, what);
-out:
-	sqlite3_finalize(st);
+	if (rc == DS_OK && n == 0)
+		rc = store_do(s, fleet_sql_overflow, NULL, e, "writing the fleet outbox", "i", dump_id);
 	return rc;
 }
 
@@ -178,42 +101,38 @@ int store_fleet_configure(struct store *s, int enabled, int64_t max_backlog, str
 {
 	if (max_backlog <= 0)
 		return ds_err_setn(e, DS_EINVAL, "fleet: the backlog bound must be positive");
-	return fleet_exec(s, "UPDATE fleet_state SET enabled = ?1, max_backlog = ?2 WHERE id = 1", enabled ? 1 : 0,
-			  max_backlog, NULL, NULL, e, "configuring the fleet outbox");
+	return store_write(s, "UPDATE fleet_state SET enabled = ?1, max_backlog = ?2 WHERE id = 1", NULL, e,
+			   "configuring the fleet outbox", "ii", (int64_t)(enabled ? 1 : 0), max_backlog);
 }
 
 int store_fleet_host_id(struct store *s, char out[STORE_FLEET_UUID_LEN], struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	const unsigned char *v;
-	int rc;
+	int rc = DS_OK;
 
 	out[0] = '\0';
-	rc = fleet_prepare(s,
-			   "INSERT OR IGNORE INTO service_kv (key, value, updated_at) "
-			   "VALUES ('fleet.host_id', " FLEET_UUID_SQL ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
-			   &st, e, "making the fleet host id");
-	if (rc != DS_OK)
-		goto out;
-	if (store_writable(s) && (rc = fleet_run(s, st, NULL, e, "making the fleet host id")) != DS_OK)
-		goto out;
-	sqlite3_finalize(st);
-	rc = fleet_prepare(s, "SELECT value FROM service_kv WHERE key = 'fleet.host_id'", &st, e,
-			   "reading the fleet host id");
-	if (rc != DS_OK)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (store_writable(s))
+		rc = store_do(s,
+			      "INSERT OR IGNORE INTO service_kv (key, value, updated_at) "
+			      "VALUES ('fleet.host_id', " FLEET_UUID_SQL ", CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))",
+			      NULL, e, "making the fleet host id", "");
+	if (rc == DS_OK)
+		rc = store_row(s, "SELECT value FROM service_kv WHERE key = 'fleet.host_id'", &st, e,
+			       "reading the fleet host id", "");
+	if (rc == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "database %s has no fleet host id yet", store_path(s));
+	if (rc < 0)
 		goto out;
-	}
 	v = sqlite3_column_text(st, 0);
 	if (v == NULL || strlen((const char *)v) != STORE_FLEET_UUID_LEN - 1) {
 		rc = ds_err_setn(e, DS_EDB, "database %s: the fleet host id is damaged", store_path(s));
 		goto out;
 	}
 	memcpy(out, v, STORE_FLEET_UUID_LEN);
+	rc = DS_OK;
 out:
-	sqlite3_finalize(st);
+	store_release(s);
 	return rc;
 }
 
@@ -224,17 +143,14 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 	char *buf = NULL, *nb;
 	size_t len = 0, cap = 0, need, plen;
 	const char *ev, *payload;
-	int rc, src;
+	int rc;
 
 	*json = NULL;
 	*n = 0;
 	*last_id = 0;
-	rc = fleet_prepare(s, "SELECT id, event_id, payload FROM fleet_outbox ORDER BY id LIMIT ?1", &st, e,
-			   "reading the fleet outbox");
-	if (rc != DS_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (int64_t)max_events);
-	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+	rc = store_row(s, "SELECT id, event_id, payload FROM fleet_outbox ORDER BY id LIMIT ?1", &st, e,
+		       "reading the fleet outbox", "i", (int64_t)max_events);
+	for (; rc == 1; rc = store_step(s, st, e, "reading the fleet outbox")) {
 		ev = (const char *)sqlite3_column_text(st, 1);
 		payload = (const char *)sqlite3_column_text(st, 2);
 		plen = (size_t)sqlite3_column_bytes(st, 2);
@@ -262,10 +178,9 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 		*last_id = sqlite3_column_int64(st, 0);
 		(*n)++;
 	}
-	if (src != SQLITE_ROW && src != SQLITE_DONE) {
-		rc = fleet_fail(s, e, "reading the fleet outbox");
+	if (rc < 0)
 		goto out;
-	}
+	rc = DS_OK;
 	if (*n > 0) {
 		buf[len++] = ']';
 		buf[len] = '\0';
@@ -273,56 +188,57 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 		buf = NULL;
 	}
 out:
-	sqlite3_finalize(st);
+	store_release(s);
 	free(buf);
 	return rc;
 }
 
 int store_fleet_sent(struct store *s, int64_t last_id, size_t n, int64_t now, struct ds_err *e)
 {
+	const char *what = "marking fleet events sent";
 	int rc = store_tx_begin(s, e);
 
 	if (rc != DS_OK)
-		return rc;
-	rc = fleet_exec(s, "DELETE FROM fleet_outbox WHERE id <= ?1", last_id, 0, NULL, NULL, e,
-			"marking fleet events sent");
+		goto out;
+	rc = store_do(s, "DELETE FROM fleet_outbox WHERE id <= ?1", NULL, e, what, "i", last_id);
 	if (rc == DS_OK)
-		rc = fleet_exec(s, "UPDATE fleet_state SET sent = sent + ?1, last_sent_at = ?2, last_error = NULL WHERE id = 1",
-				(int64_t)n, now, NULL, NULL, e, "marking fleet events sent");
-	if (rc == DS_OK)
-		return store_tx_commit(s, e);
-	store_tx_rollback(s);
+		rc = store_do(s, "UPDATE fleet_state SET sent = sent + ?1, last_sent_at = ?2, last_error = NULL "
+				 "WHERE id = 1", NULL, e, what, "ii", (int64_t)n, now);
+	rc = store_tx_end(s, rc, e);
+out:
+	store_release(s);
 	return rc;
 }
 
 int store_fleet_failed(struct store *s, int64_t last_id, const char *error, int64_t now, struct ds_err *e)
 {
+	const char *what = "recording a fleet error";
 	int rc = store_tx_begin(s, e);
 
 	if (rc != DS_OK)
-		return rc;
-	rc = fleet_exec(s, "UPDATE fleet_outbox SET attempts = attempts + 1 WHERE id <= ?1", last_id, 0,
-			NULL, NULL, e, "recording a fleet error");
+		goto out;
+	rc = store_do(s, "UPDATE fleet_outbox SET attempts = attempts + 1 WHERE id <= ?1", NULL, e, what, "i", last_id);
 	if (rc == DS_OK)
-		rc = fleet_exec(s, "UPDATE fleet_state SET last_error_at = ?2, last_error = substr(?3, 1, 4000) "
-				   "WHERE id = 1",
-				0, now, error, NULL, e, "recording a fleet error");
-	if (rc == DS_OK)
-		return store_tx_commit(s, e);
-	store_tx_rollback(s);
+		rc = store_do(s, "UPDATE fleet_state SET last_error_at = ?1, last_error = substr(?2, 1, 4000) "
+				 "WHERE id = 1", NULL, e, what, "it", now, error);
+	rc = store_tx_end(s, rc, e);
+out:
+	store_release(s);
 	return rc;
 }
 
 int store_fleet_backlog(struct store *s, int64_t *n, struct ds_err *e)
 {
-	return fleet_int(s, "SELECT count(*) FROM fleet_outbox", n, e, "counting the fleet outbox");
+	int rc = fleet_int(s, "SELECT count(*) FROM fleet_outbox", n, e, "counting the fleet outbox");
+
+	store_release(s);
+	return rc;
 }
 
 int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t from = 0, max = 0, backlog = 0, written = 0, upto = 0, room;
-	char sql[160];
 	int rc, tx = 0;
 
 	if (n != NULL)
@@ -342,28 +258,22 @@ int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *
 	/* this round: the next `room` triaged dumps from overflow_from on (dumps that also have a regular
 	 * snapshot in the outbox get a second one: publishing a snapshot twice changes nothing) */
 	room = max / 2 - backlog > 0 ? max / 2 - backlog : 1;
-	snprintf(sql, sizeof(sql),
-		 "SELECT coalesce(max(id), 0) FROM (SELECT id FROM dumps WHERE id >= %" PRId64
-		 " AND triaged_at IS NOT NULL ORDER BY id LIMIT %" PRId64 ")", from, room);
-	rc = fleet_int(s, sql, &upto, e, "reading the dumps to publish");
-	if (rc != DS_OK)
-		goto out;
-	if (upto > 0) {
-		rc = fleet_prepare(s, fleet_sql_resync, &st, e, "writing the fleet outbox");
-		if (rc != DS_OK)
-			goto out;
-		sqlite3_bind_int64(st, 1, from);
-		sqlite3_bind_int64(st, 2, now);
-		sqlite3_bind_int64(st, 3, upto);
-		rc = fleet_run(s, st, &written, e, "writing the fleet outbox");
-	}
+	rc = store_row(s, "SELECT coalesce(max(id), 0) FROM (SELECT id FROM dumps WHERE id >= ?1 "
+			  "AND triaged_at IS NOT NULL ORDER BY id LIMIT ?2)",
+		       &st, e, "reading the dumps to publish", "ii", from, room);
+	upto = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
+	if (st != NULL)
+		sqlite3_reset(st);
+	rc = rc < 0 ? rc : DS_OK;
+	if (rc == DS_OK && upto > 0)
+		rc = store_do(s, fleet_sql_resync, &written, e, "writing the fleet outbox", "iii", from, now, upto);
 	if (rc == DS_OK)
-		rc = fleet_exec(s, "UPDATE fleet_state SET overflow_from = (SELECT min(id) FROM dumps WHERE id > ?1 "
-				   "AND triaged_at IS NOT NULL) WHERE id = 1 AND ?2 > 0",
-				upto > 0 ? upto : from, upto, NULL, NULL, e, "updating the fleet state");
+		rc = store_do(s, "UPDATE fleet_state SET overflow_from = (SELECT min(id) FROM dumps WHERE id > ?1 "
+				 "AND triaged_at IS NOT NULL) WHERE id = 1 AND ?2 > 0",
+			      NULL, e, "updating the fleet state", "ii", upto > 0 ? upto : from, upto);
 	if (rc == DS_OK && upto == 0)
-		rc = fleet_exec(s, "UPDATE fleet_state SET overflow_from = NULL WHERE id = 1", 0, 0, NULL, NULL, e,
-				"updating the fleet state");
+		rc = store_do(s, "UPDATE fleet_state SET overflow_from = NULL WHERE id = 1", NULL, e,
+			      "updating the fleet state", "");
 	if (rc != DS_OK)
 		goto out;
 	rc = store_tx_commit(s, e);
@@ -371,9 +281,9 @@ int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *
 	if (rc == DS_OK && n != NULL)
 		*n = written;
 out:
-	sqlite3_finalize(st);
 	if (tx)
 		store_tx_rollback(s);
+	store_release(s);
 	return rc;
 }
 
@@ -382,22 +292,19 @@ int store_fleet_status(struct store *s, cJSON **out, struct ds_err *e)
 	sqlite3_stmt *st = NULL;
 	cJSON *r = NULL, *v;
 	char host[STORE_FLEET_UUID_LEN];
-	int rc, i, src;
+	int rc, i;
 
 	*out = NULL;
-	rc = fleet_prepare(s,
+	rc = store_row(s,
 			   "SELECT enabled, (SELECT count(*) FROM fleet_outbox) AS backlog, max_backlog, "
 			   "(SELECT min(created_at) FROM fleet_outbox) AS oldest_at, overflow_from, overflowed, sent, "
 			   "last_sent_at, last_error, last_error_at FROM fleet_state WHERE id = 1",
-			   &st, e, "reading the fleet state");
-	if (rc != DS_OK)
+			   &st, e, "reading the fleet state", "");
+	if (rc == 0)
+		rc = ds_err_setn(e, DS_EDB, "database %s has no fleet state row", store_path(s));
+	if (rc < 0)
 		goto out;
-	src = sqlite3_step(st);
-	if (src != SQLITE_ROW) {
-		rc = src == SQLITE_DONE ? ds_err_setn(e, DS_EDB, "database %s has no fleet state row", store_path(s))
-					: fleet_fail(s, e, "reading the fleet state");
-		goto out;
-	}
+	rc = DS_OK;
 	r = cJSON_CreateObject();
 	if (r == NULL)
 		goto oom;
@@ -428,7 +335,7 @@ int store_fleet_status(struct store *s, cJSON **out, struct ds_err *e)
 oom:
 	rc = ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet state");
 out:
-	sqlite3_finalize(st);
+	store_release(s);
 	cJSON_Delete(r);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* store_fleet.h - the SQLite side of the fleet (docs/fleet.md): the outbox of dump snapshots waiting to
  * be published to the central PostgreSQL, its bound, the stable host id, and the publisher's counters.
- * The SQL is in store_fleet.c; store.c calls store_fleet_enqueue inside its triage and analysis
+ * The SQL is in store_fleet.c; store_records.c calls store_fleet_enqueue inside its triage and analysis
  * transactions, so a snapshot is written exactly when the local rows are. It knows nothing of libpq.
  *
  * Conventions are store.h's: DS_OK or a negative DS_E... code with e filled (naming the database);
@@ -25,7 +25,7 @@ struct store;
 /* Writes the current snapshot of dump_id (its row, crash bucket, analysis with contexts and roots) to
  * the outbox under a new event UUID, when publishing is enabled; a no-op otherwise. When the backlog
  * is full the snapshot is not written and the dump is remembered (overflow_from) for
- * store_fleet_resync. Called by store.c inside its own transaction (it opens none itself). */
+ * store_fleet_resync. Called by store_records.c inside its own transaction (it opens none itself). */
 int store_fleet_enqueue(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e);
 
 /* Turns publishing on (with the backlog bound, > 0) or off; the service calls it at start from its

@@ -7,7 +7,6 @@
 #include "core/log.h"
 #include "core/plat.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,16 +461,14 @@ static void queue_analysis_done(uv_work_t *req, int status)
 /* A dump with the same content as an earlier one shares its analysis. Returns 1 when handled. */
 static int queue_link_duplicate(struct queue *q, const struct store_job *job)
 {
+	struct store_dump_ref orig;
 	struct ds_err e = { 0 };
-	cJSON *orig = NULL;
-	const cJSON *state;
 	char msg[256];
 	int handled = 0, st;
 
-	if (job->duplicate_of == 0 || store_dump_get(q->st, job->duplicate_of, &orig, &e) != DS_OK)
+	if (job->duplicate_of == 0 || store_dump_find_id(q->st, job->duplicate_of, &orig, &e) != DS_OK)
 		goto out;
-	state = cJSON_GetObjectItemCaseSensitive(orig, "state");
-	st = cJSON_IsString(state) ? store_state_parse(state->valuestring) : -1;
+	st = orig.state;
 	if (st == STORE_DONE || st == STORE_FAILED || st == STORE_UNSUPPORTED) {
 		snprintf(msg, sizeof(msg), "same content as dump %lld: its analysis applies", (long long)job->duplicate_of);
 		if (store_dump_transition(q->st, job->id, st, 0, st == STORE_DONE ? NULL : msg, &e) != DS_OK)
@@ -487,7 +484,6 @@ static int queue_link_duplicate(struct queue *q, const struct store_job *job)
 		handled = 1;
 	}
 out:
-	cJSON_Delete(orig);
 	return handled;
 }
 

@@ -54,6 +54,20 @@ static struct store *t_open(int flags)
 	return s;
 }
 
+/* A new empty database opened read-write; NULL (a failed check) when that fails. */
+static struct store *t_fresh(void)
+{
+	CHECK(t_newdb() != NULL);
+	return t_open(STORE_READWRITE);
+}
+
+/* Closes the test's store and removes its database. */
+static void t_done(struct store *s)
+{
+	store_close(s);
+	t_cleanup();
+}
+
 static int64_t t_add(struct store *s, const char *path, uint64_t size, const char *hash, int64_t now)
 {
 	struct store_file f = { path, size, 1000, hash };
@@ -145,8 +159,7 @@ TEST(migrations_apply_and_reopen_is_noop)
 	struct ds_err e = { 0 };
 	int rc;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	CHECK(s != NULL);
 	if (s == NULL)
 		return;
@@ -184,8 +197,7 @@ TEST(newer_schema_is_refused)
 	FILE *f;
 	int rc;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	CHECK(s != NULL);
 	store_close(s);
 	/* user_version is the big-endian 32-bit integer at offset 60 of the database header (SQLite file
@@ -240,8 +252,7 @@ TEST(same_path_is_one_row_and_replacement_is_new)
 	int oc = -1;
 	cJSON *d = NULL;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	CHECK_INT(store_dump_upsert(s, &f, 10, &id1, &oc, NULL), DS_OK);
@@ -278,8 +289,7 @@ TEST(same_path_is_one_row_and_replacement_is_new)
 	CHECK_STR(t_json_str(d, "state"), "failed");
 	CHECK_STR(t_json_str(d, "file_name"), "a b'$(x).dmp");
 	cJSON_Delete(d);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(claim_transitions_and_attempts)
@@ -289,8 +299,7 @@ TEST(claim_transitions_and_attempts)
 	int64_t a, b, c, counts[STORE_STATE_COUNT], due = 0;
 	struct ds_err e = { 0 };
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
@@ -338,8 +347,7 @@ TEST(claim_transitions_and_attempts)
 	CHECK_INT(j.id, b);
 	CHECK_INT(j.attempts, 1);
 	store_job_clear(&j);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(crashed_claim_is_claimable_after_recovery)
@@ -349,8 +357,7 @@ TEST(crashed_claim_is_claimable_after_recovery)
 	struct store_recovery r;
 	int64_t a, b;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
@@ -387,8 +394,7 @@ TEST(crashed_claim_is_claimable_after_recovery)
 	CHECK_INT(store_claim(s, STORE_STAGE_ANALYZE, 3500, 500, &j, NULL), DS_OK);
 	CHECK_INT(j.id, a);
 	store_job_clear(&j);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(triage_recorded_twice_counts_once)
@@ -398,8 +404,7 @@ TEST(triage_recorded_twice_counts_once)
 	struct store_dump_filter f = t_all;
 	cJSON *d = NULL;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
@@ -432,8 +437,7 @@ TEST(triage_recorded_twice_counts_once)
 	f = t_all;
 	f.app = "x.exe";
 	CHECK_INT(t_list_count(s, &f), 2);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 static const struct store_root t_roots1[] = {
@@ -478,8 +482,7 @@ TEST(analysis_record_is_idempotent)
 	int64_t a, b, aid1 = 0, aid2 = 0;
 	cJSON *d = NULL, *arr = NULL, *first;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
@@ -527,8 +530,7 @@ TEST(analysis_record_is_idempotent)
 	CHECK_INT(store_record_analysis(s, b, &an, STORE_TRIAGED, 9999, "engine timeout", NULL, NULL), DS_OK);
 	CHECK_INT(t_list_count(s, &f), 1);
 	CHECK_INT(t_bucket_count(s, "root", "static:Plugin.Cache.Items", NULL), 1);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(analysis_moves_dotnet_crash_bucket_and_leak_without_roots)
@@ -539,8 +541,7 @@ TEST(analysis_moves_dotnet_crash_bucket_and_leak_without_roots)
 	struct store_dump_filter f = t_all;
 	int64_t a;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 1, NULL, 100);
@@ -556,18 +557,17 @@ TEST(analysis_moves_dotnet_crash_bucket_and_leak_without_roots)
 	CHECK_INT(t_bucket_count(s, "crash", "x.exe|0x0|SIGABRT", NULL), 0);
 	f.leak = 1;
 	CHECK_INT(t_list_count(s, &f), 1);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(duplicates_by_hash)
 {
 	struct store *s;
+	struct store_dump_ref ref;
 	int64_t a, b, c, dup = -1, id = 0;
 	cJSON *d = NULL;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 5, NULL, 100);
@@ -583,12 +583,23 @@ TEST(duplicates_by_hash)
 	CHECK_INT(id, a);
 	CHECK_INT(store_dump_find_hash(s, H_A, a, &id, NULL), DS_ENOENT); /* b is a duplicate itself */
 	CHECK_INT(store_dump_set_hash(s, c, "not-a-hash", &dup, NULL), DS_EINVAL);
+	/* the typed look-up the queue reads a duplicate's original with */
+	CHECK_INT(store_dump_transition(s, a, STORE_DONE, 0, NULL, NULL), DS_OK);
+	CHECK_INT(store_dump_find_id(s, b, &ref, NULL), DS_OK);
+	CHECK_INT(ref.id, b);
+	CHECK_INT(ref.duplicate_of, a);
+	CHECK_INT(ref.state, STORE_DISCOVERED);
+	CHECK_INT((int64_t)ref.size, 5);
+	CHECK_STR(ref.sha256, H_A);
+	CHECK_INT(store_dump_find_id(s, a, &ref, NULL), DS_OK);
+	CHECK_INT(ref.state, STORE_DONE);
+	CHECK_INT(ref.duplicate_of, 0);
+	CHECK_INT(store_dump_find_id(s, c + 100, &ref, NULL), DS_ENOENT);
 	CHECK_INT(store_dump_get(s, a, &d, NULL), DS_OK);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "duplicates")), 1);
 	CHECK_INT(t_json_int(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "duplicates"), 0), "id"), b);
 	cJSON_Delete(d);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(retention_keeps_newest_of_each_bucket)
@@ -598,8 +609,7 @@ TEST(retention_keeps_newest_of_each_bucket)
 	size_t n = 0;
 	int64_t a, b, c, p;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	a = t_add(s, "/d/a.dmp", 10, NULL, 100);
@@ -633,8 +643,7 @@ TEST(retention_keeps_newest_of_each_bucket)
 	if (n == 2)
 		CHECK_INT(r[0].id, c);
 	store_raw_free(r, n);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 /* Issue 12 item 2: retention once deleted dumpscout.db because its row had failed as "not a crash
@@ -648,8 +657,7 @@ TEST(retention_lists_only_recognised_dumps)
 	size_t n = 0;
 	int64_t db, old, ok;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	db = t_add(s, "/var/lib/dumpscout/dumpscout.db", 10, NULL, 100);
@@ -675,8 +683,7 @@ TEST(retention_lists_only_recognised_dumps)
 	CHECK_INT(job.id, ok);
 	CHECK_STR(job.file_id, "2049:1:2:3");
 	store_job_clear(&job);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(outbox_never_returns_sent_mail)
@@ -688,8 +695,7 @@ TEST(outbox_never_returns_sent_mail)
 	int64_t id1 = 0, id2 = 0, id3 = 0, due = 0;
 	int existed = -1;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	memset(&nm, 0, sizeof(nm));
@@ -749,8 +755,7 @@ TEST(outbox_never_returns_sent_mail)
 	/* a permanent failure is never due again */
 	CHECK_INT(store_outbox_failed(s, id3, "552 message too big", 1, 0, NULL), DS_OK);
 	CHECK_INT(store_outbox_claim(s, INT64_MAX, &m, NULL), DS_ENOENT);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 TEST(wal_reader_sees_committed_data_during_write)
@@ -830,8 +835,7 @@ TEST(list_filters_report_and_status)
 	cJSON *arr = NULL, *o;
 	int i;
 
-	CHECK(t_newdb() != NULL);
-	s = t_open(STORE_READWRITE);
+	s = t_fresh();
 	if (s == NULL)
 		return;
 	for (i = 0; i < 6; i++) {
@@ -906,8 +910,7 @@ TEST(list_filters_report_and_status)
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "dumps")), 2);
 	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "apps")), 2);
 	cJSON_Delete(o);
-	store_close(s);
-	t_cleanup();
+	t_done(s);
 }
 
 int main(void)
