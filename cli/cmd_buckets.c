@@ -145,17 +145,10 @@ int cmd_buckets(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_arg("buckets", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_list_arg("buckets", argc, argv, &i, &dbo, &mode, buckets_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;
-		}
-		if (table_mode_arg(a, &mode))
-			continue;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			buckets_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		}
 		if (strcmp(a, "--kind") != 0 && strcmp(a, "--sort") != 0 && strcmp(a, "--window") != 0 &&
 		    strcmp(a, "--limit") != 0) {

@@ -117,15 +117,9 @@ int cmd_roots(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_arg("roots", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_list_arg("roots", argc, argv, &i, &dbo, &mode, roots_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
-		} else if (table_mode_arg(a, &mode)) {
-			continue;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			roots_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else if (strcmp(a, "--all") == 0) {
 			all = 1;
 		} else if (strcmp(a, "--since") == 0 && val != NULL) {

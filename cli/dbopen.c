@@ -6,6 +6,7 @@
 #include "core/cursor.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "table.h"
 #include "lib/config.h"
 
 #include <stdio.h>
@@ -40,6 +41,25 @@ int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opt
 		return -1;
 	}
 	return 1;
+}
+
+int dbopen_list_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
+		    void (*usage)(FILE *f), int *code)
+{
+	const char *a = argv[*i];
+	int r = dbopen_arg(cmd, argc, argv, i, o);
+
+	if (r != 0)
+		goto out;
+	if (table_mode_arg(a, mode)) {
+		r = 1;
+	} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		usage(stdout);
+		*code = DS_EXIT_OK;
+		r = -1;
+	}
+out:
+	return r;
 }
 
 /* 1 if path exists, or if it cannot be told because a folder on the way may not be entered (the
