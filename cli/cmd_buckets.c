@@ -121,12 +121,7 @@ static int buckets_print(const cJSON *arr, int mode)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		printf("no buckets yet\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, stdout, plat_term_width(1), color);
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, stdout, plat_term_width(1), color, "no buckets yet");
 }
 
 int cmd_buckets(int argc, char **argv)

@@ -98,12 +98,7 @@ int list_print(const cJSON *arr, int mode, FILE *out)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		fprintf(out, "no dumps match\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, out, plat_term_width(1), color);
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, out, plat_term_width(1), color, "no dumps match");
 }
 
 /* Reads a --since/--until value; prints the problem. */

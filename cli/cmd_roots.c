@@ -95,12 +95,8 @@ static int roots_print(const cJSON *arr, int mode)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		printf("no leaking contexts recorded\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, stdout, plat_term_width(1), mode == TABLE_TEXT && cli_use_color(1));
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, stdout, plat_term_width(1), mode == TABLE_TEXT && cli_use_color(1),
+			    "no leaking contexts recorded");
 }
 
 int cmd_roots(int argc, char **argv)
