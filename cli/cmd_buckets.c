@@ -140,7 +140,7 @@ int cmd_buckets(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_list_arg("buckets", argc, argv, &i, &dbo, &mode, buckets_usage, &code)) != 0) {
+		if ((r = dbopen_common_arg("buckets", argc, argv, &i, &dbo, &mode, buckets_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;

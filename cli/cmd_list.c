@@ -131,7 +131,7 @@ int cmd_list(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_list_arg("list", argc, argv, &i, &dbo, &mode, list_usage, &code)) != 0) {
+		if ((r = dbopen_common_arg("list", argc, argv, &i, &dbo, &mode, list_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;

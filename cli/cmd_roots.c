@@ -113,7 +113,7 @@ int cmd_roots(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_list_arg("roots", argc, argv, &i, &dbo, &mode, roots_usage, &code)) != 0) {
+		if ((r = dbopen_common_arg("roots", argc, argv, &i, &dbo, &mode, roots_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 		} else if (strcmp(a, "--all") == 0) {

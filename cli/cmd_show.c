@@ -338,7 +338,7 @@ int cmd_show(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((r = dbopen_list_arg("show", argc, argv, &i, &dbo, &mode, show_usage, &code)) != 0) {
+		if ((r = dbopen_common_arg("show", argc, argv, &i, &dbo, &mode, show_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 		} else if (strcmp(a, "--limit") == 0) {

@@ -43,15 +43,15 @@ int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opt
 	return 1;
 }
 
-int dbopen_list_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
-		    void (*usage)(FILE *f), int *code)
+int dbopen_common_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
+		      void (*usage)(FILE *f), int *code)
 {
 	const char *a = argv[*i];
 	int r = dbopen_arg(cmd, argc, argv, i, o);
 
 	if (r != 0)
 		goto out;
-	if (table_mode_arg(a, mode)) {
+	if (mode != NULL && table_mode_arg(a, mode)) {
 		r = 1;
 	} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 		usage(stdout);
