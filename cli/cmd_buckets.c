@@ -126,6 +126,7 @@ static int buckets_print(const cJSON *arr, int mode)
 
 int cmd_buckets(int argc, char **argv)
 {
+	static const char *const opts[] = { "--kind", "--sort", "--window", "--limit", NULL };
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store_bucket_filter f;
 	struct cli_src src = { 0 };
@@ -138,23 +139,15 @@ int cmd_buckets(int argc, char **argv)
 	f.limit = 50;
 	f.sort = STORE_BSORT_COUNT;
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i], *val;
 
 		if ((r = dbopen_common_arg("buckets", argc, argv, &i, &dbo, &mode, buckets_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;
 		}
-		if (strcmp(a, "--kind") != 0 && strcmp(a, "--sort") != 0 && strcmp(a, "--window") != 0 &&
-		    strcmp(a, "--limit") != 0) {
-			cli_error("buckets", "unknown argument '%s' (see dumpscout buckets --help)", a);
+		if ((val = dbopen_value_arg("buckets", argc, argv, &i, opts)) == NULL)
 			goto out;
-		}
-		if (val == NULL) {
-			cli_error("buckets", "%s needs a value (see dumpscout buckets --help)", a);
-			goto out;
-		}
-		i++;
 		if (strcmp(a, "--kind") == 0) {
 			if (strcmp(val, "crash") != 0 && strcmp(val, "root") != 0) {
 				cli_error("buckets", "--kind '%s': expected crash or root", val);

@@ -62,6 +62,22 @@ out:
 	return r;
 }
 
+const char *dbopen_value_arg(const char *cmd, int argc, char **argv, int *i, const char *const *opts)
+{
+	const char *a = argv[*i], *val = NULL;
+	size_t k;
+
+	for (k = 0; opts[k] != NULL && strcmp(a, opts[k]) != 0; k++)
+		;
+	if (opts[k] == NULL)
+		cli_error(cmd, "unknown argument '%s' (see dumpscout %s --help)", a, cmd);
+	else if (*i + 1 >= argc)
+		cli_error(cmd, "%s needs a value (see dumpscout %s --help)", a, cmd);
+	else
+		val = argv[++*i];
+	return val;
+}
+
 /* 1 if path exists, or if it cannot be told because a folder on the way may not be entered (the
  * service's private data folder): the open then fails with DS_EPERM and says why, instead of
  * "no database". */

@@ -37,6 +37,10 @@ int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opt
  * --help, *code untouched after a missing value (dbopen_arg printed the problem). */
 int dbopen_common_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
 		      void (*usage)(FILE *f), int *code);
+/* For a command whose remaining options each take a value: argv[*i] must be one of opts (NULL-terminated)
+ * with a value after it; then *i moves to the value, which is returned. Otherwise prints the problem for
+ * cmd (an unknown argument, or a missing value) and returns NULL. */
+const char *dbopen_value_arg(const char *cmd, int argc, char **argv, int *i, const char *const *opts);
 
 /* Finds and opens the database read-only (rw = 0) or read-write (rw = 1: reanalyze, purge, report
  * --send; never creates a missing database). Busy timeout: $DUMPSCOUT_BUSY_MS or the store's default.
