@@ -11,7 +11,14 @@
 # .NET dumps through the installed service: test_windows_service_dotnet.sh.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
-source tests/e2e/windows_lib.sh
+
+WIN_DIR=build/win
+CLI=$WIN_DIR/dumpscout.exe
+MSI=$WIN_DIR/dumpscout.msi
+export WINEPREFIX=$PWD/$WIN_DIR/wineprefix-service WINEDEBUG=-all
+LD='HKLM\SOFTWARE\Microsoft\Windows\Windows Error Reporting\LocalDumps'
+SVCKEY='HKLM\System\CurrentControlSet\Services\dumpscout'
+PD=$WINEPREFIX/drive_c/ProgramData/dumpscout
 
 for tool in x86_64-w64-mingw32-gcc wine wineserver winedbg wixl msibuild msiinfo python3; do
 	if ! command -v "$tool" >/dev/null 2>&1; then
@@ -42,6 +49,8 @@ fi
 # Persistent: without it Wine ends the service as soon as the last ordinary Wine process exits.
 wineserver -p
 trap 'wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+
+source tests/e2e/windows_lib.sh
 
 # ---- a clean slate, then the "before" state the uninstall must restore ---------------------------
 clean_slate

@@ -11,13 +11,19 @@
 # LocalDumps. SKIPs without Wine, wixl, mingw-w64 or the .NET SDK. Minutes: Wine writes a full dump slowly.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
-source tests/e2e/windows_lib.sh
 
+WIN_DIR=build/win
+CLI=$WIN_DIR/dumpscout.exe
+MSI=$WIN_DIR/dumpscout.msi
+export WINEPREFIX=$PWD/$WIN_DIR/wineprefix-service WINEDEBUG=-all
 # For every Windows program of this test, the service and the engine it starts included (services.exe
 # starts with the environment of the first Wine process of the server and passes it on): .NET's
 # write-xor-execute mapping lets Wine kill the finalizer of dynamic methods ("Internal CLR error
 # 0x80131506" in DynamicResolver+DestroyScout.Finalize). Tests only, never a product default.
 export DOTNET_EnableWriteXorExecute=0
+LD='HKLM\SOFTWARE\Microsoft\Windows\Windows Error Reporting\LocalDumps'
+SVCKEY='HKLM\System\CurrentControlSet\Services\dumpscout'
+PD=$WINEPREFIX/drive_c/ProgramData/dumpscout
 ICLI='C:\Program Files\dumpscout\dumpscout.exe'
 DB='C:\ProgramData\dumpscout\dumpscout.db'
 
@@ -66,6 +72,7 @@ wine cmd.exe /k <"$tmp/keep" >/dev/null 2>&1 &
 KEEP=$!
 exec 9>"$tmp/keep"
 trap 'exec 9>&-; kill "$KEEP" 2>/dev/null; wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+source tests/e2e/windows_lib.sh
 
 # ---- a clean slate and the "before" LocalDumps state; install ----------------------------------------
 clean_slate

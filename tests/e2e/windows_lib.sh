@@ -1,16 +1,6 @@
-# windows_lib.sh - settings and helpers of the Windows service tests under Wine (test_windows_service.sh,
-# test_windows_service_dotnet.sh). Source it right after tests/lib.sh; the helpers need tmp (a scratch
-# folder) set when they run.
-
-# The cross-build, the service's own Wine prefix (reused between runs) and the registry keys and folder
-# the install touches.
-WIN_DIR=build/win
-CLI=$WIN_DIR/dumpscout.exe
-MSI=$WIN_DIR/dumpscout.msi
-export WINEPREFIX=$PWD/$WIN_DIR/wineprefix-service WINEDEBUG=-all
-LD='HKLM\SOFTWARE\Microsoft\Windows\Windows Error Reporting\LocalDumps'
-SVCKEY='HKLM\System\CurrentControlSet\Services\dumpscout'
-PD=$WINEPREFIX/drive_c/ProgramData/dumpscout
+# windows_lib.sh - helpers of the Windows service tests under Wine (test_windows_service.sh,
+# test_windows_service_dotnet.sh). Source it after tests/lib.sh, with tmp (a scratch folder), LD (the
+# LocalDumps key), SVCKEY (the service's key), MSI and PD (the service's ProgramData folder) set.
 
 # w CMD...: a Wine command with its output's CRs removed; the exit status is the command's.
 w() {
