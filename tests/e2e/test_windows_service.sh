@@ -53,7 +53,13 @@ trap 'wineserver -k >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
 source tests/e2e/windows_lib.sh
 
 # ---- a clean slate, then the "before" state the uninstall must restore ---------------------------
-clean_slate
+if w reg query "$SVCKEY" >/dev/null 2>&1; then
+	w msiexec /x "$MSI" /qn >/dev/null 2>&1 || true
+	w sc stop dumpscout >/dev/null 2>&1 || true
+	w sc delete dumpscout >/dev/null 2>&1 || true
+fi
+rm -rf "$PD"
+w reg delete "$LD" /f >/dev/null 2>&1 || true
 # Present before: DumpCount 5, DumpFolder (REG_EXPAND_SZ), CustomDumpFlags (left alone: type 2 ignores
 # it). Absent before: DumpType (must be absent again after) and the crash.exe subkey.
 w reg add "$LD" /v DumpCount /t REG_DWORD /d 5 /f >/dev/null

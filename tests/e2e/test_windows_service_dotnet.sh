@@ -75,7 +75,13 @@ trap 'exec 9>&-; kill "$KEEP" 2>/dev/null; wineserver -k >/dev/null 2>&1; rm -rf
 source tests/e2e/windows_lib.sh
 
 # ---- a clean slate and the "before" LocalDumps state; install ----------------------------------------
-clean_slate
+if w reg query "$SVCKEY" >/dev/null 2>&1; then
+	w msiexec /x "$MSI" /qn >/dev/null 2>&1 || true
+	w sc stop dumpscout >/dev/null 2>&1 || true
+	w sc delete dumpscout >/dev/null 2>&1 || true
+fi
+rm -rf "$PD"
+w reg delete "$LD" /f >/dev/null 2>&1 || true
 w reg add "$LD" /v DumpCount /t REG_DWORD /d 3 /f >/dev/null
 before=$(ld_snapshot)
 mkdir -p "$PD"

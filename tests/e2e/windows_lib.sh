@@ -1,6 +1,6 @@
 # windows_lib.sh - helpers of the Windows service tests under Wine (test_windows_service.sh,
-# test_windows_service_dotnet.sh). Source it after tests/lib.sh, with tmp (a scratch folder), LD (the
-# LocalDumps key), SVCKEY (the service's key), MSI and PD (the service's ProgramData folder) set.
+# test_windows_service_dotnet.sh). Source it after tests/lib.sh, with tmp (a scratch folder) and LD (the
+# LocalDumps key) set.
 
 # w CMD...: a Wine command with its output's CRs removed; the exit status is the command's.
 w() {
@@ -30,14 +30,3 @@ ld_snapshot() {
 		/^HKEY_/ || NF == 0 { next }' | sort
 }
 
-# A clean slate: a service left by an earlier run uninstalled, its ProgramData folder and the whole
-# LocalDumps key removed (the tests then write the "before" state the uninstall must restore).
-clean_slate() {
-	if w reg query "$SVCKEY" >/dev/null 2>&1; then
-		w msiexec /x "$MSI" /qn >/dev/null 2>&1 || true
-		w sc stop dumpscout >/dev/null 2>&1 || true
-		w sc delete dumpscout >/dev/null 2>&1 || true
-	fi
-	rm -rf "$PD"
-	w reg delete "$LD" /f >/dev/null 2>&1 || true
-}
