@@ -40,14 +40,20 @@ const char *facts_root_kind_name(enum facts_root_kind k)
 	return (unsigned)k < DS_ARRAY_LEN(kind_names) ? kind_names[k] : "unknown";
 }
 
-enum facts_root_kind facts_root_kind_parse(const char *name)
+/* The index of name among names[1..n-1] (names[0] names the unknown value), or 0. */
+static size_t facts_name_index(const char *const *names, size_t n, const char *name)
 {
 	size_t i;
 
-	for (i = 1; name != NULL && i < DS_ARRAY_LEN(kind_names); i++)
-		if (strcmp(name, kind_names[i]) == 0)
-			return (enum facts_root_kind)i;
-	return FRK_UNKNOWN;
+	for (i = 1; name != NULL && i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			break;
+	return name != NULL && i < n ? i : 0;
+}
+
+enum facts_root_kind facts_root_kind_parse(const char *name)
+{
+	return (enum facts_root_kind)facts_name_index(kind_names, DS_ARRAY_LEN(kind_names), name);
 }
 
 static const char *const via_names[] = {
@@ -63,12 +69,7 @@ const char *facts_via_name(enum facts_via v)
 
 enum facts_via facts_via_parse(const char *name)
 {
-	size_t i;
-
-	for (i = 1; name != NULL && i < DS_ARRAY_LEN(via_names); i++)
-		if (strcmp(name, via_names[i]) == 0)
-			return (enum facts_via)i;
-	return FV_UNKNOWN;
+	return (enum facts_via)facts_name_index(via_names, DS_ARRAY_LEN(via_names), name);
 }
 
 const char *facts_ctx_state_name(enum facts_ctx_state s)

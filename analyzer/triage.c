@@ -80,6 +80,30 @@ const char *triage_basename(const char *path)
 	return base;
 }
 
+char *triage_runtime_dir(const struct triage *t)
+{
+	const char *path = "", *base = path;
+	char *d = NULL;
+	size_t i, n;
+
+	for (i = 0; i < t->nmodules; i++) {
+		path = t->modules[i].path ? t->modules[i].path : "";
+		base = triage_basename(path);
+		if (strcmp(base, "libcoreclr.so") == 0 || strcmp(base, "coreclr.dll") == 0 ||
+		    strcmp(base, "libcoreclr.dylib") == 0)
+			break;
+	}
+	if (i == t->nmodules)
+		goto out;
+	n = (size_t)(base - path);
+	if (n < 2 || (d = malloc(n)) == NULL)
+		goto out;
+	memcpy(d, path, n - 1);
+	d[n - 1] = '\0';
+out:
+	return d;
+}
+
 const char *triage_exception_name(uint32_t code)
 {
 	static const struct {

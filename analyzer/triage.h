@@ -121,6 +121,10 @@ int triage_take(struct triage *t, size_t n);
 /* Helpers for the readers. */
 char *triage_strdup(const char *s);                   /* NULL-safe strdup */
 const char *triage_basename(const char *path);        /* after the last / or \ */
+/* The folder holding the runtime (libcoreclr.so, coreclr.dll or libcoreclr.dylib) as the dump recorded
+ * its path, without the trailing separator: malloc'd, freed by the caller; NULL when the dump names no
+ * runtime, its path has no folder, or memory runs out. */
+char *triage_runtime_dir(const struct triage *t);
 /* Maps coreclr's file version ("10.0.1226.42308": .NET 5 and later put patch*100 + the build year's
  * last two digits in the third part) to the runtime's product version ("10.0.12") in out (outsz bytes).
  * Returns 1 when v was such a file version, else 0 and out untouched. */

@@ -359,28 +359,6 @@ out:
 	return code;
 }
 
-/* The folder the dump recorded for the runtime (libcoreclr), or NULL. */
-static char *analyze_runtime_dir(const struct triage *t)
-{
-	size_t i, n;
-	const char *base;
-	char *d;
-
-	for (i = 0; i < t->nmodules; i++) {
-		base = triage_basename(t->modules[i].path ? t->modules[i].path : "");
-		if (strcmp(base, "libcoreclr.so") != 0 && strcmp(base, "coreclr.dll") != 0 &&
-		    strcmp(base, "libcoreclr.dylib") != 0)
-			continue;
-		n = (size_t)(base - t->modules[i].path);
-		if (n < 2 || (d = malloc(n)) == NULL)
-			return NULL;
-		memcpy(d, t->modules[i].path, n - 1);
-		d[n - 1] = '\0';
-		return d;
-	}
-	return NULL;
-}
-
 int cmd_analyze(int argc, char **argv)
 {
 	struct analyze_args args;
@@ -427,7 +405,7 @@ int cmd_analyze(int argc, char **argv)
 		o.engine = engine;
 		o.dac = args.dac;
 		o.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
-		o.runtime_dir = rtdir = analyze_runtime_dir(&t);
+		o.runtime_dir = rtdir = triage_runtime_dir(&t);
 		o.timeout_ms = args.timeout_s * 1000u;
 		if (!args.quiet && plat_isatty(2))
 			fprintf(stderr, "analyzing %s with the heap engine...", args.dump);

@@ -121,16 +121,12 @@ static int buckets_print(const cJSON *arr, int mode)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		printf("no buckets yet\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, stdout, plat_term_width(1), color);
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, stdout, plat_term_width(1), color, "no buckets yet");
 }
 
 int cmd_buckets(int argc, char **argv)
 {
+	static const char *const opts[] = { "--kind", "--sort", "--window", "--limit", NULL };
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store_bucket_filter f;
 	struct cli_src src = { 0 };
@@ -143,30 +139,15 @@ int cmd_buckets(int argc, char **argv)
 	f.limit = 50;
 	f.sort = STORE_BSORT_COUNT;
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i], *val;
 
-		if ((r = dbopen_arg("buckets", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("buckets", argc, argv, &i, &dbo, &mode, buckets_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;
 		}
-		if (table_mode_arg(a, &mode))
-			continue;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			buckets_usage(stdout);
-			code = DS_EXIT_OK;
+		if ((val = dbopen_value_arg("buckets", argc, argv, &i, opts)) == NULL)
 			goto out;
-		}
-		if (strcmp(a, "--kind") != 0 && strcmp(a, "--sort") != 0 && strcmp(a, "--window") != 0 &&
-		    strcmp(a, "--limit") != 0) {
-			cli_error("buckets", "unknown argument '%s' (see dumpscout buckets --help)", a);
-			goto out;
-		}
-		if (val == NULL) {
-			cli_error("buckets", "%s needs a value (see dumpscout buckets --help)", a);
-			goto out;
-		}
-		i++;
 		if (strcmp(a, "--kind") == 0) {
 			if (strcmp(val, "crash") != 0 && strcmp(val, "root") != 0) {
 				cli_error("buckets", "--kind '%s': expected crash or root", val);

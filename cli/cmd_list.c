@@ -98,12 +98,7 @@ int list_print(const cJSON *arr, int mode, FILE *out)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		fprintf(out, "no dumps match\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, out, plat_term_width(1), color);
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, out, plat_term_width(1), color, "no dumps match");
 }
 
 /* Reads a --since/--until value; prints the problem. */
@@ -120,6 +115,8 @@ static int list_when(const char *opt, const char *v, int64_t now, int64_t *out)
 int cmd_list(int argc, char **argv)
 {
 	static const char *const sorts[] = { "time", "oldest", "size", "app", "state" };
+	static const char *const opts[] = { "--app", "--since", "--until", "--state", "--bucket", "--limit",
+					    "--sort", NULL };
 	struct dbopen_opts dbo = { NULL, NULL };
 	struct store_dump_filter f;
 	struct cli_src src = { 0 };
@@ -134,35 +131,19 @@ int cmd_list(int argc, char **argv)
 	f.limit = 50;
 	f.sort = STORE_SORT_NEWEST;
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *a = argv[i], *val;
 
-		if ((r = dbopen_arg("list", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("list", argc, argv, &i, &dbo, &mode, list_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 			continue;
-		}
-		if (table_mode_arg(a, &mode))
-			continue;
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			list_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		}
 		if (strcmp(a, "--leak") == 0) {
 			f.leak = 1;
 			continue;
 		}
-		if (strcmp(a, "--app") != 0 && strcmp(a, "--since") != 0 && strcmp(a, "--until") != 0 &&
-		    strcmp(a, "--state") != 0 && strcmp(a, "--bucket") != 0 && strcmp(a, "--limit") != 0 &&
-		    strcmp(a, "--sort") != 0) {
-			cli_error("list", "unknown argument '%s' (see dumpscout list --help)", a);
+		if ((val = dbopen_value_arg("list", argc, argv, &i, opts)) == NULL)
 			goto out;
-		}
-		if (val == NULL) {
-			cli_error("list", "%s needs a value (see dumpscout list --help)", a);
-			goto out;
-		}
-		i++;
 		if (strcmp(a, "--app") == 0) {
 			f.app = val;
 		} else if (strcmp(a, "--since") == 0) {

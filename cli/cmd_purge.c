@@ -45,15 +45,11 @@ int cmd_purge(int argc, char **argv)
 
 	memset(&cfg, 0, sizeof(cfg));
 	for (i = 1; i < argc; i++) {
-		if ((r = dbopen_arg("purge", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("purge", argc, argv, &i, &dbo, NULL, purge_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 		} else if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0) {
 			dry = 1;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			purge_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else {
 			cli_error("purge", "unknown argument '%s' (see dumpscout purge --help)", argv[i]);
 			goto out;

@@ -41,15 +41,11 @@ int cmd_reanalyze(int argc, char **argv)
 		goto out;
 	}
 	for (i = 1; i < argc; i++) {
-		if ((r = dbopen_arg("reanalyze", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("reanalyze", argc, argv, &i, &dbo, NULL, reanalyze_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 		} else if (strcmp(argv[i], "--failed") == 0) {
 			failed = 1;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			reanalyze_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else if (cursor_parse_int(argv[i], 1, INT64_MAX, &ids[n]) == DS_OK) {
 			n++;
 		} else {

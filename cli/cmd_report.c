@@ -107,13 +107,9 @@ int cmd_report(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((k = dbopen_arg("report", argc, argv, &i, &dbo)) != 0) {
+		if ((k = dbopen_common_arg("report", argc, argv, &i, &dbo, NULL, report_usage, &code)) != 0) {
 			if (k < 0)
 				goto out;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			report_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else if (strcmp(a, "--send") == 0) {
 			send = 1;
 		} else if (strcmp(a, "--json") == 0) {

@@ -95,12 +95,8 @@ static int roots_print(const cJSON *arr, int mode)
 		if (rc != DS_OK)
 			break;
 	}
-	if (rc == DS_OK && mode == TABLE_TEXT && table_rows(&t) == 0)
-		printf("no leaking contexts recorded\n");
-	else if (rc == DS_OK)
-		rc = table_print(&t, stdout, plat_term_width(1), mode == TABLE_TEXT && cli_use_color(1));
-	table_free(&t);
-	return rc;
+	return table_finish(&t, rc, stdout, plat_term_width(1), mode == TABLE_TEXT && cli_use_color(1),
+			    "no leaking contexts recorded");
 }
 
 int cmd_roots(int argc, char **argv)
@@ -117,15 +113,9 @@ int cmd_roots(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if ((r = dbopen_arg("roots", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("roots", argc, argv, &i, &dbo, &mode, roots_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
-		} else if (table_mode_arg(a, &mode)) {
-			continue;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			roots_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else if (strcmp(a, "--all") == 0) {
 			all = 1;
 		} else if (strcmp(a, "--since") == 0 && val != NULL) {

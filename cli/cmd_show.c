@@ -338,15 +338,9 @@ int cmd_show(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((r = dbopen_arg("show", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("show", argc, argv, &i, &dbo, &mode, show_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
-		} else if (table_mode_arg(a, &mode)) {
-			continue;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			show_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else if (strcmp(a, "--limit") == 0) {
 			if (i + 1 >= argc || cursor_parse_int(argv[i + 1], 0, INT64_MAX, &limit) != DS_OK) {
 				cli_error("show", "--limit needs a number (0 for all)");

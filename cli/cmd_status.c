@@ -204,15 +204,11 @@ int cmd_status(int argc, char **argv)
 	int i, r, mode = TABLE_TEXT, code = DS_EXIT_BADINPUT, rc;
 
 	for (i = 1; i < argc; i++) {
-		if ((r = dbopen_arg("status", argc, argv, &i, &dbo)) != 0) {
+		if ((r = dbopen_common_arg("status", argc, argv, &i, &dbo, NULL, status_usage, &code)) != 0) {
 			if (r < 0)
 				goto out;
 		} else if (strcmp(argv[i], "--json") == 0) {
 			mode = TABLE_JSON;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			status_usage(stdout);
-			code = DS_EXIT_OK;
-			goto out;
 		} else {
 			cli_error("status", "unknown argument '%s' (see dumpscout status --help)", argv[i]);
 			goto out;

@@ -6,6 +6,7 @@
 #include "core/cursor.h"
 #include "core/plat.h"
 #include "core/store.h"
+#include "table.h"
 #include "lib/config.h"
 
 #include <stdio.h>
@@ -40,6 +41,41 @@ int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opt
 		return -1;
 	}
 	return 1;
+}
+
+int dbopen_common_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
+		      void (*usage)(FILE *f), int *code)
+{
+	const char *a = argv[*i];
+	int r = dbopen_arg(cmd, argc, argv, i, o);
+
+	if (r != 0)
+		goto out;
+	if (mode != NULL && table_mode_arg(a, mode)) {
+		r = 1;
+	} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		usage(stdout);
+		*code = DS_EXIT_OK;
+		r = -1;
+	}
+out:
+	return r;
+}
+
+const char *dbopen_value_arg(const char *cmd, int argc, char **argv, int *i, const char *const *opts)
+{
+	const char *a = argv[*i], *val = NULL;
+	size_t k;
+
+	for (k = 0; opts[k] != NULL && strcmp(a, opts[k]) != 0; k++)
+		;
+	if (opts[k] == NULL)
+		cli_error(cmd, "unknown argument '%s' (see dumpscout %s --help)", a, cmd);
+	else if (*i + 1 >= argc)
+		cli_error(cmd, "%s needs a value (see dumpscout %s --help)", a, cmd);
+	else
+		val = argv[++*i];
+	return val;
 }
 
 /* 1 if path exists, or if it cannot be told because a folder on the way may not be entered (the

@@ -7,6 +7,8 @@
 
 #include "core/ds.h"
 
+#include <stdio.h>
+
 struct store;
 struct config;
 
@@ -28,6 +30,17 @@ struct dbopen_opts {
 /* If argv[*i] is --db/--config (also --db=PATH), stores its value, advances *i past it and returns 1;
  * returns 0 when it is not one of these; -1 (message printed for cmd) when the value is missing. */
 int dbopen_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o);
+/* The arguments every command that reads the database takes: the ones of dbopen_arg, --help/-h (usage
+ * printed to stdout) and, when mode is not NULL (commands that print a table: list, buckets, roots,
+ * show), --json/--csv (table_mode_arg, into *mode). Returns 0 when argv[*i] is none of them; 1 when it
+ * was one and was taken (*i past its value); -1 when the command ends here: *code = DS_EXIT_OK after
+ * --help, *code untouched after a missing value (dbopen_arg printed the problem). */
+int dbopen_common_arg(const char *cmd, int argc, char **argv, int *i, struct dbopen_opts *o, int *mode,
+		      void (*usage)(FILE *f), int *code);
+/* For a command whose remaining options each take a value: argv[*i] must be one of opts (NULL-terminated)
+ * with a value after it; then *i moves to the value, which is returned. Otherwise prints the problem for
+ * cmd (an unknown argument, or a missing value) and returns NULL. */
+const char *dbopen_value_arg(const char *cmd, int argc, char **argv, int *i, const char *const *opts);
 
 /* Finds and opens the database read-only (rw = 0) or read-write (rw = 1: reanalyze, purge, report
  * --send; never creates a missing database). Busy timeout: $DUMPSCOUT_BUSY_MS or the store's default.

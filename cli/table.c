@@ -338,6 +338,16 @@ int table_print(const struct table *t, FILE *out, int width, int color)
 	return table_print_text(t, out, width, color);
 }
 
+int table_finish(struct table *t, int rc, FILE *out, int width, int color, const char *none)
+{
+	if (rc == DS_OK && t->mode == TABLE_TEXT && table_rows(t) == 0)
+		fprintf(out, "%s\n", none);
+	else if (rc == DS_OK)
+		rc = table_print(t, out, width, color);
+	table_free(t);
+	return rc;
+}
+
 int table_print_json(FILE *out, const cJSON *v)
 {
 	char *s = cJSON_Print(v), *safe;

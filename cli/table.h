@@ -54,6 +54,10 @@ size_t table_rows(const struct table *t);
  * text field that a spreadsheet would take for a formula gets a leading apostrophe). Returns DS_OK or
  * DS_EIO when the stream reports an error. */
 int table_print(const struct table *t, FILE *out, int width, int color);
+/* The end of a listing built row by row: when rc is DS_OK, writes the table (table_print), or the line
+ * none instead when a text table has no rows; frees t in every case. Returns rc when it is not DS_OK,
+ * else what table_print returned (DS_OK after the line none). */
+int table_finish(struct table *t, int rc, FILE *out, int width, int color, const char *none);
 
 /* The display width of text in columns once cleaned (text_width: one per character, one per invalid
  * byte). Thread-safe. */

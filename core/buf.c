@@ -108,3 +108,14 @@ char *buf_steal(struct buf *b)
 	b->cap = 0;
 	return p;
 }
+
+char *buf_finish(struct buf *b, int rc)
+{
+	char *p = NULL;
+
+	if (rc == DS_OK)
+		p = buf_steal(b);
+	else
+		buf_free(b);
+	return p;
+}

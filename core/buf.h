@@ -32,5 +32,7 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* Hands the data to the caller (who frees it) and empties the buffer. Never NULL on success:
  * an empty buffer yields an allocated "". Returns NULL only on allocation failure. */
 char *buf_steal(struct buf *b);
+/* The end of building a string: when rc is DS_OK, buf_steal(b); otherwise frees b and returns NULL. */
+char *buf_finish(struct buf *b, int rc);
 
 #endif

@@ -156,11 +156,7 @@ char *text_clean_dupn(const char *s, size_t n, int flags)
 
 	/* Worst case: every byte becomes a 3-byte U+FFFD. */
 	buf_init(&b, n > (SIZE_MAX - 1) / 3 ? SIZE_MAX - 1 : n * 3);
-	if (text_clean_buf(&b, s, n, flags) != DS_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+	return buf_finish(&b, text_clean_buf(&b, s, n, flags));
 }
 
 char *text_clean_dup(const char *s, int flags)
@@ -223,11 +219,7 @@ char *text_utf8_fix(const char *s, size_t n)
 	}
 	if (rc == DS_OK)
 		rc = buf_append(&b, s + start, n - start);
-	if (rc != DS_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+	return buf_finish(&b, rc);
 }
 
 char *text_json_safe(const char *json)
@@ -260,11 +252,7 @@ char *text_json_safe(const char *json)
 	}
 	if (rc == DS_OK)
 		rc = buf_append(&b, json + start, n - start);
-	if (rc != DS_OK) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
+	return buf_finish(&b, rc);
 }
 
 /* One conversion of text_vbprintf: spec is "%...c" (at most 31 bytes). */

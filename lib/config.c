@@ -214,29 +214,29 @@ out:
 	return rc;
 }
 
-void config_free(struct config *cfg)
+/* Frees n strings and the array holding them. */
+static void config_strv_free(char **v, size_t n)
 {
 	size_t i;
 
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void config_free(struct config *cfg)
+{
 	if (cfg == NULL)
 		return;
 	free(cfg->file);
 	free(cfg->data_dir);
-	for (i = 0; i < cfg->ndump_dirs; i++)
-		free(cfg->dump_dirs[i]);
-	free(cfg->dump_dirs);
+	config_strv_free(cfg->dump_dirs, cfg->ndump_dirs);
 	free(cfg->db);
 	free(cfg->engine);
-	for (i = 0; i < cfg->ndac_dirs; i++)
-		free(cfg->dac_dirs[i]);
-	free(cfg->dac_dirs);
-	for (i = 0; i < cfg->nunits; i++)
-		free(cfg->units[i]);
-	free(cfg->units);
+	config_strv_free(cfg->dac_dirs, cfg->ndac_dirs);
+	config_strv_free(cfg->units, cfg->nunits);
 	free(cfg->wer_dump_folder);
-	for (i = 0; i < cfg->nwer_apps; i++)
-		free(cfg->wer_apps[i]);
-	free(cfg->wer_apps);
+	config_strv_free(cfg->wer_apps, cfg->nwer_apps);
 	mail_config_free(cfg->mail);
 	fleet_config_free(cfg->fleet);
 	memset(cfg, 0, sizeof(*cfg));

@@ -140,28 +140,6 @@ static int analysis_flatten(struct analysis_owner *o, struct store_analysis *an)
 	return rc;
 }
 
-/* The folder holding the runtime (libcoreclr) as the dump recorded it, or NULL. */
-static char *analysis_runtime_dir(const struct triage *t)
-{
-	size_t i, n;
-	const char *base;
-	char *d;
-
-	for (i = 0; i < t->nmodules; i++) {
-		base = triage_basename(t->modules[i].path ? t->modules[i].path : "");
-		if (strcmp(base, "libcoreclr.so") != 0 && strcmp(base, "coreclr.dll") != 0 &&
-		    strcmp(base, "libcoreclr.dylib") != 0)
-			continue;
-		n = (size_t)(base - t->modules[i].path);
-		if (n < 2 || (d = malloc(n)) == NULL)
-			return NULL;
-		memcpy(d, t->modules[i].path, n - 1);
-		d[n - 1] = '\0';
-		return d;
-	}
-	return NULL;
-}
-
 void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_out *out)
 {
 	struct analysis_owner *o = calloc(1, sizeof(*o));
@@ -185,7 +163,7 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	have_t = triage_read_file(in->path, &t, &e) == DS_OK;
 	if (have_t) {
 		opts.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
-		opts.runtime_dir = rtdir = analysis_runtime_dir(&t);
+		opts.runtime_dir = rtdir = triage_runtime_dir(&t);
 	}
 	o->engine = heap_find_engine(in->engine != NULL && in->engine[0] != '\0' ? in->engine : NULL);
 	opts.engine = o->engine;

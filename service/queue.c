@@ -347,6 +347,18 @@ static void queue_triage_done(uv_work_t *req, int status)
 	queue_check_idle(q);
 }
 
+/* Claims the next dump for a stage into *job; logs a failure other than DS_ENOENT (nothing to claim). */
+static int queue_claim(struct queue *q, int stage, struct store_job *job)
+{
+	struct ds_err e = { 0 };
+	int rc = store_claim(q->st, stage, plat_now_ms(), 0, job, &e);
+
+	if (rc != DS_OK && rc != DS_ENOENT)
+		log_error("queue", "cannot claim a dump for %s: %s",
+			  stage == STORE_STAGE_TRIAGE ? "triage" : "analysis", e.msg);
+	return rc;
+}
+
 static int queue_start_triage(struct queue *q)
 {
 	struct queue_triage_job *j;
@@ -354,12 +366,9 @@ static int queue_start_triage(struct queue *q)
 	struct ds_err e = { 0 };
 	int rc;
 
-	rc = store_claim(q->st, STORE_STAGE_TRIAGE, plat_now_ms(), 0, &job, &e);
-	if (rc != DS_OK) {
-		if (rc != DS_ENOENT)
-			log_error("queue", "cannot claim a dump for triage: %s", e.msg);
+	rc = queue_claim(q, STORE_STAGE_TRIAGE, &job);
+	if (rc != DS_OK)
 		return rc;
-	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL) {
 		store_job_clear(&job);
@@ -494,12 +503,9 @@ static int queue_start_analysis(struct queue *q)
 	struct ds_err e = { 0 };
 	int rc;
 
-	rc = store_claim(q->st, STORE_STAGE_ANALYZE, plat_now_ms(), 0, &job, &e);
-	if (rc != DS_OK) {
-		if (rc != DS_ENOENT)
-			log_error("queue", "cannot claim a dump for analysis: %s", e.msg);
+	rc = queue_claim(q, STORE_STAGE_ANALYZE, &job);
+	if (rc != DS_OK)
 		return rc;
-	}
 	if (queue_link_duplicate(q, &job)) {
 		store_job_clear(&job);
 		return DS_OK;

@@ -128,6 +128,16 @@ static char *t_header(const char *msg, const char *name)
 	return NULL;
 }
 
+/* The header name of msg is want (unfolded, as t_header reads it). */
+#define CHECK_HEADER(msg, name, want)                                                       \
+	do {                                                                               \
+		char *t_h_ = t_header((msg), (name));                                      \
+		if (t_h_ == NULL || strcmp(t_h_, (want)) != 0)                             \
+			T_FAIL_("header %s: \"%s\", expected \"%s\"", (name),            \
+				t_h_ ? t_h_ : "(null)", (want));                             \
+		free(t_h_);                                                                \
+	} while (0)
+
 /* Every line ends in CRLF, has no bare CR/LF, and is at most max bytes long. */
 static int t_lines_ok(const char *m, size_t len, size_t max)
 {
@@ -323,18 +333,10 @@ TEST(build_multipart_roundtrips)
 	CHECK(v != NULL && strstr(v, "ops@example.org, \"Dev, Team\" <dev@example.org>, =?UTF-8?B?") == v);
 	CHECK(v != NULL && strstr(v, "<zoe@example.org>") != NULL);
 	free(v);
-	v = t_header(msg, "From");
-	CHECK_STR(v, "\"dumpscout\" <scout@example.org>");
-	free(v);
-	v = t_header(msg, "Message-ID");
-	CHECK_STR(v, "<ds.1.tok@example.org>");
-	free(v);
-	v = t_header(msg, "Date");
-	CHECK_STR(v, "Mon, 01 Jul 2024 12:00:00 +0000");
-	free(v);
-	v = t_header(msg, "MIME-Version");
-	CHECK_STR(v, "1.0");
-	free(v);
+	CHECK_HEADER(msg, "From", "\"dumpscout\" <scout@example.org>");
+	CHECK_HEADER(msg, "Message-ID", "<ds.1.tok@example.org>");
+	CHECK_HEADER(msg, "Date", "Mon, 01 Jul 2024 12:00:00 +0000");
+	CHECK_HEADER(msg, "MIME-Version", "1.0");
 	/* no raw 8-bit byte anywhere: everything is encoded */
 	for (i = 0; i < (int)len; i++)
 		if ((unsigned char)msg[i] >= 0x80)
