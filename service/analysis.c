@@ -198,6 +198,7 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	if (in->max_output)
 		opts.max_output = in->max_output;
 	opts.cancel = (const volatile int *)in->cancel;
+	opts.file = in->file; /* the engine reads the file the queue re-checked, not the path */
 	if (heap_analyze_dump(in->path, &opts, &o->a) != DS_OK) {
 		out->transient = 1;
 		snprintf(out->error, sizeof(out->error), "out of memory during the analysis");
