@@ -5,6 +5,7 @@
  * store records points into one owner block freed by the queue after recording. */
 #include "analysis.h"
 #include "analyzer/crashreport.h"
+#include "analyzer/dsrc.h"
 #include "analyzer/heap_analyze.h"
 #include "analyzer/heap_run.h"
 #include "analyzer/triage.h"
@@ -168,6 +169,7 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	struct heap_opts opts;
 	struct crashreport cr;
 	struct triage t;
+	struct dsrc src;
 	struct ds_err e = { 0 };
 	char crpath[4096], *rtdir = NULL;
 	int have_cr = 0, have_t = 0;
@@ -182,7 +184,14 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	heap_opts_default(&opts);
 	memset(&t, 0, sizeof(t));
 	/* the runtime's version and folder (for the DAC) and the app's name (for the crash bucket) */
-	have_t = triage_read_file(in->path, &t, &e) == DS_OK;
+	if (in->file != NULL) {
+		/* from the re-checked open file, like the engine */
+		triage_init(&t);
+		dsrc_init_file(&src, in->file);
+		have_t = triage_read(&src, &t, &e) == DS_OK;
+	} else {
+		have_t = triage_read_file(in->path, &t, &e) == DS_OK;
+	}
 	if (have_t) {
 		opts.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
 		opts.runtime_dir = rtdir = analysis_runtime_dir(&t);
