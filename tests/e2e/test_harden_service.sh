@@ -47,7 +47,7 @@ case "$rc:$out" in 1:*"another dumpscoutd (pid $PID)"*) pass second_daemon_refus
 
 # --- item 6: private data ---
 expect_eq data_folder_mode "$(stat -c %a "$T/var")" "711"  # a dump folder is inside it: enter, not list
-expect_eq db_modes "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" | sort -u | tr '\n' ' ')" "600 "
+expect_eq db_modes "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" "$DB.lock" | sort -u | tr '\n' ' ')" "600 "
 expect_eq dump_folder_mode "$(stat -c %a "$D")" "1733"
 if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 022; cat '$M/lldb__linux-x86_64.dmp' > '$D/other-user.dmp'" 2>/dev/null
