@@ -114,9 +114,9 @@ int heap_analyze_dump(const char *dump, const struct heap_opts *o, struct heap_a
 {
 	struct heap_proc_result pr;
 	struct ds_err e = { 0 };
-	char why[768], maxr[16], *argv[8];
+	char why[768], maxr[16], fdpath[64], *argv[8];
 	uint64_t t0 = plat_mono_ns();
-	int rc = DS_OK, started = 0;
+	int rc = DS_OK, started = 0, fd = o->file != NULL ? plat_file_fd(o->file) : -1;
 
 	memset(a, 0, sizeof(*a));
 	memset(&pr, 0, sizeof(pr));
@@ -143,14 +143,18 @@ int heap_analyze_dump(const char *dump, const struct heap_opts *o, struct heap_a
 		goto out;
 	}
 	snprintf(maxr, sizeof(maxr), "%u", o->max_roots ? o->max_roots : 16);
+	/* the checked open file rather than the path, which may name another file by now */
+	if (fd >= 0 && plat_file_child_path(HEAP_CHILD_DUMP_FD, fdpath, sizeof(fdpath)) != DS_OK)
+		fd = -1;
 	argv[0] = a->engine;
-	argv[1] = (char *)dump;
+	argv[1] = fd >= 0 ? fdpath : (char *)dump;
 	argv[2] = "--dac";
 	argv[3] = a->dac;
 	argv[4] = "--max-roots";
 	argv[5] = maxr;
-	argv[6] = NULL;
-	rc = heap_run_process(argv, o->timeout_ms ? o->timeout_ms : 600000, o->max_output ? o->max_output : (64u << 20),
+	argv[6] = HEAP_PARENT_PIPE_FLAG;
+	argv[7] = NULL;
+	rc = heap_run_process(argv, fd, o->timeout_ms ? o->timeout_ms : 600000, o->max_output ? o->max_output : (64u << 20),
 		o->cancel, &pr, &e);
 	started = 1;
 	if (rc == DS_ENOMEM)

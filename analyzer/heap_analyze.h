@@ -14,6 +14,8 @@
 #include "analyzer/facts.h"
 #include "core/ds.h"
 
+struct plat_file;
+
 enum heap_status {
 	HS_OK = 0,
 	HS_PARTIAL,          /* the engine skipped a part (warnings say which); the rest is classified */
@@ -42,6 +44,12 @@ struct heap_opts {
 	size_t max_output;             /* engine stdout cap (default 64 MiB) */
 	unsigned max_roots;            /* --max-roots for the engine (default 16) */
 	const volatile int *cancel;    /* non-zero: stop the engine (status failed, "cancelled") */
+	struct plat_file *file;        /* the dump, opened (and identity-checked) by the caller, borrowed and
+				          kept open until heap_analyze_dump returns; NULL: the engine opens the
+				          path itself. POSIX: the engine reads this descriptor (its fd 3, by
+				          /proc/self/fd/3), never the path; Windows: the path, which the caller's
+				          open handle (PLAT_OPEN_LOCK) keeps from being rewritten, renamed or
+				          deleted meanwhile. */
 };
 void heap_opts_default(struct heap_opts *o);
 

@@ -199,7 +199,7 @@ out:
 struct proc {
 	uv_loop_t loop;
 	uv_process_t p;
-	uv_pipe_t out, err;
+	uv_pipe_t in, out, err;
 	uv_timer_t timer;
 	struct heap_proc_result *r;
 	const volatile int *cancel;
@@ -334,11 +334,11 @@ static void env_free(char **env)
 	free(env);
 }
 
-int heap_run_process(char *const *argv, uint32_t timeout_ms, size_t max_output, const volatile int *cancel,
-	struct heap_proc_result *r, struct ds_err *e)
+int heap_run_process(char *const *argv, int dump_fd, uint32_t timeout_ms, size_t max_output,
+	const volatile int *cancel, struct heap_proc_result *r, struct ds_err *e)
 {
 	uv_process_options_t opt;
-	uv_stdio_container_t io[3];
+	uv_stdio_container_t io[HEAP_CHILD_DUMP_FD + 1];
 	struct proc *s;
 	char **env = NULL;
 	int rc = DS_OK, uvrc;
@@ -352,14 +352,17 @@ int heap_run_process(char *const *argv, uint32_t timeout_ms, size_t max_output, 
 	s->cancel = cancel;
 	s->deadline_ns = plat_mono_ns() + (uint64_t)timeout_ms * 1000000u;
 	uv_loop_init(&s->loop);
+	uv_pipe_init(&s->loop, &s->in, 0);
 	uv_pipe_init(&s->loop, &s->out, 0);
 	uv_pipe_init(&s->loop, &s->err, 0);
 	uv_timer_init(&s->loop, &s->timer);
-	s->open_handles = 3;
-	s->out.data = s->err.data = s->timer.data = s;
+	s->open_handles = 4;
+	s->in.data = s->out.data = s->err.data = s->timer.data = s;
 	env = env_build();
 	memset(&opt, 0, sizeof(opt));
-	io[0].flags = UV_IGNORE;
+	/* the parent-death pipe: the child reads it, nobody writes; it ends when this process does */
+	io[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+	io[0].data.stream = (uv_stream_t *)&s->in;
 	io[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
 	io[1].data.stream = (uv_stream_t *)&s->out;
 	io[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -369,8 +372,15 @@ int heap_run_process(char *const *argv, uint32_t timeout_ms, size_t max_output, 
 	opt.env = env;
 	opt.stdio = io;
 	opt.stdio_count = 3;
+	if (dump_fd >= 0) {
+		io[HEAP_CHILD_DUMP_FD].flags = UV_INHERIT_FD;
+		io[HEAP_CHILD_DUMP_FD].data.fd = dump_fd;
+		opt.stdio_count = HEAP_CHILD_DUMP_FD + 1;
+	}
 	opt.exit_cb = on_exit_cb;
-	opt.flags = UV_PROCESS_DETACHED | UV_PROCESS_WINDOWS_HIDE;
+	/* POSIX: its own session, so plat_kill_tree ends the group; Windows: not detached, so libuv puts it in
+	 * its kill-on-close job object and it ends with this process */
+	opt.flags = UV_PROCESS_WINDOWS_HIDE | (plat_spawn_detach() ? UV_PROCESS_DETACHED : 0);
 	s->p.data = s;
 	uvrc = uv_spawn(&s->loop, &s->p, &opt);
 	s->open_handles++;
@@ -390,6 +400,7 @@ int heap_run_process(char *const *argv, uint32_t timeout_ms, size_t max_output, 
 		uv_run(&s->loop, UV_RUN_ONCE);
 	uv_timer_stop(&s->timer);
 out:
+	close_handle(s, (uv_handle_t *)&s->in);
 	close_handle(s, (uv_handle_t *)&s->out);
 	close_handle(s, (uv_handle_t *)&s->err);
 	close_handle(s, (uv_handle_t *)&s->timer);

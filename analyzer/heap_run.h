@@ -39,13 +39,24 @@ struct heap_proc_result {
 	struct buf err;      /* stderr (at most 64 KiB) */
 };
 
+/* The descriptor the child sees the dump as (heap_run_process's dump_fd), and the flag that makes the
+ * engine exit when its stdin pipe reaches end of file (docs/engine.md). */
+#define HEAP_CHILD_DUMP_FD 3
+#define HEAP_PARENT_PIPE_FLAG "--parent-pipe"
+
 /* Runs argv[0] with argv (NULL-terminated; no shell, the engine's environment gets invariant
  * globalization), collects stdout up to max_output bytes and stderr, and kills the process tree when it
  * outlives timeout_ms, writes more than max_output, or *cancel becomes non-zero (checked every 200 ms;
- * cancel may be NULL). Fills *r (release with heap_proc_result_free). DS_EENGINE when the process could
- * not be started (e has why), DS_ENOMEM. A timeout or a cap is a result, not an error. */
-int heap_run_process(char *const *argv, uint32_t timeout_ms, size_t max_output, const volatile int *cancel,
-	struct heap_proc_result *r, struct ds_err *e);
+ * cancel may be NULL). dump_fd >= 0 (POSIX): that open descriptor (borrowed; the caller keeps it open
+ * until this returns) becomes the child's descriptor HEAP_CHILD_DUMP_FD, so the child reads the file the
+ * caller checked (plat_file_child_path). The child's stdin is a pipe nothing is ever written to, closed
+ * only when this returns or this process dies: an engine given HEAP_PARENT_PIPE_FLAG exits at its end of
+ * file, so it does not outlive a killed service. On Windows the child also belongs to libuv's
+ * kill-on-close job object (plat_spawn_detach). Fills *r (release with heap_proc_result_free).
+ * DS_EENGINE when the process could not be started (e has why), DS_ENOMEM. A timeout or a cap is a
+ * result, not an error. */
+int heap_run_process(char *const *argv, int dump_fd, uint32_t timeout_ms, size_t max_output,
+	const volatile int *cancel, struct heap_proc_result *r, struct ds_err *e);
 void heap_proc_result_free(struct heap_proc_result *r);
 
 #endif

@@ -8,6 +8,7 @@
 #include "table.h"
 #include "core/text.h"
 #include "analyzer/crashreport.h"
+#include "analyzer/dsrc.h"
 #include "analyzer/heap_analyze.h"
 #include "analyzer/heap_run.h"
 #include "analyzer/triage.h"
@@ -367,6 +368,8 @@ int cmd_analyze(int argc, char **argv)
 	struct crashreport cr;
 	struct triage t;
 	struct ds_err e;
+	struct plat_file *f = NULL;
+	struct dsrc src;
 	char *engine = NULL, *js, *tj, crpath[4096], *rtdir = NULL, *bkey = NULL, *btitle = NULL;
 	int have_cr = 0, rc, code = DS_EXIT_OK;
 
@@ -380,14 +383,24 @@ int cmd_analyze(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	memset(&e, 0, sizeof(e));
-	rc = triage_read_file(args.dump, &t, &e);
+	/* opened once: triage and the engine read this open file, whatever the path names later (Windows:
+	 * nobody may rewrite, rename or delete it while it is open) */
+	triage_init(&t);
+	rc = plat_file_open_ex(args.dump, PLAT_OPEN_LOCK, &f);
+	if (rc != DS_OK) {
+		cli_error("analyze", "%s: cannot open: %s", args.dump, ds_strerror(rc));
+		return ds_exit_code(rc);
+	}
+	dsrc_init_file(&src, f);
+	rc = triage_read(&src, &t, &e);
 	if (rc != DS_OK) {
 		if (e.has_offset)
 			cli_error("analyze", "%s: %s at offset %llu (0x%llx): %s", args.dump, ds_strerror(rc),
 				  (unsigned long long)e.offset, (unsigned long long)e.offset, e.msg);
 		else
 			cli_error("analyze", "%s: %s", args.dump, e.msg[0] ? e.msg : ds_strerror(rc));
-		return ds_exit_code(rc);
+		code = ds_exit_code(rc);
+		goto out;
 	}
 	snprintf(crpath, sizeof(crpath), "%s.crashreport.json", args.dump);
 	memset(&cr, 0, sizeof(cr));
@@ -407,6 +420,7 @@ int cmd_analyze(int argc, char **argv)
 		o.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
 		o.runtime_dir = rtdir = triage_runtime_dir(&t);
 		o.timeout_ms = args.timeout_s * 1000u;
+		o.file = f;
 		if (!args.quiet && plat_isatty(2))
 			fprintf(stderr, "analyzing %s with the heap engine...", args.dump);
 		rc = heap_analyze_dump(args.dump, &o, &a);
@@ -450,6 +464,7 @@ out:
 	if (have_cr)
 		crashreport_free(&cr);
 	triage_free(&t);
+	plat_file_close(f);
 	free(engine);
 	free(rtdir);
 	free(bkey);

@@ -121,6 +121,11 @@ char *plat_exe_dir(void);
  * NULL when unknown. */
 char *plat_home_dir(void);
 
+/* 1 if a child the service must be able to end (the heap engine) is started detached (libuv's
+ * UV_PROCESS_DETACHED): POSIX, where that gives it its own session and process group, which
+ * plat_kill_tree ends. 0 on Windows, where a detached child would leave libuv's kill-on-close job
+ * object, the one thing that ends it when the service dies (even by TerminateProcess). */
+int plat_spawn_detach(void);
 /* 1 if path is a regular file the current user may execute. */
 int plat_is_executable(const char *path);
 /* Forcibly ends a process and, where the OS allows, the process group it leads (children it
@@ -193,10 +198,12 @@ int plat_dir_private_default(const char *path);
 
 /* Ends engines a previous dumpscoutd left behind (killed with -9, the engine outlives it): on Linux,
  * every process that leads its own session (the engine is started with setsid), whose parent is not a
- * `dumpscout` CLI, and one of whose arguments is a file inside one of the n dump folders, is killed
+ * `dumpscout` CLI, and one of whose arguments or whose descriptor 3 (the dump the heap engine is given)
+ * is a file inside one of the n dump folders, is killed
  * with its process group. Call it at start-up once the database lock is held (no other service
- * of this database is running). Returns how many groups were ended; 0 where /proc is absent. On
- * Windows the engine belongs to a job object that closes with the service (not done here). Not
+ * of this database is running). Returns how many groups were ended; 0 where /proc is absent. The live
+ * mechanism is the engine's parent pipe (analyzer/heap_run.h); this catches engines that ignore it. On
+ * Windows the engine belongs to libuv's job object, which ends it with the service (not done here). Not
  * thread-safe (one static buffer): call it once, at start-up. */
 int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n);
 

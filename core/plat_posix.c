@@ -310,6 +310,11 @@ int plat_is_executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
+int plat_spawn_detach(void)
+{
+	return 1;
+}
+
 void plat_kill_tree(int pid)
 {
 	if (pid <= 0)
@@ -624,23 +629,46 @@ static ssize_t plat_proc_read(const char *path, char *buf, size_t n)
 	return got;
 }
 
+/* 1 if path p lies inside one of the folders. */
+static int plat_path_in_dirs(const char *p, const char *const *dirs, size_t n)
+{
+	size_t i, dl;
+
+	for (i = 0; i < n; i++) {
+		dl = strlen(dirs[i]);
+		while (dl > 1 && dirs[i][dl - 1] == '/')
+			dl--;
+		if (strncmp(p, dirs[i], dl) == 0 && p[dl] == '/')
+			return 1;
+	}
+	return 0;
+}
+
 /* 1 if the NUL-separated argument list (after the program) holds a path inside one of the folders: the
  * engine is started with the dump's path as an argument (`dotnet-dump analyze DUMP`, `engine DUMP ...`). */
 static int plat_engine_args(const char *args, size_t len, const char *const *dirs, size_t n)
 {
 	const char *p;
-	size_t i, dl;
 
-	for (p = args + strlen(args) + 1; p < args + len; p += strlen(p) + 1) {
-		for (i = 0; i < n; i++) {
-			dl = strlen(dirs[i]);
-			while (dl > 1 && dirs[i][dl - 1] == '/')
-				dl--;
-			if (strncmp(p, dirs[i], dl) == 0 && p[dl] == '/')
-				return 1;
-		}
-	}
+	for (p = args + strlen(args) + 1; p < args + len; p += strlen(p) + 1)
+		if (plat_path_in_dirs(p, dirs, n))
+			return 1;
 	return 0;
+}
+
+/* 1 if process pid's descriptor 3 is a file inside one of the folders: how the heap engine is given the
+ * dump (its argument is then "/proc/self/fd/3", see analyzer/heap_run.h). */
+static int plat_engine_fd(long pid, const char *const *dirs, size_t n)
+{
+	char path[64], target[4096];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd/3", pid);
+	len = readlink(path, target, sizeof(target) - 1);
+	if (len <= 0)
+		return 0;
+	target[len] = '\0';
+	return plat_path_in_dirs(target, dirs, n);
 }
 
 int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
@@ -671,7 +699,7 @@ int plat_reap_orphan_engines(const char *const *dump_dirs, size_t n)
 			continue; /* a user's `dumpscout analyze`: not ours to end */
 		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 		len = plat_proc_read(path, args, sizeof(args));
-		if (len <= 0 || !plat_engine_args(args, (size_t)len, dump_dirs, n))
+		if ((len <= 0 || !plat_engine_args(args, (size_t)len, dump_dirs, n)) && !plat_engine_fd(pid, dump_dirs, n))
 			continue;
 		kill((pid_t)-pid, SIGKILL);
 		kill((pid_t)pid, SIGKILL);

@@ -671,6 +671,11 @@ static int plat_win_created(DWORD pid, ULONGLONG *t)
 
 #define PLAT_WIN_KILL_MAX 256
 
+int plat_spawn_detach(void)
+{
+	return 0;
+}
+
 void plat_kill_tree(int pid)
 {
 	DWORD ids[PLAT_WIN_KILL_MAX];

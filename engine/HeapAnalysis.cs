@@ -18,6 +18,7 @@ namespace DumpScout.Heap
         public int MaxPath = 64;
         public bool NoStacks;
         public bool Pretty;
+        public bool ParentPipe; // --parent-pipe: stdin's end of file means the caller is gone
         public string Mode = "analyze"; // analyze | stack-roots | walk-only
         public List<uint> SkipThreads = new List<uint>();
     }

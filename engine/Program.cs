@@ -14,7 +14,10 @@ namespace DumpScout.Heap
     internal static class Program
     {
         private const string Usage =
-            "usage: dumpscout-heap DUMP [--dac PATH] [--max-roots N] [--max-path N] [--no-stacks] [--pretty]";
+            "usage: dumpscout-heap DUMP [--dac PATH] [--max-roots N] [--max-path N] [--no-stacks] [--pretty] [--parent-pipe]";
+
+        /// <summary>Exit status when the caller's pipe ended (the caller died): see docs/engine.md.</summary>
+        private const int ExitParentGone = 3;
 
         public static int Main(string[] args)
         {
@@ -25,6 +28,8 @@ namespace DumpScout.Heap
                 Console.Error.WriteLine(Usage);
                 return 2;
             }
+            if (opt.ParentPipe)
+                WatchParent();
             if (!File.Exists(opt.Dump))
             {
                 Console.Error.WriteLine($"dumpscout-heap: {opt.Dump}: no such file");
@@ -85,6 +90,9 @@ namespace DumpScout.Heap
                     case "--pretty":
                         o.Pretty = true;
                         break;
+                    case "--parent-pipe":
+                        o.ParentPipe = true;
+                        break;
                     case "--walk-only":
                         o.Mode = "walk-only";
                         break;
@@ -120,6 +128,37 @@ namespace DumpScout.Heap
             }
             o.Dump = dump;
             return o;
+        }
+
+        /// <summary>
+        /// --parent-pipe: the caller gives stdin as a pipe it never writes to and never closes while it
+        /// lives, so its end of file (or an error) means the caller is gone, however it died: exit at once
+        /// rather than work for nobody. A background thread, so a long heap walk is no obstacle.
+        /// </summary>
+        private static void WatchParent()
+        {
+            var t = new System.Threading.Thread(() =>
+            {
+                var buf = new byte[256];
+                try
+                {
+                    using Stream stdin = Console.OpenStandardInput();
+                    while (stdin.Read(buf, 0, buf.Length) > 0)
+                    {
+                        // nothing is ever written; any bytes are ignored
+                    }
+                }
+                catch (Exception)
+                {
+                    // a stdin that cannot be read is a caller gone as well
+                }
+                Environment.Exit(ExitParentGone);
+            })
+            {
+                IsBackground = true,
+                Name = "parent-pipe",
+            };
+            t.Start();
         }
 
         private static void Print(Report r, Options opt)

@@ -148,6 +148,9 @@ namespace DumpScout.Heap
                 psi.ArgumentList.Add(opt.Dump);
                 psi.ArgumentList.Add("--dac");
                 psi.ArgumentList.Add(dac);
+                // the walker inherits stdin, and with it the caller's pipe: it ends with the caller too
+                if (opt.ParentPipe)
+                    psi.ArgumentList.Add("--parent-pipe");
                 if (skip.Count > 0)
                 {
                     psi.ArgumentList.Add("--skip-threads");

@@ -5,6 +5,7 @@
  * store records points into one owner block freed by the queue after recording. */
 #include "analysis.h"
 #include "analyzer/crashreport.h"
+#include "analyzer/dsrc.h"
 #include "analyzer/heap_analyze.h"
 #include "analyzer/heap_run.h"
 #include "analyzer/triage.h"
@@ -146,6 +147,7 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	struct heap_opts opts;
 	struct crashreport cr;
 	struct triage t;
+	struct dsrc src;
 	struct ds_err e = { 0 };
 	char crpath[4096], *rtdir = NULL;
 	int have_cr = 0, have_t = 0;
@@ -160,7 +162,14 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	heap_opts_default(&opts);
 	memset(&t, 0, sizeof(t));
 	/* the runtime's version and folder (for the DAC) and the app's name (for the crash bucket) */
-	have_t = triage_read_file(in->path, &t, &e) == DS_OK;
+	if (in->file != NULL) {
+		/* from the re-checked open file, like the engine */
+		triage_init(&t);
+		dsrc_init_file(&src, in->file);
+		have_t = triage_read(&src, &t, &e) == DS_OK;
+	} else {
+		have_t = triage_read_file(in->path, &t, &e) == DS_OK;
+	}
 	if (have_t) {
 		opts.runtime_version = t.runtime_version[0] ? t.runtime_version : NULL;
 		opts.runtime_dir = rtdir = triage_runtime_dir(&t);
@@ -176,6 +185,7 @@ void analysis_run(const struct worker_analysis_in *in, struct worker_analysis_ou
 	if (in->max_output)
 		opts.max_output = in->max_output;
 	opts.cancel = (const volatile int *)in->cancel;
+	opts.file = in->file; /* the engine reads the file the queue re-checked, not the path */
 	if (heap_analyze_dump(in->path, &opts, &o->a) != DS_OK) {
 		out->transient = 1;
 		snprintf(out->error, sizeof(out->error), "out of memory during the analysis");

@@ -71,8 +71,8 @@ struct worker_analysis_in {
 	const char *triage_json;     /* NULL when unknown */
 	const char *file_id;         /* the identity triage recorded ("" when none) */
 	struct plat_file *file;      /* the dump, opened and re-checked against file_id just before the
-				        step runs (borrowed: the queue closes it after). Give this to the
-				        engine rather than reopening path: plat.h, plat_file_open_verified. */
+				        step runs (borrowed: the queue closes it after). The engine reads
+				        it (heap_opts.file), never the path: plat.h, plat_file_open_verified. */
 	atomic_int *cancel;          /* set to 1 when the service is stopping: give up soon, transient */
 };
 

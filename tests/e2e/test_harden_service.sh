@@ -6,6 +6,7 @@
 #          a dump rewritten after triage is not deleted by retention;
 #  item 6: data folder 0711/0700, database and -wal/-shm 0600, a dump dropped by another user with
 #          umask 022 readable only by that user and root; the CLI names the file on a permission error;
+#  item 5: `list --json` stays valid UTF-8 for a file name that is not;
 #  item 7: a dump whose name holds control characters is recorded (shown sanitised); a second dumpscoutd
 #          on the same database refuses to start and names the first.
 set -u
@@ -46,7 +47,7 @@ case "$rc:$out" in 1:*"another dumpscoutd (pid $PID)"*) pass second_daemon_refus
 
 # --- item 6: private data ---
 expect_eq data_folder_mode "$(stat -c %a "$T/var")" "711"  # a dump folder is inside it: enter, not list
-expect_eq db_modes "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" | sort -u | tr '\n' ' ')" "600 "
+expect_eq db_modes "$(stat -c %a "$DB" "$DB-wal" "$DB-shm" "$DB.lock" | sort -u | tr '\n' ' ')" "600 "
 expect_eq dump_folder_mode "$(stat -c %a "$D")" "1733"
 if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c "umask 022; cat '$M/lldb__linux-x86_64.dmp' > '$D/other-user.dmp'" 2>/dev/null
@@ -70,6 +71,16 @@ case "$out" in *$'\e'*|*$'\a'*) fail control_name_listed_sanitised "raw ESC/BEL 
 js=$("$DS" list --json --db "$DB" 2>&1)
 if printf '%s' "$js" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert any("\x1b" in r["file_name"] for r in (d if isinstance(d, list) else d.get("dumps", [])))' 2>/dev/null &&
 	! printf '%s' "$js" | grep -q $'\e'; then pass control_name_json_escaped; else fail control_name_json_escaped "$(printf '%s' "$js" | head -c 400)"; fi
+# item 5: a file name that is not UTF-8 (bytes FF FE) is recorded, and `list --json` is still valid UTF-8
+# JSON, the bad bytes shown as U+FFFD
+cp "$M/lldb__linux-x86_64.dmp" "$D/"$'bad\xff\xfename.dmp'
+if wait_for 15 "SELECT count(*) FROM dumps WHERE file_name LIKE 'bad%' AND state='done'" 1; then
+	"$DS" list --json --db "$DB" >"$T/list.json" 2>&1
+	if python3 -c 'import json,sys; d=json.loads(open(sys.argv[1], "rb").read().decode("utf-8")); rows = d if isinstance(d, list) else d.get("dumps", []); assert any(r["file_name"] == "bad\ufffd\ufffdname.dmp" for r in rows)' "$T/list.json"
+	then pass list_json_valid_utf8_for_bad_name; else fail list_json_valid_utf8_for_bad_name "$(head -c 400 "$T/list.json" | od -c | head -5)"; fi
+else
+	fail list_json_valid_utf8_for_bad_name "not recorded: $(q "SELECT file_name, state FROM dumps")"
+fi
 
 # --- item 2: retention deletes recognised dumps only ---
 printf 'not a dump\n' >"$D/junk.bin"
