@@ -118,3 +118,15 @@ out:
 	plat_file_close(f);
 	return rc;
 }
+
+int plat_path_component_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 255 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == '\\' || s[i] == ':' || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
