@@ -56,7 +56,8 @@
 	"'exception_address', d.exception_address, 'fault_address', d.fault_address, "                           \
 	"'crashing_thread', d.crashing_thread, 'thread_count', d.thread_count, 'module_count', d.module_count, "  \
 	"'runtime_name', d.runtime_name, 'runtime_version', d.runtime_version, 'has_heap', d.has_heap, "          \
-	"'has_leak', d.has_leak, 'triage', " FLEET_JSON_COL("d.triage_json") ", "                                \
+	"'has_leak', d.has_leak, 'share_path', (SELECT sf.path FROM share_files sf WHERE sf.dump_id = d.id AND sf.state = 'copied'), " \
+	"'triage', " FLEET_JSON_COL("d.triage_json") ", "                                                        \
 	"'crash_bucket', json((SELECT json_object('key', b.key, 'title', b.title) FROM buckets b "               \
 	"WHERE b.id = d.crash_bucket_id)), 'analysis', " FLEET_ANALYSIS_SQL ")"
 
@@ -172,6 +173,22 @@ static int fleet_exec(struct store *s, const char *sql, int64_t a, int64_t b, co
 out:
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int store_int_exec(struct store *s, const char *sql, int64_t a, int64_t b, const char *t, int64_t *changes,
+		   struct ds_err *e, const char *what)
+{
+	return fleet_exec(s, sql, a, b, t, changes, e, what);
+}
+
+int store_int_prepare(struct store *s, const char *sql, struct sqlite3_stmt **st, struct ds_err *e, const char *what)
+{
+	return fleet_prepare(s, sql, st, e, what);
+}
+
+int store_int_fail(struct store *s, struct ds_err *e, const char *what)
+{
+	return fleet_fail(s, e, what);
 }
 
 int store_fleet_configure(struct store *s, int enabled, int64_t max_backlog, struct ds_err *e)

@@ -1,0 +1,204 @@
+/* store_share.c - the SQL of the fleet's dump share (see store_share.h): the table share_files
+ * (schema/004_dump_share.sql) of the copies this service wrote, and the snapshot queued when a copy
+ * appears or goes after the dump's own triage was published. */
+#include "store_share.h"
+#include "store.h"
+#include "store_fleet.h"
+#include "store_int.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char share_sql_copied[] =
+	"INSERT INTO share_files (dump_id, state, path, written_at, attempts, last_error, updated_at) "
+	"VALUES (?1, 'copied', ?3, ?2, 0, NULL, ?2) ON CONFLICT (dump_id) DO UPDATE SET state = 'copied', "
+	"path = excluded.path, written_at = excluded.written_at, attempts = 0, last_error = NULL, "
+	"updated_at = excluded.updated_at";
+/* A failure after an earlier copy keeps that copy. */
+static const char share_sql_failed[] =
+	"INSERT INTO share_files (dump_id, state, attempts, last_error, updated_at) "
+	"VALUES (?1, 'failed', 1, substr(?3, 1, 1000), ?2) ON CONFLICT (dump_id) DO UPDATE SET "
+	"attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at "
+	"WHERE state = 'failed'";
+static const char share_sql_published[] =
+	"SELECT 1 FROM dumps WHERE id = ?1 AND triaged_at IS NOT NULL";
+
+/* 1 when dump_id's triage was recorded (so its snapshot was already taken), else 0. */
+static int share_triaged(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = store_int_prepare(s, share_sql_published, &st, e, "reading a dump"), src;
+
+	*yes = 0;
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, dump_id);
+	src = sqlite3_step(st);
+	if (src == SQLITE_ROW)
+		*yes = 1;
+	else if (src != SQLITE_DONE)
+		rc = store_int_fail(s, e, "reading a dump");
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,
+		       struct ds_err *e)
+{
+	int rc = store_tx_begin(s, e), triaged = 0;
+
+	if (rc != DS_OK)
+		return rc;
+	if (path != NULL)
+		rc = store_int_exec(s, share_sql_copied, dump_id, now, path, NULL, e, "recording a copy on the share");
+	else
+		rc = store_int_exec(s, share_sql_failed, dump_id, now, error != NULL ? error : "unknown error", NULL, e,
+				    "recording a failed copy to the share");
+	if (rc == DS_OK && path != NULL)
+		rc = share_triaged(s, dump_id, &triaged, e);
+	if (rc == DS_OK && triaged)
+		rc = store_fleet_enqueue(s, dump_id, now, e);
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
+}
+
+void store_share_items_free(struct store_share_item *items, size_t n)
+{
+	size_t i;
+
+	for (i = 0; items != NULL && i < n; i++) {
+		free(items[i].path);
+		free(items[i].file_id);
+	}
+	free(items);
+}
+
+static char *share_col(sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+
+	return strdup(v != NULL ? (const char *)v : "");
+}
+
+/* Runs sql (?1 = before, ?2 = max) whose rows are (dump_id, path, file_id). */
+static int share_items(struct store *s, const char *sql, int64_t before, size_t max, struct store_share_item **items,
+		       size_t *n, struct ds_err *e, const char *what)
+{
+	struct store_share_item *v = NULL, *it;
+	sqlite3_stmt *st = NULL;
+	size_t cnt = 0;
+	int rc, src;
+
+	*items = NULL;
+	*n = 0;
+	rc = store_int_prepare(s, sql, &st, e, what);
+	if (rc != DS_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	v = calloc(max > 0 ? max : 1, sizeof(*v));
+	if (v == NULL) {
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory while %s", what);
+		goto out;
+	}
+	while (cnt < max && (src = sqlite3_step(st)) == SQLITE_ROW) {
+		it = &v[cnt++];
+		it->dump_id = sqlite3_column_int64(st, 0);
+		it->path = share_col(st, 1);
+		it->file_id = share_col(st, 2);
+		if (it->path == NULL || it->file_id == NULL) {
+			rc = ds_err_setn(e, DS_ENOMEM, "out of memory while %s", what);
+			goto out;
+		}
+	}
+	if (cnt < max && src != SQLITE_DONE) {
+		rc = store_int_fail(s, e, what);
+		goto out;
+	}
+	*items = v;
+	*n = cnt;
+	v = NULL;
+out:
+	store_share_items_free(v, cnt);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_share_expired(struct store *s, int64_t before, size_t max, struct store_share_item **items, size_t *n,
+			struct ds_err *e)
+{
+	return share_items(s,
+			   "SELECT dump_id, path, '' FROM share_files WHERE state = 'copied' AND written_at < ?1 "
+			   "ORDER BY written_at, dump_id LIMIT ?2",
+			   before, max, items, n, e, "listing expired copies on the share");
+}
+
+int store_share_failed(struct store *s, int64_t before, size_t max, struct store_share_item **items, size_t *n,
+		       struct ds_err *e)
+{
+	return share_items(s,
+			   "SELECT f.dump_id, d.path, i.file_id FROM share_files f JOIN dumps d ON d.id = f.dump_id "
+			   "JOIN dump_identity i ON i.dump_id = f.dump_id WHERE f.state = 'failed' AND f.updated_at < ?1 "
+			   "AND d.deleted_at IS NULL ORDER BY f.updated_at, f.dump_id LIMIT ?2",
+			   before, max, items, n, e, "listing copies to retry on the share");
+}
+
+int store_share_forget(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
+{
+	int rc = store_tx_begin(s, e), triaged = 0;
+
+	if (rc != DS_OK)
+		return rc;
+	rc = store_int_exec(s, "DELETE FROM share_files WHERE dump_id = ?1", dump_id, now, NULL, NULL, e,
+			    "forgetting a copy on the share");
+	if (rc == DS_OK)
+		rc = share_triaged(s, dump_id, &triaged, e);
+	if (rc == DS_OK && triaged)
+		rc = store_fleet_enqueue(s, dump_id, now, e);
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
+}
+
+int store_share_status(struct store *s, cJSON **out, struct ds_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *err;
+	cJSON *o = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = store_int_prepare(s,
+			       "SELECT (SELECT count(*) FROM share_files WHERE state = 'copied'), "
+			       "(SELECT count(*) FROM share_files WHERE state = 'failed'), "
+			       "(SELECT last_error FROM share_files WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 1)",
+			       &st, e, "reading the share's state");
+	if (rc != DS_OK)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = store_int_fail(s, e, "reading the share's state");
+		goto out;
+	}
+	o = cJSON_CreateObject();
+	err = sqlite3_column_text(st, 2);
+	if (o == NULL || cJSON_AddNumberToObject(o, "copied", (double)sqlite3_column_int64(st, 0)) == NULL ||
+	    cJSON_AddNumberToObject(o, "failed", (double)sqlite3_column_int64(st, 1)) == NULL ||
+	    (err != NULL ? cJSON_AddStringToObject(o, "last_error", (const char *)err)
+			 : cJSON_AddNullToObject(o, "last_error")) == NULL) {
+		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+out:
+	cJSON_Delete(o);
+	sqlite3_finalize(st);
+	return rc;
+}
