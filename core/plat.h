@@ -98,6 +98,9 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 /* 1 if s is usable as one component of plat_file_copy_atomic's rel_dir or name: not empty, not "." or
  * "..", no '/', '\\', ':' or control character, at most 255 bytes. */
 int plat_path_component_ok(const char *s, size_t len);
+/* The next '/'-separated component of *p into out (NUL-terminated), *p moved past it and its '/':
+ * 1 when one was taken, 0 at the end, DS_EINVAL when it fails plat_path_component_ok. */
+int plat_path_next_component(const char **p, char out[256]);
 
 struct plat_stat {
 	uint64_t size;

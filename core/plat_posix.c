@@ -233,7 +233,7 @@ static int plat_copy_subdir(int parent, const char *name, int *out)
 int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
 {
 	char tmp[300], comp[256], *buf = NULL;
-	const char *p = rel_dir, *slash;
+	const char *p = rel_dir;
 	uint64_t off = 0;
 	size_t len, chunk = 1u << 20, done;
 	ssize_t w;
@@ -248,22 +248,15 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 		rc = plat_errno(errno);
 		goto out;
 	}
-	while (*p != '\0') {
-		slash = strchr(p, '/');
-		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (!plat_path_component_ok(p, len)) {
-			rc = DS_EINVAL;
-			goto out;
-		}
-		memcpy(comp, p, len);
-		comp[len] = '\0';
+	while ((rc = plat_path_next_component(&p, comp)) == 1) {
 		rc = plat_copy_subdir(dfd, comp, &nfd);
 		if (rc != DS_OK)
 			goto out;
 		close(dfd);
 		dfd = nfd;
-		p += len + (slash != NULL);
 	}
+	if (rc != DS_OK)
+		goto out;
 	snprintf(tmp, sizeof(tmp), ".%.200s.tmp.%ld", name, (long)getpid());
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {

@@ -423,9 +423,9 @@ static int plat_copy_subdir(const wchar_t *w)
 
 int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
 {
-	char *path = NULL, *buf = NULL;
+	char *path = NULL, *buf = NULL, comp[256];
 	wchar_t *w = NULL, *wtmp = NULL;
-	const char *p = rel_dir, *slash;
+	const char *p = rel_dir;
 	HANDLE h = INVALID_HANDLE_VALUE;
 	size_t len, at, cap, chunk = 1u << 20;
 	uint64_t off = 0;
@@ -442,20 +442,15 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 		goto out;
 	}
 	at = (size_t)snprintf(path, cap, "%s", root);
-	while (*p != '\0') {
-		slash = strchr(p, '/');
-		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
-		if (!plat_path_component_ok(p, len)) {
-			rc = DS_EINVAL;
-			goto out;
-		}
-		at += (size_t)snprintf(path + at, cap - at, "\\%.*s", (int)len, p);
+	while ((rc = plat_path_next_component(&p, comp)) == 1) {
+		at += (size_t)snprintf(path + at, cap - at, "\\%s", comp);
 		free(w);
 		w = plat_win_path(path, &rc);
 		if (w == NULL || (rc = plat_copy_subdir(w)) != DS_OK)
 			goto out;
-		p += len + (slash != NULL);
 	}
+	if (rc != DS_OK)
+		goto out;
 	snprintf(path + at, cap - at, "\\.%s.tmp.%lu", name, (unsigned long)GetCurrentProcessId());
 	wtmp = plat_win_path(path, &rc);
 	snprintf(path + at, cap - at, "\\%s", name);

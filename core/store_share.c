@@ -46,10 +46,27 @@ out:
 	return rc;
 }
 
+/* Ends the transaction of a change to dump_id's copy (rc: how it went so far): when the copy changed
+ * (changed) and the dump's triage was already recorded, a new snapshot is queued so the central row
+ * follows; then commit, or roll back on any error. */
+static int share_finish(struct store *s, int64_t dump_id, int changed, int64_t now, int rc, struct ds_err *e)
+{
+	int triaged = 0;
+
+	if (rc == DS_OK && changed)
+		rc = share_triaged(s, dump_id, &triaged, e);
+	if (rc == DS_OK && triaged)
+		rc = store_fleet_enqueue(s, dump_id, now, e);
+	if (rc == DS_OK)
+		return store_tx_commit(s, e);
+	store_tx_rollback(s);
+	return rc;
+}
+
 int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,
 		       struct ds_err *e)
 {
-	int rc = store_tx_begin(s, e), triaged = 0;
+	int rc = store_tx_begin(s, e);
 
 	if (rc != DS_OK)
 		return rc;
@@ -58,14 +75,7 @@ int store_share_record(struct store *s, int64_t dump_id, const char *path, const
 	else
 		rc = store_int_exec(s, share_sql_failed, dump_id, now, error != NULL ? error : "unknown error", NULL, e,
 				    "recording a failed copy to the share");
-	if (rc == DS_OK && path != NULL)
-		rc = share_triaged(s, dump_id, &triaged, e);
-	if (rc == DS_OK && triaged)
-		rc = store_fleet_enqueue(s, dump_id, now, e);
-	if (rc == DS_OK)
-		return store_tx_commit(s, e);
-	store_tx_rollback(s);
-	return rc;
+	return share_finish(s, dump_id, path != NULL, now, rc, e);
 }
 
 void store_share_items_free(struct store_share_item *items, size_t n)
@@ -151,20 +161,13 @@ int store_share_failed(struct store *s, int64_t before, size_t max, struct store
 
 int store_share_forget(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
 {
-	int rc = store_tx_begin(s, e), triaged = 0;
+	int rc = store_tx_begin(s, e);
 
 	if (rc != DS_OK)
 		return rc;
 	rc = store_int_exec(s, "DELETE FROM share_files WHERE dump_id = ?1", dump_id, now, NULL, NULL, e,
 			    "forgetting a copy on the share");
-	if (rc == DS_OK)
-		rc = share_triaged(s, dump_id, &triaged, e);
-	if (rc == DS_OK && triaged)
-		rc = store_fleet_enqueue(s, dump_id, now, e);
-	if (rc == DS_OK)
-		return store_tx_commit(s, e);
-	store_tx_rollback(s);
-	return rc;
+	return share_finish(s, dump_id, 1, now, rc, e);
 }
 
 int store_share_status(struct store *s, cJSON **out, struct ds_err *e)
