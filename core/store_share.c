@@ -26,11 +26,11 @@ static const char share_sql_failed[] =
 static const char share_sql_published[] =
 	"SELECT 1 FROM dumps WHERE id = ?1 AND triaged_at IS NOT NULL";
 
-/* 1 when dump_id's triage was recorded (so its snapshot was already taken), else 0. */
-static int share_triaged(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+/* *yes 1 when sql (?1 = dump_id) returns a row. */
+static int share_exists(struct store *s, const char *sql, int64_t dump_id, int *yes, struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = store_int_prepare(s, share_sql_published, &st, e, "reading a dump"), src;
+	int rc = store_int_prepare(s, sql, &st, e, "reading a dump"), src;
 
 	*yes = 0;
 	if (rc != DS_OK)
@@ -61,6 +61,17 @@ static int share_finish(struct store *s, int64_t dump_id, int changed, int64_t n
 		return store_tx_commit(s, e);
 	store_tx_rollback(s);
 	return rc;
+}
+
+/* 1 when dump_id's triage was recorded (so its snapshot was already taken), else 0. */
+static int share_triaged(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+{
+	return share_exists(s, share_sql_published, dump_id, yes, e);
+}
+
+int store_share_has_copy(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+{
+	return share_exists(s, "SELECT 1 FROM share_files WHERE dump_id = ?1 AND state = 'copied'", dump_id, yes, e);
 }
 
 int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,

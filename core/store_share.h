@@ -21,6 +21,9 @@ struct store;
 int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,
 		       struct ds_err *e);
 
+/* *yes 1 when dump_id has a copy on the share already (a new triage of it then makes none). */
+int store_share_has_copy(struct store *s, int64_t dump_id, int *yes, struct ds_err *e);
+
 /* One file on the share due for deletion (or one dump due for a copy). Strings owned (store_share_items_free). */
 struct store_share_item {
 	int64_t dump_id;

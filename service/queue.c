@@ -376,7 +376,7 @@ static int queue_start_triage(struct queue *q)
 	struct queue_triage_job *j;
 	struct store_job job = { 0 };
 	struct ds_err e = { 0 };
-	int rc;
+	int rc, copied = 0;
 
 	rc = store_claim(q->st, STORE_STAGE_TRIAGE, plat_now_ms(), 0, &job, &e);
 	if (rc != DS_OK) {
@@ -394,7 +394,9 @@ static int queue_start_triage(struct queue *q)
 	j->w.id = job.id;
 	j->w.path = job.path; /* taken over */
 	j->w.defer_hash = job.size > QUEUE_HASH_INLINE_MAX && job.sha256[0] == '\0';
-	if (q->cfg != NULL && q->cfg->fleet != NULL && q->cfg->fleet->dump_share != NULL) {
+	/* one copy per dump on the share: a new triage of a dump already copied makes none */
+	if (q->cfg != NULL && q->cfg->fleet != NULL && q->cfg->fleet->dump_share != NULL &&
+	    store_share_has_copy(q->st, j->w.id, &copied, &e) == DS_OK && !copied) {
 		j->w.share_root = q->cfg->fleet->dump_share;
 		j->w.share_host = q->share_host;
 	}
