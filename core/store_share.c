@@ -46,6 +46,17 @@ out:
 	return rc;
 }
 
+/* 1 when dump_id's triage was recorded (so its snapshot was already taken), else 0. */
+static int share_triaged(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+{
+	return share_exists(s, share_sql_published, dump_id, yes, e);
+}
+
+int store_share_has_copy(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
+{
+	return share_exists(s, "SELECT 1 FROM share_files WHERE dump_id = ?1 AND state = 'copied'", dump_id, yes, e);
+}
+
 /* Ends the transaction of a change to dump_id's copy (rc: how it went so far): when the copy changed
  * (changed) and the dump's triage was already recorded, a new snapshot is queued so the central row
  * follows; then commit, or roll back on any error. */
@@ -61,17 +72,6 @@ static int share_finish(struct store *s, int64_t dump_id, int changed, int64_t n
 		return store_tx_commit(s, e);
 	store_tx_rollback(s);
 	return rc;
-}
-
-/* 1 when dump_id's triage was recorded (so its snapshot was already taken), else 0. */
-static int share_triaged(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
-{
-	return share_exists(s, share_sql_published, dump_id, yes, e);
-}
-
-int store_share_has_copy(struct store *s, int64_t dump_id, int *yes, struct ds_err *e)
-{
-	return share_exists(s, "SELECT 1 FROM share_files WHERE dump_id = ?1 AND state = 'copied'", dump_id, yes, e);
 }
 
 int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,
