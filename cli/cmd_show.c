@@ -226,6 +226,7 @@ static void show_dump_text(const cJSON *d, const struct culprit_catalogue *cat)
 	show_printf("  %-12s %s (%lld bytes)%s\n", "file", sz, (long long)jget_num(d, "size", 0),
 		    jget_has(d, "deleted_at") ? ", raw file deleted" : "");
 	show_kv("sha256", jget_str(d, "sha256"));
+	show_kv("share copy", jget_str(d, "share_path")); /* --fleet: the raw dump on fleet.dump_share */
 	if (jget_has(d, "duplicate_of"))
 		printf("  %-12s same content as dump %lld\n", "duplicate", (long long)jget_num(d, "duplicate_of", 0));
 	if (cJSON_GetArraySize(jget_arr(d, "duplicates")) > 0) {

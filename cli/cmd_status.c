@@ -13,6 +13,7 @@
 #include "core/store.h"
 #include "core/cursor.h"
 #include "core/store_fleet.h"
+#include "core/store_share.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -81,6 +82,20 @@ static void status_fleet(const cJSON *f)
 	printf("\n");
 	if (jget_str(f, "last_error") != NULL) {
 		printf("fleet error  ");
+		table_puts_clean(stdout, jget_str(f, "last_error"), 0);
+		printf("\n");
+	}
+}
+
+/* The copies on the fleet's dump share: written, failing (retried), the last failure. */
+static void status_share(const cJSON *f)
+{
+	if (f == NULL)
+		return;
+	printf("share        %lld copied, %lld failed (retried)\n", (long long)jget_num(f, "copied", 0),
+	       (long long)jget_num(f, "failed", 0));
+	if (jget_str(f, "last_error") != NULL) {
+		printf("share error  ");
 		table_puts_clean(stdout, jget_str(f, "last_error"), 0);
 		printf("\n");
 	}
@@ -193,6 +208,7 @@ static void status_text(const cJSON *s, const char *dbpath, int color)
 	}
 	printf("\n");
 	status_fleet(jget_obj(s, "fleet"));
+	status_share(jget_obj(s, "share"));
 }
 
 int cmd_status(int argc, char **argv)
@@ -224,6 +240,11 @@ int cmd_status(int argc, char **argv)
 	}
 	/* the fleet outbox (schema 2): its counters sit beside the service's */
 	if (store_fleet_status(st, &fl, &e) == DS_OK && !cJSON_AddItemToObject(s, "fleet", fl))
+		cJSON_Delete(fl);
+	/* the dump share's copies (schema 4), when there are any */
+	fl = NULL;
+	if (store_share_status(st, &fl, &e) == DS_OK &&
+	    (jget_num(fl, "copied", 0) == 0 && jget_num(fl, "failed", 0) == 0 ? 1 : !cJSON_AddItemToObject(s, "share", fl)))
 		cJSON_Delete(fl);
 	rc = status_annotate(s, plat_now_ms());
 	if (rc == DS_OK && !cJSON_AddStringToObject(s, "database", store_path(st)))

@@ -86,6 +86,21 @@ int plat_unlink_verified(const char *path, const struct plat_file_id *want);
 int plat_read_file(const char *path, size_t max, char **data, size_t *len);
 /* Writes data to path atomically (temp file in the same folder, fsync, rename). */
 int plat_write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* Copies the open file src (from offset 0 to its size at open) to root/rel_dir/name without reopening
+ * anything by the source's path: a file swapped at that path meanwhile is not what gets copied. root must
+ * be an existing folder (followed if a link: it is configured by the administrator); rel_dir is one or
+ * more '/'-separated names ("host/2026-12-03"), each made if missing (mode 0700 on POSIX) and refused
+ * (DS_ELINK) if it is a symbolic link, a reparse point or not a folder; name is one plain file name. The data goes to a
+ * temporary name in the target folder, is flushed to disk, then renamed over name (mode 0600 on POSIX),
+ * so a reader of the share sees the whole file or none. DS_EINVAL for a bad component ("", ".", "..",
+ * a separator in name), DS_ENOENT/DS_EPERM/DS_EIO from the OS; on failure no temporary file is left. */
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name);
+/* 1 if s is usable as one component of plat_file_copy_atomic's rel_dir or name: not empty, not "." or
+ * "..", no '/', '\\', ':' or control character, at most 255 bytes. */
+int plat_path_component_ok(const char *s, size_t len);
+/* The next '/'-separated component of *p into out (NUL-terminated), *p moved past it and its '/':
+ * 1 when one was taken, 0 at the end, DS_EINVAL when it fails plat_path_component_ok. */
+int plat_path_next_component(const char **p, char out[256]);
 
 struct plat_stat {
 	uint64_t size;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int plat_read_file(const char *path, size_t max, char **data, size_t *len)
 {
@@ -117,4 +118,33 @@ int plat_file_open_verified(const char *path, const struct plat_file_id *want, s
 out:
 	plat_file_close(f);
 	return rc;
+}
+
+int plat_path_component_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len > 255 || (len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == '/' || s[i] == '\\' || s[i] == ':' || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int plat_path_next_component(const char **p, char out[256])
+{
+	const char *slash;
+	size_t len;
+
+	if (**p == '\0')
+		return 0;
+	slash = strchr(*p, '/');
+	len = slash != NULL ? (size_t)(slash - *p) : strlen(*p);
+	if (!plat_path_component_ok(*p, len))
+		return DS_EINVAL;
+	memcpy(out, *p, len);
+	out[len] = '\0';
+	*p += len + (slash != NULL);
+	return 1;
 }

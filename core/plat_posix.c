@@ -216,6 +216,102 @@ out:
 	return rc;
 }
 
+/* Opens (making it if missing) the folder `name` under the open folder parent, refusing a symbolic link. */
+static int plat_copy_subdir(int parent, const char *name, int *out)
+{
+	int fd;
+
+	if (mkdirat(parent, name, 0700) != 0 && errno != EEXIST)
+		return plat_errno(errno);
+	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? DS_ELINK : plat_errno(errno);
+	*out = fd;
+	return DS_OK;
+}
+
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
+{
+	char tmp[300], comp[256], *buf = NULL;
+	const char *p = rel_dir;
+	uint64_t off = 0;
+	size_t len, chunk = 1u << 20, done;
+	ssize_t w;
+	int dfd = -1, nfd = -1, fd = -1, rc = DS_OK, made = 0;
+
+	if (!plat_path_component_ok(name, strlen(name)) || rel_dir[0] == '\0') {
+		rc = DS_EINVAL;
+		goto out;
+	}
+	dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		rc = plat_errno(errno);
+		goto out;
+	}
+	while ((rc = plat_path_next_component(&p, comp)) == 1) {
+		rc = plat_copy_subdir(dfd, comp, &nfd);
+		if (rc != DS_OK)
+			goto out;
+		close(dfd);
+		dfd = nfd;
+	}
+	if (rc != DS_OK)
+		goto out;
+	snprintf(tmp, sizeof(tmp), ".%.200s.tmp.%ld", name, (long)getpid());
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		rc = plat_errno(errno);
+		goto out;
+	}
+	made = 1;
+	buf = malloc(chunk);
+	if (buf == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	while (off < src->size) {
+		len = src->size - off < chunk ? (size_t)(src->size - off) : chunk;
+		rc = plat_file_read_at(src, off, buf, len);
+		if (rc != DS_OK)
+			goto out;
+		for (done = 0; done < len; done += (size_t)w) {
+			w = write(fd, buf + done, len - done);
+			if (w < 0 && errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			if (w <= 0) {
+				rc = w < 0 ? plat_errno(errno) : DS_EIO;
+				goto out;
+			}
+		}
+		off += len;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		rc = DS_EIO;
+		goto out;
+	}
+	fd = -1;
+	if (renameat(dfd, tmp, dfd, name) != 0) {
+		rc = plat_errno(errno);
+		goto out;
+	}
+	made = 0;
+	/* The new directory entry on disk too. */
+	if (fsync(dfd) != 0)
+		rc = DS_EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (made)
+		unlinkat(dfd, tmp, 0);
+	if (dfd >= 0)
+		close(dfd);
+	free(buf);
+	return rc;
+}
+
 int plat_lstat(const char *path, struct plat_stat *out)
 {
 	struct stat st;

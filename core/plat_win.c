@@ -405,6 +405,101 @@ out:
 	return rc;
 }
 
+/* Makes the folder w if missing and checks it is a real folder (no reparse point: a junction or a
+ * symbolic link could lead the copy elsewhere). */
+static int plat_copy_subdir(const wchar_t *w)
+{
+	DWORD a;
+
+	if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+		return plat_win_error(GetLastError());
+	a = GetFileAttributesW(w);
+	if (a == INVALID_FILE_ATTRIBUTES)
+		return plat_win_error(GetLastError());
+	if ((a & FILE_ATTRIBUTE_REPARSE_POINT) || !(a & FILE_ATTRIBUTE_DIRECTORY))
+		return DS_ELINK;
+	return DS_OK;
+}
+
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
+{
+	char *path = NULL, *buf = NULL, comp[256];
+	wchar_t *w = NULL, *wtmp = NULL;
+	const char *p = rel_dir;
+	HANDLE h = INVALID_HANDLE_VALUE;
+	size_t len, at, cap, chunk = 1u << 20;
+	uint64_t off = 0;
+	DWORD put;
+	int rc = DS_OK, made = 0;
+
+	if (!plat_path_component_ok(name, strlen(name)) || rel_dir[0] == '\0')
+		return DS_EINVAL;
+	cap = strlen(root) + strlen(rel_dir) + strlen(name) + 40;
+	path = malloc(cap);
+	buf = malloc(chunk);
+	if (path == NULL || buf == NULL) {
+		rc = DS_ENOMEM;
+		goto out;
+	}
+	at = (size_t)snprintf(path, cap, "%s", root);
+	while ((rc = plat_path_next_component(&p, comp)) == 1) {
+		at += (size_t)snprintf(path + at, cap - at, "\\%s", comp);
+		free(w);
+		w = plat_win_path(path, &rc);
+		if (w == NULL || (rc = plat_copy_subdir(w)) != DS_OK)
+			goto out;
+	}
+	if (rc != DS_OK)
+		goto out;
+	snprintf(path + at, cap - at, "\\.%s.tmp.%lu", name, (unsigned long)GetCurrentProcessId());
+	wtmp = plat_win_path(path, &rc);
+	snprintf(path + at, cap - at, "\\%s", name);
+	free(w);
+	w = plat_win_path(path, &rc);
+	if (wtmp == NULL || w == NULL) {
+		rc = rc != DS_OK ? rc : DS_ENOMEM;
+		goto out;
+	}
+	h = CreateFileW(wtmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+	if (h == INVALID_HANDLE_VALUE) {
+		rc = plat_win_error(GetLastError());
+		goto out;
+	}
+	made = 1;
+	while (off < src->size) {
+		len = src->size - off < chunk ? (size_t)(src->size - off) : chunk;
+		rc = plat_file_read_at(src, off, buf, len);
+		if (rc != DS_OK)
+			goto out;
+		if (!WriteFile(h, buf, (DWORD)len, &put, NULL) || put != (DWORD)len) {
+			rc = DS_EIO;
+			goto out;
+		}
+		off += len;
+	}
+	if (!FlushFileBuffers(h) || !CloseHandle(h)) {
+		h = INVALID_HANDLE_VALUE;
+		rc = DS_EIO;
+		goto out;
+	}
+	h = INVALID_HANDLE_VALUE;
+	if (!MoveFileExW(wtmp, w, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+		rc = plat_win_error(GetLastError());
+		goto out;
+	}
+	made = 0;
+out:
+	if (h != INVALID_HANDLE_VALUE)
+		CloseHandle(h);
+	if (made)
+		DeleteFileW(wtmp);
+	free(wtmp);
+	free(w);
+	free(buf);
+	free(path);
+	return rc;
+}
+
 int plat_lstat(const char *path, struct plat_stat *out)
 {
 	BY_HANDLE_FILE_INFORMATION info;

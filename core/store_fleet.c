@@ -56,7 +56,8 @@
 	"'exception_address', d.exception_address, 'fault_address', d.fault_address, "                           \
 	"'crashing_thread', d.crashing_thread, 'thread_count', d.thread_count, 'module_count', d.module_count, "  \
 	"'runtime_name', d.runtime_name, 'runtime_version', d.runtime_version, 'has_heap', d.has_heap, "          \
-	"'has_leak', d.has_leak, 'triage', " FLEET_JSON_COL("d.triage_json") ", "                                \
+	"'has_leak', d.has_leak, 'share_path', (SELECT sf.path FROM share_files sf WHERE sf.dump_id = d.id AND sf.state = 'copied'), " \
+	"'triage', " FLEET_JSON_COL("d.triage_json") ", "                                                        \
 	"'crash_bucket', json((SELECT json_object('key', b.key, 'title', b.title) FROM buckets b "               \
 	"WHERE b.id = d.crash_bucket_id)), 'analysis', " FLEET_ANALYSIS_SQL ")"
 

@@ -777,6 +777,8 @@ int config_check(const char *path, FILE *out)
 		goto out;
 	}
 	rc = config_parse(text, len, path, &cfg, &r);
+	if (rc == DS_OK && fleet_config_check_share(cfg.fleet, &e) != DS_OK)
+		config_problem(&r, "%s", e.msg);
 	if (rc == DS_ENOMEM) {
 		fprintf(out, "%s: out of memory\n", path);
 		code = DS_EXIT_FAIL;

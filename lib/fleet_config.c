@@ -15,7 +15,7 @@
 
 static const char *const fleet_keys[] = {
 	"url", "password_file", "password_env", "hostname", "interval_s", "batch_size", "batch_bytes", "max_backlog",
-	"connect_timeout_s", "digest",
+	"connect_timeout_s", "digest", "dump_share", "dump_share_days",
 };
 
 void fleet_config_free(struct fleet_config *c)
@@ -26,6 +26,7 @@ void fleet_config_free(struct fleet_config *c)
 	free(c->password_file);
 	free(c->password_env);
 	free(c->hostname);
+	free(c->dump_share);
 	free(c);
 }
 
@@ -101,11 +102,22 @@ int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_
 	c->batch_bytes = 4u * 1024 * 1024;
 	c->max_backlog = STORE_FLEET_DEFAULT_BACKLOG;
 	c->connect_timeout_s = 10;
+	c->dump_share_days = 30;
 	if ((rc = fleet_cfg_str(section, "url", 4096, &c->url, e)) != DS_OK ||
 	    (rc = fleet_cfg_str(section, "password_file", 4096, &c->password_file, e)) != DS_OK ||
 	    (rc = fleet_cfg_str(section, "password_env", 128, &c->password_env, e)) != DS_OK ||
-	    (rc = fleet_cfg_str(section, "hostname", 255, &c->hostname, e)) != DS_OK)
+	    (rc = fleet_cfg_str(section, "hostname", 255, &c->hostname, e)) != DS_OK ||
+	    (rc = fleet_cfg_str(section, "dump_share", 1024, &c->dump_share, e)) != DS_OK)
 		goto out;
+	if (c->dump_share != NULL && !plat_path_is_absolute(c->dump_share)) {
+		rc = ds_err_setn(e, DS_EINVAL, "fleet.dump_share: must be an absolute path (a mounted folder, or a "
+					       "UNC path \\\\server\\share on Windows)");
+		goto out;
+	}
+	v = c->dump_share_days;
+	if ((rc = fleet_cfg_uint(section, "dump_share_days", 0, 36500, &v, e)) != DS_OK)
+		goto out;
+	c->dump_share_days = (uint32_t)v;
 	v = c->interval_s;
 	if ((rc = fleet_cfg_uint(section, "interval_s", 1, 3600, &v, e)) != DS_OK)
 		goto out;
@@ -156,6 +168,21 @@ out:
 		ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet section");
 	fleet_config_free(c);
 	return rc;
+}
+
+int fleet_config_check_share(const struct fleet_config *c, struct ds_err *e)
+{
+	struct plat_stat st;
+	int rc;
+
+	if (c == NULL || c->dump_share == NULL)
+		return DS_OK;
+	rc = plat_lstat(c->dump_share, &st);
+	if (rc != DS_OK)
+		return ds_err_setn(e, rc, "fleet.dump_share: %s: %s", c->dump_share, ds_strerror(rc));
+	if (!st.is_dir && !st.is_symlink) /* a link to the share is the administrator's choice */
+		return ds_err_setn(e, DS_EINVAL, "fleet.dump_share: %s is not a folder", c->dump_share);
+	return DS_OK;
 }
 
 void fleet_password_free(char *pw)

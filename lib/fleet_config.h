@@ -23,6 +23,8 @@ struct fleet_config {
 	uint64_t max_backlog;      /* "max_backlog": 100000 unsent snapshots */
 	uint32_t connect_timeout_s;/* "connect_timeout_s": 10 */
 	int digest;                /* "digest": false; true: digests and alerts cover the fleet, one sender */
+	char *dump_share;          /* "dump_share": absolute folder (mounted path, UNC path) for raw dumps; or NULL */
+	uint32_t dump_share_days;  /* "dump_share_days": 30, days a copy stays on the share (0: kept) */
 };
 
 #define FLEET_PASSWORD_MAX 1024
@@ -35,6 +37,9 @@ struct fleet_config {
 int fleet_config_parse(const struct cJSON *section, const char *base_dir, struct fleet_config **out,
 		       struct ds_err *e);
 void fleet_config_free(struct fleet_config *c);
+/* For `config check`: the dump share, when configured, exists and is a folder (a missing share at start-up
+ * is not an error for the service: copies wait until it is back). DS_ENOENT, DS_EINVAL with a message. */
+int fleet_config_check_share(const struct fleet_config *c, struct ds_err *e);
 /* The password (malloc'd, free with fleet_password_free which wipes it), or NULL without one. */
 int fleet_password(const struct fleet_config *c, char **pw, struct ds_err *e);
 void fleet_password_free(char *pw);

@@ -5,6 +5,7 @@
 #include "fleet.h"
 #include "mailer.h"
 #include "queue.h"
+#include "share.h"
 #include "lib/retention.h"
 #include "watcher.h"
 
@@ -53,6 +54,7 @@ static void daemon_retention(struct daemon *d)
 	else if (rep.deleted > 0 || rep.errors > 0)
 		log_info("retention", "%zu of %zu raw file(s) deleted (%llu bytes), %zu could not be", rep.deleted,
 			 rep.files_before, (unsigned long long)rep.bytes_deleted, rep.errors);
+	share_round(d->st, d->cfg->fleet, d->q.share_host, plat_now_ms());
 }
 
 static void daemon_on_retention(uv_timer_t *t)
@@ -438,6 +440,7 @@ int daemon_run(const struct config *cfg)
 	}
 	loop_ok = 1;
 	queue_init(&d.q, &loop, d.st, cfg, worker_analyzer());
+	d.q.share_host = cfg->fleet != NULL && cfg->fleet->hostname != NULL ? cfg->fleet->hostname : d.host;
 	d.q.on_triaged = daemon_on_triaged;
 	d.q.on_idle = daemon_on_idle;
 	d.q.on_analyzed = daemon_on_analyzed;

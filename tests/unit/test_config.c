@@ -286,6 +286,60 @@ TEST(fleet_section_typed)
 	config_free(&c);
 }
 
+/* fleet.dump_share: absolute path, retention days in range (default 30); `config check` reports a share
+ * that is missing or not a folder, while loading (the service's start) accepts it */
+TEST(fleet_dump_share)
+{
+	char dir[] = "/tmp/ds-test-share-XXXXXX", cfgf[128], text[512], *out = NULL;
+	struct config c;
+	struct ds_err e;
+	size_t len = 0;
+	FILE *f, *mem;
+	int code;
+
+	CHECK_INT(load("{\"fleet\": {\"url\": \"u\"}}", &c, &e), DS_OK);
+	CHECK(c.fleet != NULL && c.fleet->dump_share == NULL && c.fleet->dump_share_days == 30);
+	config_free(&c);
+	CHECK_INT(load("{\"fleet\": {\"url\": \"u\", \"dump_share\": \"/mnt/dumps\", \"dump_share_days\": 0}}", &c, &e), DS_OK);
+	CHECK(c.fleet != NULL && c.fleet->dump_share != NULL && c.fleet->dump_share_days == 0);
+	if (c.fleet != NULL && c.fleet->dump_share != NULL)
+		CHECK_STR(c.fleet->dump_share, "/mnt/dumps");
+	config_free(&c);
+	CHECK_INT(load("{\"fleet\": {\"url\": \"u\", \"dump_share\": \"dumps\"}}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "fleet.dump_share: must be an absolute path") != NULL);
+	config_free(&c);
+	CHECK_INT(load("{\"fleet\": {\"url\": \"u\", \"dump_share\": \"/d\", \"dump_share_days\": 36501}}", &c, &e), DS_EINVAL);
+	CHECK(strstr(e.msg, "fleet.dump_share_days: must be a whole number from 0 to 36500") != NULL);
+	config_free(&c);
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(cfgf, sizeof(cfgf), "%s/x.json", dir);
+	snprintf(text, sizeof(text), "{\"fleet\": {\"url\": \"u\", \"dump_share\": \"%s/share\"}}", dir);
+	f = fopen(cfgf, "w");
+	CHECK(f != NULL);
+	if (f == NULL)
+		return;
+	fputs(text, f);
+	fclose(f);
+	mem = open_memstream(&out, &len);
+	code = config_check(cfgf, mem);
+	fclose(mem);
+	CHECK_INT(code, 2);
+	CHECK(out != NULL && strstr(out, "fleet.dump_share: ") != NULL && strstr(out, "/share: ") != NULL);
+	free(out);
+	out = NULL;
+	snprintf(text, sizeof(text), "%s/share", dir);
+	CHECK_INT(mkdir(text, 0700), 0);
+	mem = open_memstream(&out, &len);
+	code = config_check(cfgf, mem);
+	fclose(mem);
+	CHECK_INT(code, 0);
+	free(out);
+	rmdir(text);
+	unlink(cfgf);
+	rmdir(dir);
+}
+
 /* every section's integers follow config_uint: whole, in range, a number (not a string); text after the
  * digits makes the file invalid JSON */
 TEST(integers_one_rule)
@@ -392,6 +446,7 @@ int main(void)
 	RUN(every_key_read);
 	RUN(mail_section_validated);
 	RUN(fleet_section_typed);
+	RUN(fleet_dump_share);
 	RUN(integers_one_rule);
 	RUN(unknown_key_named_with_file);
 	RUN(wrong_types_named);

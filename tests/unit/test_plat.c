@@ -9,6 +9,9 @@
 #endif
 
 #include <time.h>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 static char dir[128];
 
@@ -200,6 +203,74 @@ TEST(plat_misc)
 	CHECK(plat_term_width(1) >= 0);
 }
 
+/* plat_file_copy_atomic: the copy is of the open file, byte for byte (over several read chunks), even
+ * when its path names another file by the time of the copy; the folders are made; bad names and (POSIX)
+ * a symbolic link among the folders are refused; no temporary file stays behind. */
+TEST(plat_copy_atomic)
+{
+	size_t n = (3u << 20) / 2 + 7, i, len = 0, cnt = 0;
+	struct plat_file *f = NULL;
+	char src[256], moved[256], share[256], dst[300], **names = NULL, *want = malloc(n), *got = NULL;
+	struct plat_stat st;
+
+	CHECK(want != NULL);
+	if (want == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		want[i] = (char)(i * 7 + i / 4099);
+	p(src, sizeof(src), "copy-src.bin");
+	p(moved, sizeof(moved), "copy-moved.bin");
+	p(share, sizeof(share), "share");
+	CHECK_INT(plat_write_file_atomic(src, want, n, 0600), DS_OK);
+	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
+	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	if (f == NULL)
+		goto out;
+#ifndef _WIN32
+	/* the path now names another file: the copy must still be the one opened */
+	CHECK_INT(plat_rename(src, moved), DS_OK);
+	CHECK_INT(plat_write_file_atomic(src, "swapped", 7, 0600), DS_OK);
+#endif
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp"), DS_OK);
+	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03/x.dmp", share);
+	CHECK_INT(plat_read_file(dst, n + 1, &got, &len), DS_OK);
+	CHECK(got != NULL && len == n && memcmp(got, want, n) == 0);
+	/* again over an existing copy: replaced whole */
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp"), DS_OK);
+	CHECK_INT(plat_lstat(dst, &st), DS_OK);
+	CHECK_U64(st.size, n);
+	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03", share);
+	CHECK_INT(plat_dir_list(dst, 100, &names, &cnt), DS_OK);
+	CHECK(cnt == 1 && names != NULL && strcmp(names[0], "x.dmp") == 0);
+	plat_dir_list_free(names, cnt);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/..", "y.dmp"), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1//d", "y.dmp"), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "", "y.dmp"), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", "a/y.dmp"), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", ".."), DS_EINVAL);
+	snprintf(dst, sizeof(dst), "%s/none", share);
+	CHECK_INT(plat_file_copy_atomic(f, dst, "host-1", "y.dmp"), DS_ENOENT);
+#ifndef _WIN32
+	snprintf(dst, sizeof(dst), "%s/host-1/link", share);
+	CHECK(symlink("2026-12-03", dst) == 0);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/link", "y.dmp"), DS_ELINK);
+	CHECK_INT(plat_unlink(dst), DS_OK);
+	CHECK_INT(plat_unlink(moved), DS_OK);
+#endif
+	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03/x.dmp", share);
+	CHECK_INT(plat_unlink(dst), DS_OK);
+	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03", share);
+	CHECK_INT(plat_rmdir(dst), DS_OK);
+	snprintf(dst, sizeof(dst), "%s/host-1", share);
+	CHECK_INT(plat_rmdir(dst), DS_OK);
+	CHECK_INT(plat_rmdir(share), DS_OK);
+out:
+	plat_file_close(f);
+	CHECK_INT(plat_unlink(src), DS_OK);
+	free(got);
+	free(want);
+}
+
 #ifdef _WIN32
 /* The folder ACLs of core/win.h (win_acl.c) against the Windows ACL API itself: an SDDL is accepted and
  * the DACL reads back as SDDL; the ACL readers answer for it; a bad SDDL is refused before any folder is
@@ -253,6 +324,7 @@ int main(int argc, char **argv)
 	RUN(plat_clocks);
 	RUN(plat_time_conversions);
 	RUN(plat_misc);
+	RUN(plat_copy_atomic);
 #ifdef _WIN32
 	RUN(win_acl);
 #endif

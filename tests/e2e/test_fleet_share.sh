@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# test_fleet_share.sh - raw dumps on the fleet's dump share (fleet.dump_share), with a real PostgreSQL 15
+# (tests/pg.sh) and real dumpscoutd agents triaging real corpus dumps: each copy arrives under
+# SHARE/HOST/YYYY-MM-DD/ with the SHA-256 of the source file; the central row names it; a share the
+# agent cannot write to records the failure while the dump is still triaged and published, and the copy
+# is made by a later round; the share's retention deletes only the copies the agent wrote (a planted
+# foreign file survives), and the central row stops naming a deleted copy.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+source tests/lib.sh
+source tests/pg.sh
+
+if [ ! -x "$DSD" ] || [ ! -x "$DS" ]; then skip fleet_share "no $DSD or $DS (build them with make)"; exit 0; fi
+if ! pg_available || ! command -v sqlite3 >/dev/null; then
+	skip fleet_share "PostgreSQL 15 (postgresql-15) or the sqlite3 shell missing (make deps)"
+	exit 0
+fi
+M=$CORPUS/dumps/mdmp
+W=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-share.XXXXXX")
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	pg_stop
+	[ -n "${KEEP_W:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+
+if ! pg_start "$W"; then fail fleet_share_postgres_starts "see $W/pg"; exit 0; fi
+psql_q "CREATE DATABASE fleet" >/dev/null
+ADMIN_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_admin"
+"$DS" fleet init --fleet-url "$ADMIN_URL" >/dev/null 2>&1 || { fail fleet_share_init "fleet init failed"; exit 0; }
+PGDATABASE=fleet psql_q "CREATE ROLE scout_agent LOGIN PASSWORD 'agent-pw' IN ROLE dumpscout_ingest" >/dev/null
+AGENT_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_agent password=agent-pw"
+VIEW_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_admin password=$PGPASSWORD"
+pq() { PGDATABASE=fleet psql_q "$1"; }
+lq() { sqlite3 -cmd ".timeout 5000" "$W/$1/var/dumpscout.db" "$2" 2>/dev/null; }
+
+# agent_cfg NAME SHARE
+agent_cfg() {
+	mkdir -p "$W/$1"
+	cat >"$W/$1/cfg.json" <<JSON
+{ "data_dir": "$W/$1/var", "heartbeat_s": 1, "log_level": "debug",
+  "watch": { "stability_ms": 300, "rescan_s": 2 },
+  "retention": { "max_count": 0, "max_bytes": 0, "max_age_days": 0 },
+  "fleet": { "url": "$AGENT_URL", "hostname": "$1", "interval_s": 1, "dump_share": "$2", "dump_share_days": 30 } }
+JSON
+}
+start_agent() {
+	local i
+	"$DSD" --config "$W/$1/cfg.json" 2>>"$W/$1/log" &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+	for i in $(seq 100); do grep -q "ready" "$W/$1/log" 2>/dev/null && return 0; sleep 0.05; done
+	return 1
+}
+stop_agent() { kill -TERM "$AGENT_PID"; wait "$AGENT_PID"; }
+wait_until() {
+	local end=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done
+	"$@"
+}
+# drained NAME COUNT: COUNT dumps recorded, none pending, the outbox empty
+drained() { [ "$(lq "$1" "SELECT count(*) FROM dumps")" = "$2" ] && [ "$(lq "$1" "SELECT count(*) FROM fleet_outbox")" = 0 ] && [ "$(lq "$1" "SELECT count(*) FROM dumps WHERE state IN ('discovered','triaged','analyzing')")" = 0 ]; }
+host_id() { lq "$1" "SELECT value FROM service_kv WHERE key = 'fleet.host_id'"; }
+
+# --- config check: a share that is not there is reported ---
+agent_cfg web-s "$W/share"
+out=$("$DSD" --check-config --config "$W/web-s/cfg.json" 2>&1); rc=$?
+if [ $rc = 2 ] && grep -q "fleet.dump_share: $W/share: " <<<"$out"; then pass fleet_share_check_missing
+else fail fleet_share_check_missing "rc=$rc: $out"; fi
+mkdir -p "$W/share"
+out=$("$DSD" --check-config --config "$W/web-s/cfg.json" 2>&1); rc=$?
+expect_eq fleet_share_check_ok "$rc" 0
+
+# --- a copy per dump, same content, under HOST/DATE/, named by the central row ---
+day0=$(date -u +%F)
+start_agent web-s || { fail fleet_share_agent_starts "$(tail -5 "$W/web-s/log")"; exit 0; }
+SRC="$M/breakpad__minidump2.dmp"
+cp "$SRC" "$W/web-s/var/dumps/"
+cp "$M/breakpad__linux_inline.dmp" "$W/web-s/var/dumps/"
+wait_until 60 drained web-s 2
+day1=$(date -u +%F)
+copies=$(find "$W/share" -type f | sort)
+n=$(printf '%s\n' "$copies" | grep -c .)
+expect_eq fleet_share_two_copies "$n" 2
+copy=$(printf '%s\n' "$copies" | grep 'minidump2' | head -1)
+d=$(basename "$(dirname "$copy")")
+h=$(basename "$(dirname "$(dirname "$copy")")")
+if [ "$h" = web-s ] && { [ "$d" = "$day0" ] || [ "$d" = "$day1" ]; }; then pass fleet_share_host_date_folders
+else fail fleet_share_host_date_folders "$copy"; fi
+expect_eq fleet_share_same_sha256 "$(sha256sum <"$copy" | cut -d' ' -f1)" "$(sha256sum <"$SRC" | cut -d' ' -f1)"
+expect_eq fleet_share_modes "$(stat -c %a "$copy")/$(stat -c %a "$(dirname "$copy")")" 600/700
+id=$(lq web-s "SELECT id FROM dumps WHERE file_name = 'breakpad__minidump2.dmp'")
+expect_eq fleet_share_local_row "$(lq web-s "SELECT state || ' ' || path FROM share_files WHERE dump_id = $id")" "copied $copy"
+hid=$(host_id web-s)
+wait_until 20 test "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$hid' AND local_id = $id")" = "$copy"
+expect_eq fleet_share_central_row "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$hid' AND local_id = $id")" "$copy"
+seq=$(pq "SELECT seq FROM fleet.dumps WHERE host_id = '$hid' AND local_id = $id")
+out=$("$DS" --fleet --fleet-url "$VIEW_URL" show "$seq" --json 2>&1)
+if grep -q "\"share_path\":[[:space:]]*\"$copy\"" <<<"$out"; then pass fleet_share_cli_show_json
+else fail fleet_share_cli_show_json "$out"; fi
+out=$("$DS" --fleet --fleet-url "$VIEW_URL" show "$seq" 2>&1)
+if grep -q "$copy" <<<"$out"; then pass fleet_share_cli_show
+else fail fleet_share_cli_show "$out"; fi
+
+# --- retention of the share: only its own copies, and the central row forgets them ---
+foreign="$(dirname "$copy")/someone-elses.dmp"
+echo "not ours" >"$foreign"
+stop_agent
+lq web-s "UPDATE share_files SET written_at = written_at - 31 * 86400000 WHERE dump_id = $id"
+start_agent web-s || fail fleet_share_agent_restarts "$(tail -5 "$W/web-s/log")"
+wait_until 20 test ! -e "$copy"
+if [ ! -e "$copy" ]; then pass fleet_share_expired_copy_deleted; else fail fleet_share_expired_copy_deleted "$copy still there"; fi
+expect_eq fleet_share_foreign_file_kept "$(cat "$foreign" 2>&1)" "not ours"
+expect_eq fleet_share_other_copy_kept "$(find "$W/share" -type f -name '*linux_inline*' | grep -c .)" 1
+expect_eq fleet_share_local_row_gone "$(lq web-s "SELECT count(*) FROM share_files WHERE dump_id = $id")" 0
+wait_until 20 test "$(pq "SELECT coalesce(share_path, 'none') FROM fleet.dumps WHERE host_id = '$hid' AND local_id = $id")" = none
+expect_eq fleet_share_central_forgets "$(pq "SELECT coalesce(share_path, 'none') FROM fleet.dumps WHERE host_id = '$hid' AND local_id = $id")" none
+stop_agent
+
+# --- a share it cannot write to: the dump is still triaged and published; a later round copies it ---
+mkdir -p "$W/share2" "$W/elsewhere"
+ln -s "$W/elsewhere" "$W/share2/web-u"   # the host's folder is a link: refused
+agent_cfg web-u "$W/share2"
+start_agent web-u || { fail fleet_share_agent_u_starts "$(tail -5 "$W/web-u/log")"; exit 0; }
+cp "$SRC" "$W/web-u/var/dumps/"
+wait_until 60 drained web-u 1
+uid=$(lq web-u "SELECT id FROM dumps")
+expect_eq fleet_share_failure_local_dump "$(lq web-u "SELECT state FROM dumps WHERE id = $uid")/$(test -f "$W/web-u/var/dumps/breakpad__minidump2.dmp" && echo kept)" "done/kept"
+out=$(lq web-u "SELECT state || ' ' || attempts || ' ' || last_error FROM share_files WHERE dump_id = $uid")
+if grep -q "^failed 1 cannot copy to $W/share2: " <<<"$out"; then pass fleet_share_failure_recorded
+else fail fleet_share_failure_recorded "$out"; fi
+expect_eq fleet_share_failure_nothing_written "$(find "$W/elsewhere" "$W/share2" -type f | grep -c .)" 0
+uhid=$(host_id web-u)
+expect_eq fleet_share_failure_published "$(pq "SELECT count(*) || ' ' || coalesce(max(share_path), 'none') FROM fleet.dumps WHERE host_id = '$uhid'")" "1 none"
+out=$("$DS" status --db "$W/web-u/var/dumpscout.db" 2>&1)
+if grep -q "share .*1 failed" <<<"$out"; then pass fleet_share_status_counts; else fail fleet_share_status_counts "$out"; fi
+stop_agent
+rm "$W/share2/web-u"
+lq web-u "UPDATE share_files SET updated_at = updated_at - 3600000"
+start_agent web-u || fail fleet_share_agent_u_restarts "$(tail -5 "$W/web-u/log")"
+wait_until 20 test "$(lq web-u "SELECT state FROM share_files WHERE dump_id = $uid")" = copied
+ucopy=$(lq web-u "SELECT path FROM share_files WHERE dump_id = $uid")
+expect_eq fleet_share_retry_copies "$(lq web-u "SELECT state FROM share_files WHERE dump_id = $uid")/$(sha256sum <"$ucopy" 2>/dev/null | cut -d' ' -f1)" "copied/$(sha256sum <"$SRC" | cut -d' ' -f1)"
+wait_until 20 test "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$uhid'")" = "$ucopy"
+expect_eq fleet_share_retry_published "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$uhid'")" "$ucopy"
+stop_agent
+PIDS=()
