@@ -443,6 +443,25 @@ out:
 	return rc;
 }
 
+/* Calls fn for each of count entries of entry bytes (at most MD_CHUNK * MD_THREAD_SIZE) that start at
+ * file offset first, reading them MD_CHUNK at a time; fn gets an entry's bytes and its file offset.
+ * Stops at the first read or fn that does not return DS_OK and returns that. */
+static int md_each(struct md *m, uint64_t first, uint64_t count, uint32_t entry, const char *what,
+		   int (*fn)(struct md *, const unsigned char *, uint64_t, void *), void *arg)
+{
+	unsigned char b[MD_CHUNK * MD_THREAD_SIZE];
+	uint64_t i, k, chunk, per = sizeof(b) / entry;
+	int rc = DS_OK;
+
+	for (i = 0; i < count && rc == DS_OK; i += chunk) {
+		chunk = count - i < per ? count - i : per;
+		rc = md_read(m, first + i * entry, b, (size_t)(chunk * entry), what);
+		for (k = 0; k < chunk && rc == DS_OK; k++)
+			rc = fn(m, b + k * entry, first + (i + k) * entry, arg);
+	}
+	return rc;
+}
+
 static const char *md_arch_name(uint16_t a)
 {
 	switch (a) {
@@ -578,11 +597,18 @@ out:
 	return rc;
 }
 
+static int md_thread_entry(struct md *m, const unsigned char *p, uint64_t at, void *arg)
+{
+	(void)at;
+	(void)arg;
+	m->t->threads[m->t->nthreads++].id = ld32le(p);
+	return DS_OK;
+}
+
 static int md_threads(struct md *m)
 {
 	struct triage *t = m->t;
-	unsigned char b[MD_CHUNK * MD_THREAD_SIZE];
-	uint32_t count, i, k;
+	uint32_t count;
 	uint64_t first;
 	int rc = DS_OK;
 
@@ -596,16 +622,7 @@ static int md_threads(struct md *m)
 		rc = DS_ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < count; i += k) {
-		uint32_t chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
-
-		rc = md_read(m, first + (uint64_t)i * MD_THREAD_SIZE, b, (size_t)chunk * MD_THREAD_SIZE,
-			     "thread list");
-		if (rc != DS_OK)
-			goto out;
-		for (k = 0; k < chunk; k++)
-			t->threads[t->nthreads++].id = ld32le(b + k * MD_THREAD_SIZE);
-	}
+	rc = md_each(m, first, count, MD_THREAD_SIZE, "thread list", md_thread_entry, NULL);
 out:
 	return rc;
 }
@@ -1014,40 +1031,48 @@ out:
 	return rc;
 }
 
+static int md_memory_entry(struct md *m, const unsigned char *p, uint64_t at, void *arg)
+{
+	uint32_t size = ld32le(p + 8), rva = ld32le(p + 12);
+	int rc = DS_OK;
+
+	(void)arg;
+	if (dsrc_has(m->src, rva, size))
+		m->t->mem_bytes += size;
+	else
+		rc = md_corrupt(m, at + 8, "memory range outside the file");
+	return rc;
+}
+
 static int md_memory(struct md *m)
 {
 	struct triage *t = m->t;
-	unsigned char b[MD_CHUNK * MD_MEMDESC_SIZE];
-	uint32_t count, i, k;
+	uint32_t count;
 	uint64_t first;
 	int rc = DS_OK;
 
 	if (!m->s[SL_MEMORY].present)
 		goto out;
 	rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, 0, &count, &first);
+	if (rc == DS_OK)
+		rc = md_each(m, first, count, MD_MEMDESC_SIZE, "memory list", md_memory_entry, NULL);
 	if (rc != DS_OK)
 		goto out;
-	for (i = 0; i < count; i += k) {
-		uint32_t chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
-
-		rc = md_read(m, first + (uint64_t)i * MD_MEMDESC_SIZE, b, (size_t)chunk * MD_MEMDESC_SIZE,
-			     "memory list");
-		if (rc != DS_OK)
-			goto out;
-		for (k = 0; k < chunk; k++) {
-			const unsigned char *p = b + k * MD_MEMDESC_SIZE;
-			uint32_t size = ld32le(p + 8), rva = ld32le(p + 12);
-
-			if (!dsrc_has(m->src, rva, size)) {
-				rc = md_corrupt(m, first + (uint64_t)(i + k) * MD_MEMDESC_SIZE + 8,
-						"memory range outside the file");
-				goto out;
-			}
-			t->mem_bytes += size;
-		}
-	}
 	t->mem_ranges += count;
 out:
+	return rc;
+}
+
+/* Adds a memory64 range's size to the total at arg, which must stay within the file. */
+static int md_memory64_entry(struct md *m, const unsigned char *p, uint64_t at, void *arg)
+{
+	uint64_t *total = arg, size = ld64le(p + 8);
+	int rc = DS_OK;
+
+	if (size <= m->src->size - *total)
+		*total += size;
+	else
+		rc = md_corrupt(m, at + 8, "memory64 ranges larger than the file");
 	return rc;
 }
 
@@ -1055,8 +1080,8 @@ static int md_memory64(struct md *m)
 {
 	const struct md_loc *l = &m->s[SL_MEMORY64];
 	struct triage *t = m->t;
-	unsigned char b[MD_CHUNK * MD_MEMDESC64_SIZE];
-	uint64_t count, base, total = 0, i, k;
+	unsigned char b[16];
+	uint64_t count, base, total = 0;
 	int rc = DS_OK;
 
 	if (!l->present)
@@ -1074,24 +1099,9 @@ static int md_memory64(struct md *m)
 		rc = md_corrupt(m, l->rva, "memory64 count larger than its stream");
 		goto out;
 	}
-	for (i = 0; i < count; i += k) {
-		uint64_t chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
-
-		rc = md_read(m, (uint64_t)l->rva + 16 + i * MD_MEMDESC64_SIZE, b,
-			     (size_t)chunk * MD_MEMDESC64_SIZE, "memory64 list");
-		if (rc != DS_OK)
-			goto out;
-		for (k = 0; k < chunk; k++) {
-			uint64_t size = ld64le(b + k * MD_MEMDESC64_SIZE + 8);
-
-			if (size > m->src->size - total) {
-				rc = md_corrupt(m, (uint64_t)l->rva + 16 + (i + k) * MD_MEMDESC64_SIZE + 8,
-						"memory64 ranges larger than the file");
-				goto out;
-			}
-			total += size;
-		}
-	}
+	rc = md_each(m, (uint64_t)l->rva + 16, count, MD_MEMDESC64_SIZE, "memory64 list", md_memory64_entry, &total);
+	if (rc != DS_OK)
+		goto out;
 	if (!dsrc_has(m->src, base, total)) {
 		rc = md_corrupt(m, (uint64_t)l->rva + 8, "memory64 data extends past the end of the file");
 		goto out;
@@ -1364,39 +1374,35 @@ static uint64_t md_spans_overlap(const struct md_spans *a, const struct md_spans
 }
 
 /* The ranges of the MemoryList and the Memory64List (both already checked by md_memory*). */
+static int md_span_entry(struct md *m, const unsigned char *p, uint64_t at, void *arg)
+{
+	return md_spans_add(m, arg, ld64le(p), ld32le(p + 8), at);
+}
+
+static int md_span64_entry(struct md *m, const unsigned char *p, uint64_t at, void *arg)
+{
+	return md_spans_add(m, arg, ld64le(p), ld64le(p + 8), at);
+}
+
 static int md_heap_ranges(struct md *m, struct md_spans *r)
 {
-	unsigned char b[MD_CHUNK * MD_MEMDESC64_SIZE];
-	uint64_t first, count = 0, i, k, chunk, at;
+	unsigned char b[8];
+	uint64_t first;
 	uint32_t count32;
 	int rc = DS_OK;
 
 	if (m->s[SL_MEMORY].present) {
 		rc = md_list(m, SL_MEMORY, MD_MEMDESC_SIZE, UINT32_MAX, 0, &count32, &first);
-		count = rc == DS_OK ? count32 : 0;
-		for (i = 0; i < count && rc == DS_OK; i += chunk) {
-			chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
-			at = first + i * MD_MEMDESC_SIZE;
-			rc = md_read(m, at, b, (size_t)chunk * MD_MEMDESC_SIZE, "memory list");
-			for (k = 0; k < chunk && rc == DS_OK; k++)
-				rc = md_spans_add(m, r, ld64le(b + k * MD_MEMDESC_SIZE),
-						  ld32le(b + k * MD_MEMDESC_SIZE + 8), at + k * MD_MEMDESC_SIZE);
-		}
+		if (rc == DS_OK)
+			rc = md_each(m, first, count32, MD_MEMDESC_SIZE, "memory list", md_span_entry, r);
 		if (rc != DS_OK)
 			goto out;
 	}
 	if (m->s[SL_MEMORY64].present) {
 		first = (uint64_t)m->s[SL_MEMORY64].rva;
 		rc = md_read(m, first, b, 8, "memory64 list");
-		count = rc == DS_OK ? ld64le(b) : 0;
-		for (i = 0; i < count && rc == DS_OK; i += chunk) {
-			chunk = count - i < MD_CHUNK ? count - i : MD_CHUNK;
-			at = first + 16 + i * MD_MEMDESC64_SIZE;
-			rc = md_read(m, at, b, (size_t)chunk * MD_MEMDESC64_SIZE, "memory64 list");
-			for (k = 0; k < chunk && rc == DS_OK; k++)
-				rc = md_spans_add(m, r, ld64le(b + k * MD_MEMDESC64_SIZE),
-						  ld64le(b + k * MD_MEMDESC64_SIZE + 8), at + k * MD_MEMDESC64_SIZE);
-		}
+		if (rc == DS_OK)
+			rc = md_each(m, first + 16, ld64le(b), MD_MEMDESC64_SIZE, "memory64 list", md_span64_entry, r);
 	}
 out:
 	return rc;

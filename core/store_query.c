@@ -170,40 +170,67 @@ out:
 	return rc < 0 ? rc : found;
 }
 
+/* Builds one answer of the read API in one snapshot: fill makes *r (which it owns until it returns) from
+ * the store inside a read transaction. On DS_OK *out takes *r; otherwise *r is freed and *out stays
+ * NULL. Ends the read and releases the store either way. */
+static int store_read_json(struct store *s, int (*fill)(struct store *, void *, cJSON **, struct ds_err *), void *arg,
+			   cJSON **out, struct ds_err *e)
+{
+	cJSON *r = NULL;
+	int rc, began = 0;
+
+	*out = NULL;
+	rc = store_read_begin(s, &began, e);
+	if (rc == DS_OK)
+		rc = fill(s, arg, &r, e);
+	if (rc == DS_OK) {
+		*out = r;
+		r = NULL;
+	}
+	cJSON_Delete(r);
+	store_read_end(s, began);
+	store_release(s);
+	return rc;
+}
+
+struct store_query {
+	const char *what, *sql, *types;
+	int with_apps;
+	va_list ap;
+};
+
+static int store_query_fill(struct store *s, void *arg, cJSON **r, struct ds_err *e)
+{
+	struct store_query *q = arg;
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	*r = cJSON_CreateArray();
+	rc = *r != NULL ? store_stmt(s, q->sql, &st, e) : ds_err_setn(e, DS_ENOMEM, "out of memory");
+	if (rc != DS_OK)
+		goto out;
+	va_copy(ap, q->ap);
+	store_bindv(s, st, q->types, ap);
+	va_end(ap);
+	rc = store_rows_json(s, st, *r, e, q->what);
+	if (rc == DS_OK && q->with_apps)
+		rc = store_add_apps_all(s, *r, e);
+out:
+	return rc;
+}
+
 /* An array of the rows of sql with the values bound (store_bindv), read in one snapshot; with_apps adds
  * each bucket's top applications. *out owned by the caller. */
 static int store_query_array(struct store *s, cJSON **out, int with_apps, struct ds_err *e, const char *what,
 			     const char *sql, const char *types, ...)
 {
-	sqlite3_stmt *st = NULL;
-	cJSON *arr = cJSON_CreateArray();
-	va_list ap;
-	int rc, began = 0;
+	struct store_query q = { .what = what, .sql = sql, .types = types, .with_apps = with_apps };
+	int rc;
 
-	*out = NULL;
-	if (arr == NULL) {
-		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_stmt(s, sql, &st, e);
-	if (rc != DS_OK)
-		goto out;
-	va_start(ap, types);
-	store_bindv(s, st, types, ap);
-	va_end(ap);
-	rc = store_rows_json(s, st, arr, e, what);
-	if (rc == DS_OK && with_apps)
-		rc = store_add_apps_all(s, arr, e);
-	if (rc == DS_OK) {
-		*out = arr;
-		arr = NULL;
-	}
-out:
-	cJSON_Delete(arr);
-	store_read_end(s, began);
-	store_release(s);
+	va_start(q.ap, types);
+	rc = store_read_json(s, store_query_fill, &q, out, e);
+	va_end(q.ap);
 	return rc;
 }
 
@@ -348,16 +375,15 @@ out:
 	return rc;
 }
 
-int store_dump_get(struct store *s, int64_t id, cJSON **out, struct ds_err *e)
+static int store_dump_fill(struct store *s, void *arg, cJSON **r, struct ds_err *e)
 {
+	int64_t id = *(const int64_t *)arg;
 	sqlite3_stmt *cst = NULL;
-	cJSON *d = NULL, *an = NULL, *ctxs, *c;
-	int rc, began = 0;
+	cJSON *d, *an = NULL, *ctxs, *c;
+	int rc;
 
-	*out = NULL;
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_row_obj(s, sql_dump, id, NULL, NULL, &d, e, "reading a dump");
+	rc = store_row_obj(s, sql_dump, id, NULL, NULL, r, e, "reading a dump");
+	d = *r;
 	if (rc == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no dump %" PRId64 " in %s", id, s->path);
 	if (rc < 0)
@@ -371,7 +397,7 @@ int store_dump_get(struct store *s, int64_t id, cJSON **out, struct ds_err *e)
 		goto out;
 	rc = DS_OK;
 	if (cJSON_IsNull(an))
-		goto done;
+		goto out;
 	ctxs = cJSON_AddArrayToObject(an, "contexts");
 	if (ctxs == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
@@ -393,16 +419,13 @@ int store_dump_get(struct store *s, int64_t id, cJSON **out, struct ds_err *e)
 			break;
 	}
 	sqlite3_reset(cst);
-	if (rc != DS_OK)
-		goto out;
-done:
-	*out = d;
-	d = NULL;
 out:
-	cJSON_Delete(d);
-	store_read_end(s, began);
-	store_release(s);
 	return rc;
+}
+
+int store_dump_get(struct store *s, int64_t id, cJSON **out, struct ds_err *e)
+{
+	return store_read_json(s, store_dump_fill, &id, out, e);
 }
 
 int store_bucket_list(struct store *s, const struct store_bucket_filter *f, cJSON **out, struct ds_err *e)
@@ -416,16 +439,15 @@ int store_bucket_list(struct store *s, const struct store_bucket_filter *f, cJSO
 				 f->limit > 0 ? f->limit : (int64_t)-1, f->before);
 }
 
-int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, cJSON **out, struct ds_err *e)
+static int store_bucket_fill(struct store *s, void *arg, cJSON **r, struct ds_err *e)
 {
-	struct store_dump_filter f;
-	cJSON *b = NULL, *dumps;
-	int rc, began = 0;
+	struct store_dump_filter f = *(const struct store_dump_filter *)arg;
+	int64_t id = f.bucket_id;
+	cJSON *b, *dumps;
+	int rc;
 
-	*out = NULL;
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_row_obj(s, sql_bucket_one, id, NULL, NULL, &b, e, "reading a bucket");
+	rc = store_row_obj(s, sql_bucket_one, id, NULL, NULL, r, e, "reading a bucket");
+	b = *r;
 	if (rc == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no bucket %" PRId64 " in %s", id, s->path);
 	if (rc < 0)
@@ -436,22 +458,21 @@ int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, cJSON **ou
 		goto out;
 	}
 	rc = store_add_apps(s, b, 0, e);
-	if (rc != DS_OK)
-		goto out;
+	if (rc == DS_OK)
+		rc = store_list_into(s, &f, dumps, e);
+out:
+	return rc;
+}
+
+int store_bucket_get(struct store *s, int64_t id, int64_t dump_limit, cJSON **out, struct ds_err *e)
+{
+	struct store_dump_filter f;
+
 	memset(&f, 0, sizeof(f));
 	f.state = -1;
 	f.bucket_id = id;
 	f.limit = dump_limit;
-	rc = store_list_into(s, &f, dumps, e);
-	if (rc == DS_OK) {
-		*out = b;
-		b = NULL;
-	}
-out:
-	cJSON_Delete(b);
-	store_read_end(s, began);
-	store_release(s);
-	return rc;
+	return store_read_json(s, store_bucket_fill, &f, out, e);
 }
 
 int store_roots_list(struct store *s, int64_t since, int64_t limit, cJSON **out, struct ds_err *e)
@@ -646,15 +667,13 @@ static int store_report_days(struct store *s, sqlite3_stmt *st, cJSON *days, cJS
 	return rc;
 }
 
-int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
+static int store_report_fill(struct store *s, void *arg, cJSON **rp, struct ds_err *e)
 {
+	const int64_t since = ((const int64_t *)arg)[0], until = ((const int64_t *)arg)[1];
 	sqlite3_stmt *st = NULL;
-	cJSON *r = cJSON_CreateObject(), *totals, *by_state = NULL, *days, *buckets, *apps;
-	int rc, began = 0, i;
+	cJSON *r = *rp = cJSON_CreateObject(), *totals, *by_state = NULL, *days, *buckets, *apps;
+	int rc, i;
 
-	*out = NULL;
-	if (until <= 0)
-		until = INT64_MAX;
 	totals = cJSON_AddObjectToObject(r, "totals");
 	days = cJSON_AddArrayToObject(r, "days");
 	buckets = cJSON_AddArrayToObject(r, "buckets");
@@ -669,9 +688,7 @@ int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, str
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_stmt(s, sql_report_rows, &st, e);
+	rc = store_stmt(s, sql_report_rows, &st, e);
 	if (rc != DS_OK)
 		goto out;
 	store_bi(s, st, 1, since);
@@ -687,13 +704,15 @@ int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, str
 	if (rc != DS_OK)
 		goto out;
 	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(totals, "apps"), cJSON_GetArraySize(apps));
-	*out = r;
-	r = NULL;
 out:
-	cJSON_Delete(r);
-	store_read_end(s, began);
-	store_release(s);
 	return rc;
+}
+
+int store_report(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
+{
+	int64_t range[2] = { since, until > 0 ? until : INT64_MAX };
+
+	return store_read_json(s, store_report_fill, range, out, e);
 }
 
 int store_bucket_counts(struct store *s, int64_t since, int64_t until, cJSON **out, struct ds_err *e)
@@ -702,20 +721,18 @@ int store_bucket_counts(struct store *s, int64_t since, int64_t until, cJSON **o
 				 until > 0 ? until : INT64_MAX);
 }
 
-int store_status_get(struct store *s, cJSON **out, struct ds_err *e)
+static int store_status_fill(struct store *s, void *arg, cJSON **rp, struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	cJSON *r = cJSON_CreateObject(), *v = NULL;
-	int rc, began = 0;
+	cJSON *r = *rp = cJSON_CreateObject(), *v = NULL;
+	int rc;
 
-	*out = NULL;
+	(void)arg;
 	if (r == NULL || cJSON_AddNumberToObject(r, "schema_version", s->version) == NULL) {
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = store_read_begin(s, &began, e);
-	if (rc == DS_OK)
-		rc = store_row_obj(s, sql_status_row, 1, r, "service", &v, e, "reading the service status");
+	rc = store_row_obj(s, sql_status_row, 1, r, "service", &v, e, "reading the service status");
 	if (rc < 0)
 		goto out;
 	rc = store_stmt(s, store_queue_sql_counts, &st, e);
@@ -756,11 +773,11 @@ int store_status_get(struct store *s, cJSON **out, struct ds_err *e)
 		goto out;
 	}
 	rc = DS_OK;
-	*out = r;
-	r = NULL;
 out:
-	cJSON_Delete(r);
-	store_read_end(s, began);
-	store_release(s);
 	return rc;
+}
+
+int store_status_get(struct store *s, cJSON **out, struct ds_err *e)
+{
+	return store_read_json(s, store_status_fill, NULL, out, e);
 }

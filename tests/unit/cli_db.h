@@ -5,6 +5,7 @@
 
 #include "core/plat.h"
 #include "core/store.h"
+#include "triage_fixture.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -41,24 +42,9 @@ static int cli_db_triage(struct store *s, int64_t id, const char *app, const cha
 {
 	struct store_triage t;
 
-	memset(&t, 0, sizeof(t));
-	t.app = app;
-	t.format = "minidump";
-	t.os = "windows";
-	t.arch = "amd64";
-	t.has_pid = 1;
-	t.pid = 4000 + (uint64_t)id;
-	t.process_name = process;
-	t.has_exception = 1;
-	t.exception_code = 0xc0000005u;
-	t.exception_name = "EXCEPTION_ACCESS_VIOLATION_READ";
-	t.exception_address = 0x7ff612345678ull;
-	t.thread_count = 3;
-	t.module_count = 10;
+	triage_fixture(&t, app, bucket, 4000 + (uint64_t)id, process, 0x7ff612345678ull);
 	t.runtime_name = "coreclr";
 	t.runtime_version = "8.0.5";
-	t.has_heap = 1;
-	t.bucket_key = bucket;
 	t.json = "{\"format\":\"minidump\"}";
 	return store_record_triage(s, id, &t, next_state, now, NULL, NULL);
 }

@@ -926,19 +926,27 @@ static const struct load two_loads[] = {
 	{ 0x10000000, 0x2000, 0x2000, 6 }, /* RW anonymous */
 };
 
+/* The kernel notes in s's class, byte order and note alignment laid into a core in b (s->notes is n),
+ * read into *t: the read succeeds and gives back what kernel_notes wrote. The caller frees *t. */
+static void core_with_kernel_notes(struct eb *n, struct eb *b, const struct core_spec *s, struct triage *t)
+{
+	struct ds_err e;
+
+	kernel_notes(n, s->is64, s->be, (size_t)s->note_align);
+	eb_core(b, s);
+	CHECK_INT(read_mem(b->d, b->len, t, &e), DS_OK);
+	check_kernel_notes(t, s->is64);
+}
+
 TEST(big_endian_s390x_core)
 {
 	struct eb n = { 0 }, b = { 0 };
 	struct core_spec s = { 1, 1, 22 /* EM_S390 */, 0, 4, &n, two_loads, 2, 1 };
 	struct triage t;
-	struct ds_err e;
 
-	kernel_notes(&n, 1, 1, 4);
-	eb_core(&b, &s);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	core_with_kernel_notes(&n, &b, &s, &t);
 	CHECK_STR(t.arch, "s390x");
 	seed("synthetic-s390x-be64", &b);
-	check_kernel_notes(&t, 1);
 	CHECK_U64(t.mem_ranges, 2);
 	CHECK_U64(t.mem_bytes, 0x3000);
 	CHECK(t.has_heap);
@@ -954,34 +962,27 @@ TEST(big_endian_s390x_core)
 TEST(big_endian_ppc64_and_elf32_cores)
 {
 	struct eb n = { 0 }, b = { 0 };
-	struct core_spec s64 = { 1, 1, 21 /* EM_PPC64 */, 0, 4, &n, two_loads, 2, 1 };
-	struct core_spec s32 = { 0, 1, 20 /* EM_PPC */, 0, 4, &n, two_loads, 2, 1 };
-	struct core_spec le32 = { 0, 0, 3 /* EM_386 */, 0, 4, &n, two_loads, 2, 1 };
+	static const struct {
+		int is64, be;
+		uint16_t machine;
+		const char *arch, *seed;
+	} cases[] = {
+		{ 1, 1, 21 /* EM_PPC64 */, "ppc64", NULL },
+		{ 0, 1, 20 /* EM_PPC */, "ppc", "synthetic-ppc-be32" },
+		{ 0, 0, 3 /* EM_386 */, "x86", "synthetic-i386-le32" },
+	};
 	struct triage t;
-	struct ds_err e;
+	size_t i;
 
-	kernel_notes(&n, 1, 1, 4);
-	eb_core(&b, &s64);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
-	CHECK_STR(t.arch, "ppc64");
-	check_kernel_notes(&t, 1);
-	triage_free(&t);
+	for (i = 0; i < DS_ARRAY_LEN(cases); i++) {
+		struct core_spec s = { cases[i].is64, cases[i].be, cases[i].machine, 0, 4, &n, two_loads, 2, 1 };
 
-	kernel_notes(&n, 0, 1, 4);
-	eb_core(&b, &s32);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
-	CHECK_STR(t.arch, "ppc");
-	seed("synthetic-ppc-be32", &b);
-	check_kernel_notes(&t, 0);
-	triage_free(&t);
-
-	kernel_notes(&n, 0, 0, 4);
-	eb_core(&b, &le32);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
-	CHECK_STR(t.arch, "x86");
-	seed("synthetic-i386-le32", &b);
-	check_kernel_notes(&t, 0);
-	triage_free(&t);
+		core_with_kernel_notes(&n, &b, &s, &t);
+		CHECK_STR(t.arch, cases[i].arch);
+		if (cases[i].seed != NULL)
+			seed(cases[i].seed, &b);
+		triage_free(&t);
+	}
 	free(n.d);
 	free(b.d);
 }
@@ -1024,23 +1025,17 @@ TEST(extended_program_header_numbering)
 	struct triage t;
 	struct ds_err e;
 
-	kernel_notes(&n, 1, 0, 4);
-	eb_core(&b, &s);
+	core_with_kernel_notes(&n, &b, &s, &t);
 	CHECK(b.d[56] == 0xff && b.d[57] == 0xff); /* e_phnum == PN_XNUM */
 	seed("synthetic-xnum64", &b);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
 	CHECK_U64(t.mem_ranges, 2);
-	check_kernel_notes(&t, 1);
 	triage_free(&t);
 
 	/* ELF32 too */
 	s.is64 = 0;
 	s.machine = 3;
-	kernel_notes(&n, 0, 0, 4);
-	eb_core(&b, &s);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
+	core_with_kernel_notes(&n, &b, &s, &t);
 	CHECK_U64(t.mem_ranges, 2);
-	check_kernel_notes(&t, 0);
 	triage_free(&t);
 
 	/* PN_XNUM without a section header to hold the count is corrupt, with the offset */
@@ -1069,11 +1064,8 @@ TEST(notes_aligned_to_eight_when_the_segment_says_so)
 	struct triage t;
 	struct ds_err e;
 
-	kernel_notes(&n, 1, 0, 8);
-	eb_core(&b, &s);
+	core_with_kernel_notes(&n, &b, &s, &t);
 	seed("synthetic-align8", &b);
-	CHECK_INT(read_mem(b.d, b.len, &t, &e), DS_OK);
-	check_kernel_notes(&t, 1);
 	triage_free(&t);
 
 	/* the same 8-aligned notes read with 4-byte alignment go wrong: proof the test tests p_align */

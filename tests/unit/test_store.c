@@ -5,6 +5,7 @@
 #include "core/plat.h"
 #include "core/schema.h"
 #include "core/store.h"
+#include "triage_fixture.h"
 
 #include <cjson/cJSON.h>
 
@@ -83,22 +84,7 @@ static int t_triage(struct store *s, int64_t id, const char *app, const char *bu
 {
 	struct store_triage t;
 
-	memset(&t, 0, sizeof(t));
-	t.app = app;
-	t.format = "minidump";
-	t.os = "windows";
-	t.arch = "amd64";
-	t.has_pid = 1;
-	t.pid = 4242;
-	t.process_name = "C:\\apps\\x.exe";
-	t.has_exception = 1;
-	t.exception_code = 0xc0000005u;
-	t.exception_name = "EXCEPTION_ACCESS_VIOLATION_READ";
-	t.exception_address = 0xfffff80012345678ull;
-	t.thread_count = 3;
-	t.module_count = 10;
-	t.has_heap = 1;
-	t.bucket_key = bucket;
+	triage_fixture(&t, app, bucket, 4242, "C:\\apps\\x.exe", 0xfffff80012345678ull);
 	t.json = "{\"format\":\"minidump\",\"pid\":4242}";
 	t.file_id = "2049:1:2:3";
 	return store_record_triage(s, id, &t, next_state, 5000, NULL, NULL);
