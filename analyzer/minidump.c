@@ -2,7 +2,9 @@
  * exception and the shape of the dumped memory, from the header, the directory and the small streams
  * only, through the bounds-checked dsrc. It is not responsible for memory contents, stack walking,
  * runtime detection or bucketing (triage.c), nor for choosing the reader (triage_read).
- * Layouts: MINIDUMP_* from Microsoft's minidumpapiset.h and breakpad's minidump_format.h. */
+ * Layouts: MINIDUMP_* from Microsoft's minidumpapiset.h and breakpad's minidump_format.h.
+ * Over 1,500 lines on purpose: one reader for one format, every stream's bounds checks beside its layout;
+ * split by stream, the checks of the directory (overlap, offsets) would have to be shared across files. */
 #include "minidump.h"
 
 #include <stdio.h>
