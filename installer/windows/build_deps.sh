@@ -248,7 +248,9 @@ do_libpq() {
 	# variants of src/port and src/common, and libpq's objects (its own targets would also build the
 	# server variants of both and link a DLL; objs.mk names just the objects, $(OBJS) of its Makefile).
 	printf 'ds-objs: $(OBJS)\n' >"$b/objs.mk"
-	{ make -C "$b/src/common" submake-generated-headers &&
+	# (generated-headers directly: PostgreSQL's submake-generated-headers is a no-op below the top
+	# make level, and this script runs under make test / make windows)
+	{ make -C "$b/src/backend" generated-headers &&
 		make -C "$b/src/port" -j "$JOBS" libpgport_shlib.a &&
 		make -C "$b/src/common" -j "$JOBS" libpgcommon_shlib.a &&
 		make -C "$b/src/interfaces/libpq" -j "$JOBS" -o submake-libpgport -f Makefile -f "$b/objs.mk" ds-objs
