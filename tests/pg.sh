@@ -76,3 +76,27 @@ psql_q() {
 	if [ $# -ge 3 ]; then PGUSER=$2 PGPASSWORD=$3 psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"
 	else psql -X -qAt -v ON_ERROR_STOP=1 -c "$1"; fi
 }
+
+# pg_test_begin NAME: the common start of a fleet test. Skips NAME (returns 1) without the binaries,
+# PostgreSQL 15 or the sqlite3 shell; else sets W (a temporary folder) and PIDS (the agents the test
+# starts) and traps EXIT with pg_test_end, which kills those agents, stops the server and removes W
+# (kept when KEEP_W is set).
+pg_test_begin() {
+	if [ ! -x "$DSD" ] || [ ! -x "$DS" ]; then
+		skip "$1" "no $DSD or $DS (build them with make)"
+		return 1
+	fi
+	if ! pg_available || ! command -v sqlite3 >/dev/null; then
+		skip "$1" "PostgreSQL 15 (postgresql-15) or the sqlite3 shell missing (make deps)"
+		return 1
+	fi
+	W=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-$1.XXXXXX")
+	PIDS=()
+	trap pg_test_end EXIT
+}
+pg_test_end() {
+	local p
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	pg_stop
+	[ -n "${KEEP_W:-}" ] || rm -rf "$W"
+}

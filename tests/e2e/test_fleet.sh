@@ -13,22 +13,9 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
 source tests/pg.sh
 
-if [ ! -x "$DSD" ] || [ ! -x "$DS" ]; then skip fleet "no $DSD or $DS (build them with make)"; exit 0; fi
-if ! pg_available || ! command -v sqlite3 >/dev/null; then
-	skip fleet "PostgreSQL 15 (postgresql-15) or the sqlite3 shell missing (make deps)"
-	exit 0
-fi
+pg_test_begin fleet || exit 0
 M=$CORPUS/dumps/mdmp
 E=$CORPUS/dumps/elf
-W=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-fleet.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	pg_stop
-	rm -rf "$W"
-}
-trap cleanup EXIT
 
 if ! pg_start "$W"; then fail fleet_postgres_starts "see $W/pg"; exit 0; fi
 pass fleet_postgres_starts

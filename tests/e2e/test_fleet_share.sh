@@ -10,21 +10,8 @@ cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
 source tests/pg.sh
 
-if [ ! -x "$DSD" ] || [ ! -x "$DS" ]; then skip fleet_share "no $DSD or $DS (build them with make)"; exit 0; fi
-if ! pg_available || ! command -v sqlite3 >/dev/null; then
-	skip fleet_share "PostgreSQL 15 (postgresql-15) or the sqlite3 shell missing (make deps)"
-	exit 0
-fi
+pg_test_begin fleet_share || exit 0
 M=$CORPUS/dumps/mdmp
-W=$(mktemp -d "${TMPDIR:-/tmp}/dumpscout-share.XXXXXX")
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	pg_stop
-	[ -n "${KEEP_W:-}" ] || rm -rf "$W"
-}
-trap cleanup EXIT
 
 if ! pg_start "$W"; then fail fleet_share_postgres_starts "see $W/pg"; exit 0; fi
 psql_q "CREATE DATABASE fleet" >/dev/null
