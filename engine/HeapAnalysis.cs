@@ -314,37 +314,52 @@ namespace DumpScout.Heap
             highFrequencyHeaps.AddRange(ranges);
             int major = RuntimeMajor();
             var rids = new HashSet<uint>(withStatics.Select(d => (uint)d.Item2 & 0xffffff));
+            foreach (ulong mt in MethodTableCandidates(ranges, modules, major, rids))
+            {
+                if (done.Contains(mt))
+                    continue;
+                ClrType? t = heap.GetTypeByMethodTable(mt);
+                if (t == null || t.MethodTable != mt || t.Module == null
+                    || !withStatics.Contains((t.Module.Address, t.MetadataToken)) || !done.Add(mt))
+                    continue;
+                yield return t;
+            }
+        }
+
+        // The addresses in the ranges that look like the MethodTable of a closed, unshared instantiation
+        // whose module is one of modules and whose type-definition row is one of rids: the row is bits 8-31
+        // of the word at 8 on .NET 9+, bits 16-31 on .NET 8 (0xffff when it does not fit); an unknown
+        // runtime version looks at every row.
+        private List<ulong> MethodTableCandidates(IEnumerable<(ulong Start, ulong End)> ranges, HashSet<ulong> modules,
+            int major, HashSet<uint> rids)
+        {
+            var found = new List<ulong>();
             const int Chunk = 1 << 16, Header = MtModuleOffset + 8;
             byte[] buf = new byte[Chunk + Header];
             IDataReader reader = rt.DataTarget.DataReader;
+            int shift = major >= 9 ? 8 : 16;
+            uint overflow = major >= 9 ? 0xffffffu : 0xffffu;
             foreach ((ulong start, ulong end) in ranges)
             {
                 for (ulong at = start & ~7UL; at < end; at += Chunk)
                 {
                     int got = reader.Read(at, buf.AsSpan(0, (int)Math.Min((ulong)buf.Length, end - at)));
-                    for (int i = 0; i + Header <= got && i < Chunk; i += 8)
+                    ReadOnlySpan<ulong> q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(buf.AsSpan(0, got & ~7));
+                    int last = Math.Min(q.Length - Header / 8, Chunk / 8 - 1);
+                    for (int i = 0; i <= last; i++)
                     {
-                        if (!modules.Contains(BitConverter.ToUInt64(buf, i + MtModuleOffset)))
+                        ulong w0 = q[i];
+                        if (((uint)w0 & (MtHasComponentSize | MtGenericsMask)) != MtGenericInst
+                            || !modules.Contains(q[i + MtModuleOffset / 8]))
                             continue;
-                        uint flags = BitConverter.ToUInt32(buf, i);
-                        if ((flags & MtHasComponentSize) != 0 || (flags & MtGenericsMask) != MtGenericInst)
+                        uint rid = (uint)q[i + 1] >> shift;
+                        if (major > 0 && rid != overflow && !rids.Contains(rid))
                             continue;
-                        ulong mt = at + (ulong)i;
-                        if (done.Contains(mt))
-                            continue;
-                        // The type definition's row number: bits 8-31 of the word at 8 (.NET 9+), bits 16-31
-                        // (.NET 8, 0xffff when it does not fit); only definitions with statics are looked at.
-                        uint rid = BitConverter.ToUInt32(buf, i + 8) >> (major >= 9 ? 8 : 16);
-                        if (rid != (major >= 9 ? 0xffffffu : 0xffffu) && !rids.Contains(rid))
-                            continue;
-                        ClrType? t = heap.GetTypeByMethodTable(mt);
-                        if (t == null || t.MethodTable != mt || t.Module == null
-                            || !withStatics.Contains((t.Module.Address, t.MetadataToken)) || !done.Add(mt))
-                            continue;
-                        yield return t;
+                        found.Add(at + 8UL * (ulong)i);
                     }
                 }
             }
+            return found;
         }
 
         // GatherStatics' state, shared with StaticsOfType.
