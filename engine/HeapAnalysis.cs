@@ -234,11 +234,10 @@ namespace DumpScout.Heap
             }
         }
 
-        /// <summary>Every type whose statics we look at: each module's type definitions, plus every type seen
-        /// on the heap and every type a RuntimeType object names (generic instantiations have no typedef).</summary>
-        private IEnumerable<ClrType> StaticCandidateTypes()
+        /// <summary>Every type whose statics we look at first: each module's type definitions and every type seen
+        /// on the heap. Closed generic instantiations no object shows come from LoadedGenericInstantiations.</summary>
+        private IEnumerable<ClrType> StaticCandidateTypes(HashSet<ulong> done)
         {
-            var done = new HashSet<ulong>();
             foreach (ClrModule m in rt.EnumerateModules())
             {
                 IEnumerable<(ulong MethodTable, int Token)> map;
@@ -270,72 +269,124 @@ namespace DumpScout.Heap
             }
         }
 
-        public void GatherStatics(IReadOnlyList<ClrThread> threads)
+        // MethodTable header (64-bit, the same layout on .NET 8, 9 and 10 for what is read here): the flags
+        // word at 0 (HasComponentSize 0x80000000; without it, 0x30 is the generic kind — 0x10 a closed,
+        // unshared instantiation — and 0x04 "statics per instantiation"), the module pointer at 0x18 (.NET 8:
+        // the loader module; .NET 9+: the defining module). .NET 8 only: the 16-bit multipurpose-slot mask in
+        // the low 5 bits at 8, the count of virtual methods at 0x0c; the fixed part is 0x40 bytes long.
+        private const uint MtHasComponentSize = 0x80000000, MtGenericsMask = 0x30, MtGenericInst = 0x10,
+            MtGenericsStatics = 0x04;
+        private const int MtModuleOffset = 0x18, MtFixedSize = 0x40;
+
+        private readonly List<(ulong Start, ulong End)> highFrequencyHeaps = new List<(ulong, ulong)>();
+
+        /// <summary>Closed generic instantiations the runtime loaded (SharedCache&lt;string&gt;, a static class of
+        /// which no object exists) whose definition has reference statics (withStatics: module, token). No
+        /// module map lists instantiations and the DAC cannot enumerate them, yet each has statics of its own.
+        /// Their MethodTables live in the high-frequency loader heaps: the scan looks there for a MethodTable
+        /// header whose module pointer is a loaded module and whose flags say "closed instantiation"; the DAC
+        /// then validates every candidate (GetTypeByMethodTable refuses what is not a MethodTable).</summary>
+        private IEnumerable<ClrType> LoadedGenericInstantiations(HashSet<ulong> done, HashSet<(ulong, int)> withStatics)
         {
+            if (ptr != 8 || withStatics.Count == 0)
+                yield break;
+            var modules = new HashSet<ulong>();
+            foreach (ClrModule m in rt.EnumerateModules())
+                if (m.Address != 0)
+                    modules.Add(m.Address);
             var domains = new List<ClrAppDomain>(rt.AppDomains);
             if (rt.SystemDomain != null)
                 domains.Add(rt.SystemDomain);
-            if (rt.SharedDomain != null)
-                domains.Add(rt.SharedDomain);
-            // Before .NET 9 a static field's offset is relative to its module's GC statics block; ClrMD
-            // answers 0 for a class the runtime never flagged initialized (many CoreLib classes without a
-            // static constructor), so those are computed from the block's start, learnt from a sibling.
-            bool moduleRelative = RuntimeMajor() is > 0 and < 9;
-            var moduleBase = new Dictionary<ulong, ulong>();
-            var unresolved = new List<(ClrType Type, ClrStaticField Field)>();
-            foreach (ClrType t in StaticCandidateTypes())
+            var ranges = new HashSet<(ulong, ulong)>();
+            foreach (ClrAppDomain ad in domains)
             {
                 try
                 {
-                    // A collectible type's statics live in its LoaderAllocator: they are not roots.
-                    if (t.IsCollectible)
-                        continue;
-                    foreach (ClrStaticField f in t.StaticFields)
-                    {
-                        if (!HoldsReference(f.ElementType))
-                            continue;
-                        bool any = false;
-                        foreach (ClrAppDomain ad in domains)
-                        {
-                            ulong slot = f.GetAddress(ad);
-                            if (slot == 0)
-                                continue;
-                            any = true;
-                            if (moduleRelative && !IsGenericInstance(t) && t.Module != null && f.Offset >= 0)
-                                moduleBase.TryAdd(t.Module.Address, slot - (ulong)f.Offset);
-                            StaticSlot(t, f, slot);
-                        }
-                        if (!any && moduleRelative && !IsGenericInstance(t) && t.Module != null)
-                            unresolved.Add((t, f));
-                    }
-                    foreach (ClrThreadStaticField f in t.ThreadStaticFields)
-                    {
-                        if (!HoldsReference(f.ElementType))
-                            continue;
-                        foreach (ClrThread th in threads)
-                        {
-                            ulong slot = f.GetAddress(th);
-                            if (slot == 0)
-                                continue;
-                            report.ThreadStaticsSearched++;
-                            string name = (t.Name ?? "?") + "." + (f.Name ?? "?");
-                            // Before .NET 9 a thread's GC thread statics sit in an Object[] a strong handle
-                            // holds: naming the slot keeps that handle from being reported as a second root.
-                            slotNames.TryAdd(slot, name);
-                            if (rt.DataTarget.DataReader.ReadPointer(slot, out ulong value) && value != 0)
-                                AddRoot(new Root
-                                {
-                                    Kind = "thread_static", Field = name,
-                                    Thread = MakeThread(th.OSThreadId, th.ManagedThreadId), Object = value, Rank = 2,
-                                });
-                        }
-                    }
+                    foreach (ClrNativeHeapInfo h in ad.EnumerateLoaderAllocatorHeaps())
+                        if (h.Kind == NativeHeapKind.HighFrequencyHeap && h.MemoryRange.Length > 0)
+                            ranges.Add((h.MemoryRange.Start, h.MemoryRange.End));
                 }
                 catch (Exception ex)
                 {
-                    Fail($"statics of {t.Name}", ex);
+                    Fail("loader heaps", ex);
                 }
             }
+            highFrequencyHeaps.AddRange(ranges);
+            int major = RuntimeMajor();
+            var rids = new HashSet<uint>(withStatics.Select(d => (uint)d.Item2 & 0xffffff));
+            foreach (ulong mt in MethodTableCandidates(ranges, modules, major, rids))
+            {
+                if (done.Contains(mt))
+                    continue;
+                ClrType? t = heap.GetTypeByMethodTable(mt);
+                if (t == null || t.MethodTable != mt || t.Module == null
+                    || !withStatics.Contains((t.Module.Address, t.MetadataToken)) || !done.Add(mt))
+                    continue;
+                yield return t;
+            }
+        }
+
+        // The addresses in the ranges that look like the MethodTable of a closed, unshared instantiation
+        // whose module is one of modules and whose type-definition row is one of rids: the row is bits 8-31
+        // of the word at 8 on .NET 9+, bits 16-31 on .NET 8 (0xffff when it does not fit); an unknown
+        // runtime version looks at every row.
+        private List<ulong> MethodTableCandidates(IEnumerable<(ulong Start, ulong End)> ranges, HashSet<ulong> modules,
+            int major, HashSet<uint> rids)
+        {
+            var found = new List<ulong>();
+            const int Chunk = 1 << 16, Header = MtModuleOffset + 8;
+            byte[] buf = new byte[Chunk + Header];
+            IDataReader reader = rt.DataTarget.DataReader;
+            int shift = major >= 9 ? 8 : 16;
+            uint overflow = major >= 9 ? 0xffffffu : 0xffffu;
+            foreach ((ulong start, ulong end) in ranges)
+            {
+                for (ulong at = start & ~7UL; at < end; at += Chunk)
+                {
+                    int got = reader.Read(at, buf.AsSpan(0, (int)Math.Min((ulong)buf.Length, end - at)));
+                    ReadOnlySpan<ulong> q = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(buf.AsSpan(0, got & ~7));
+                    int last = Math.Min(q.Length - Header / 8, Chunk / 8 - 1);
+                    for (int i = 0; i <= last; i++)
+                    {
+                        ulong w0 = q[i];
+                        if (((uint)w0 & (MtHasComponentSize | MtGenericsMask)) != MtGenericInst
+                            || !modules.Contains(q[i + MtModuleOffset / 8]))
+                            continue;
+                        uint rid = (uint)q[i + 1] >> shift;
+                        if (major > 0 && rid != overflow && !rids.Contains(rid))
+                            continue;
+                        found.Add(at + 8UL * (ulong)i);
+                    }
+                }
+            }
+            return found;
+        }
+
+        // GatherStatics' state, shared with StaticsOfType.
+        private readonly List<ClrAppDomain> staticDomains = new List<ClrAppDomain>();
+        private bool moduleRelative;
+        private readonly Dictionary<ulong, ulong> moduleBase = new Dictionary<ulong, ulong>();
+        private readonly List<(ClrType Type, ClrStaticField Field)> unresolved = new List<(ClrType, ClrStaticField)>();
+        private readonly List<(ClrType Type, ClrStaticField Field)> perInstantiation = new List<(ClrType, ClrStaticField)>();
+        private readonly HashSet<(ulong, int)> withStatics = new HashSet<(ulong, int)>();
+
+        public void GatherStatics(IReadOnlyList<ClrThread> threads)
+        {
+            staticDomains.AddRange(rt.AppDomains);
+            if (rt.SystemDomain != null)
+                staticDomains.Add(rt.SystemDomain);
+            if (rt.SharedDomain != null)
+                staticDomains.Add(rt.SharedDomain);
+            // Before .NET 9 a static field's offset is relative to its module's GC statics block; ClrMD
+            // answers 0 for a class the runtime never flagged initialized (many CoreLib classes without a
+            // static constructor), so those are computed from the block's start, learnt from a sibling.
+            // A generic instantiation's statics are not in that block (see PerInstantiationStatics).
+            moduleRelative = RuntimeMajor() is > 0 and < 9;
+            var done = new HashSet<ulong>();
+            foreach (ClrType t in StaticCandidateTypes(done))
+                StaticsOfType(t, threads);
+            foreach (ClrType t in LoadedGenericInstantiations(done, withStatics))
+                StaticsOfType(t, threads);
             int computed = 0;
             foreach ((ClrType t, ClrStaticField f) in unresolved)
             {
@@ -353,6 +404,183 @@ namespace DumpScout.Heap
             }
             if (computed > 0)
                 Console.Error.WriteLine($"dumpscout-heap: {computed} static slots computed from their module's statics block");
+            computed = PerInstantiationStatics();
+            if (computed > 0)
+                Console.Error.WriteLine($"dumpscout-heap: {computed} static slots of generic instantiations computed from their module's dynamic statics table");
+        }
+
+        private void StaticsOfType(ClrType t, IReadOnlyList<ClrThread> threads)
+        {
+            try
+            {
+                // A collectible type's statics live in its LoaderAllocator: they are not roots.
+                if (t.IsCollectible)
+                    return;
+                // .NET 8 keeps a generic instantiation's statics per instantiation; ClrMD reads them as if
+                // they were in the module's block (a wrong slot, or 0), so they are computed instead.
+                bool ownStorage = moduleRelative && HasPerInstantiationStatics(t);
+                bool generic = IsGenericInstance(t);
+                foreach (ClrStaticField f in t.StaticFields)
+                {
+                    if (!HoldsReference(f.ElementType))
+                        continue;
+                    if (t.Module != null)
+                        withStatics.Add((t.Module.Address, t.MetadataToken));
+                    if (ownStorage)
+                    {
+                        perInstantiation.Add((t, f));
+                        continue;
+                    }
+                    bool any = false;
+                    foreach (ClrAppDomain ad in staticDomains)
+                    {
+                        ulong slot = f.GetAddress(ad);
+                        if (slot == 0)
+                            continue;
+                        any = true;
+                        if (moduleRelative && !generic && t.Module != null && f.Offset >= 0)
+                            moduleBase.TryAdd(t.Module.Address, slot - (ulong)f.Offset);
+                        StaticSlot(t, f, slot);
+                    }
+                    if (!any && moduleRelative && !generic && t.Module != null)
+                        unresolved.Add((t, f));
+                }
+                foreach (ClrThreadStaticField f in t.ThreadStaticFields)
+                {
+                    if (!HoldsReference(f.ElementType))
+                        continue;
+                    if (t.Module != null)
+                        withStatics.Add((t.Module.Address, t.MetadataToken));
+                    foreach (ClrThread th in threads)
+                    {
+                        ulong slot = f.GetAddress(th);
+                        if (slot == 0)
+                            continue;
+                        report.ThreadStaticsSearched++;
+                        string name = (t.Name ?? "?") + "." + (f.Name ?? "?");
+                        // Before .NET 9 a thread's GC thread statics sit in an Object[] a strong handle
+                        // holds: naming the slot keeps that handle from being reported as a second root.
+                        slotNames.TryAdd(slot, name);
+                        if (rt.DataTarget.DataReader.ReadPointer(slot, out ulong value) && value != 0)
+                            AddRoot(new Root
+                            {
+                                Kind = "thread_static", Field = name,
+                                Thread = MakeThread(th.OSThreadId, th.ManagedThreadId), Object = value, Rank = 2,
+                            });
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                Fail($"statics of {t.Name}", ex);
+            }
+        }
+
+        private bool HasPerInstantiationStatics(ClrType t)
+        {
+            if (!rt.DataTarget.DataReader.Read(t.MethodTable, out uint flags))
+                return false;
+            return (flags & MtHasComponentSize) == 0 && (flags & MtGenericsStatics) != 0;
+        }
+
+        /// <summary>.NET 8: the GC statics of a generic instantiation (MethodTable flag "generics statics") are
+        /// not in its module's statics block. Its MethodTable's first optional member (GenericsStaticsInfo:
+        /// field descs, dynamic type id; after the fixed part, the overflow multipurpose slots and the vtable
+        /// chunk pointers) gives an id into the loader module's DomainLocalModule dynamic class table
+        /// (table at +8, entry count at +16; the module's GC statics start at +32): entry = {dynamic entry,
+        /// flags}, the dynamic entry's first pointer is the instantiation's GC statics start, a slot of an
+        /// Object[] a handle holds. The DomainLocalModule is found by that +32 pointer (the module's block
+        /// start, learnt from a sibling). Every computed slot must lie in a handle-held Object[].</summary>
+        private int PerInstantiationStatics()
+        {
+            int computed = 0;
+            var bases = new Dictionary<ulong, ulong>();
+            foreach ((ClrType t, ClrStaticField f) in perInstantiation)
+            {
+                if (f.Offset < 0)
+                    continue;
+                if (!bases.TryGetValue(t.MethodTable, out ulong b))
+                    bases[t.MethodTable] = b = InstantiationStaticsBase(t.MethodTable);
+                ulong slot = b + (ulong)f.Offset;
+                if (b == 0 || !InHandleHeldArray(slot))
+                    continue;
+                StaticSlot(t, f, slot);
+                computed++;
+            }
+            return computed;
+        }
+
+        private readonly Dictionary<ulong, ulong> domainLocalModules = new Dictionary<ulong, ulong>();
+
+        private ulong InstantiationStaticsBase(ulong mt)
+        {
+            IDataReader r = rt.DataTarget.DataReader;
+            Span<byte> h = stackalloc byte[MtFixedSize];
+            if (r.Read(mt, h) != h.Length)
+                return 0;
+            uint flags = BitConverter.ToUInt32(h);
+            ushort slotMask = (ushort)(BitConverter.ToUInt16(h[8..]) & 0x1f);
+            ushort virtuals = BitConverter.ToUInt16(h[0x0c..]);
+            ulong loaderModule = BitConverter.ToUInt64(h[MtModuleOffset..]);
+            if ((flags & MtHasComponentSize) != 0 || (flags & MtGenericsStatics) == 0)
+                return 0;
+            int overflow = Math.Max(0, System.Numerics.BitOperations.PopCount(slotMask) - 2);
+            ulong info = mt + MtFixedSize + 8UL * (ulong)overflow + 8UL * (ulong)((virtuals + 7) / 8);
+            if (!r.ReadPointer(info + 8, out ulong id) || id >= 1 << 24)
+                return 0; // an open or shared instantiation has id -1
+            ulong dlm = DomainLocalModule(loaderModule);
+            if (dlm == 0 || !r.ReadPointer(dlm + 8, out ulong table) || !r.ReadPointer(dlm + 16, out ulong count)
+                || id >= count || !r.ReadPointer(table + 16 * id, out ulong entry) || !r.Read(table + 16 * id + 8, out uint eflags))
+                return 0;
+            // Class init flags: 1 initialized, 8 collectible (statics behind a LoaderAllocator handle).
+            if (entry == 0 || (eflags & 1) == 0 || (eflags & 8) != 0 || !r.ReadPointer(entry, out ulong gcStatics))
+                return 0;
+            return gcStatics;
+        }
+
+        // The DomainLocalModule of a module: the structure whose m_pGCStatics (+32) is the module's statics
+        // block start; it lies just after the Module in the loader heap (searched there first, then in every
+        // high-frequency heap).
+        private ulong DomainLocalModule(ulong module)
+        {
+            if (domainLocalModules.TryGetValue(module, out ulong dlm))
+                return dlm;
+            dlm = 0;
+            if (moduleBase.TryGetValue(module, out ulong block))
+            {
+                dlm = FindDomainLocalModule(module, module + (1 << 16), block);
+                foreach ((ulong start, ulong end) in highFrequencyHeaps)
+                {
+                    if (dlm != 0)
+                        break;
+                    dlm = FindDomainLocalModule(start, end, block);
+                }
+            }
+            domainLocalModules[module] = dlm;
+            return dlm;
+        }
+
+        private ulong FindDomainLocalModule(ulong start, ulong end, ulong block)
+        {
+            IDataReader r = rt.DataTarget.DataReader;
+            const int Chunk = 1 << 16;
+            byte[] buf = new byte[Chunk];
+            for (ulong at = (start + 7) & ~7UL; at < end; at += Chunk)
+            {
+                int got = r.Read(at, buf.AsSpan(0, (int)Math.Min((ulong)Chunk, end - at)));
+                for (int i = 0; i + 8 <= got; i += 8)
+                {
+                    if (BitConverter.ToUInt64(buf, i) != block || at + (ulong)i < start + 32)
+                        continue;
+                    ulong dlm = at + (ulong)i - 32;
+                    if (r.ReadPointer(dlm + 8, out ulong table) && table != 0
+                        && r.ReadPointer(dlm + 16, out ulong count) && count <= 1 << 20)
+                        return dlm;
+                }
+                if (got < Chunk)
+                    break;
+            }
+            return 0;
         }
 
         private void StaticSlot(ClrType t, ClrStaticField f, ulong slot)
@@ -366,7 +594,16 @@ namespace DumpScout.Heap
                 AddRoot(new Root { Kind = "static_field", Field = name, Object = value, Rank = 1 });
         }
 
-        private static bool IsGenericInstance(ClrType t) => (t.Name ?? "").IndexOf('<') >= 0;
+        // A generic instantiation (or a type nested in one): a '<' that opens type arguments, not the '<'
+        // that starts a compiler-generated name (Program+<>c, <Main>d__0, <PrivateImplementationDetails>).
+        private static bool IsGenericInstance(ClrType t)
+        {
+            string n = t.Name ?? "";
+            for (int i = 1; i < n.Length; i++)
+                if (n[i] == '<' && n[i - 1] != '+' && n[i - 1] != '.')
+                    return true;
+            return false;
+        }
 
         private int RuntimeMajor()
         {

@@ -36,7 +36,8 @@ def run_id(n):
 
 def fix_run_ids(s):
     s = re.sub(r"\b\d{3,7}\b", lambda m: run_id(int(m.group(0))) or m.group(0), s)
-    s = re.sub(r"(?<![0-9a-fA-Fx])[0-9a-f]{3,6}\b", lambda m: run_id(int(m.group(0), 16)) or m.group(0), s)
+    # (a hex run id stands alone: "ead" in "thread" is a word, not 0xead)
+    s = re.sub(r"(?<![0-9A-Za-z_])[0-9a-f]{3,6}\b", lambda m: run_id(int(m.group(0), 16)) or m.group(0), s)
     s = re.sub(r"0x[0-9a-f]{9,16}\b", "<addr>", s)
     # an OS thread id the engine names (the stack walker's thread, the faulting thread) belongs to the run
     s = re.sub(r"(thread |\"thread\": \"|\"os_id\": \")0x[0-9a-f]{1,8}\b", r"\g<1>0x<tid>", s)
