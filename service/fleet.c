@@ -79,10 +79,10 @@ static int fleet_connect(struct fleet *f, struct ds_err *e)
 		return DS_OK;
 	fleetdb_close(f->db);
 	f->db = NULL;
-	rc = fleet_password(f->fc, &pw, e);
+	rc = fleet_config_password(f->fc, &pw, e);
 	if (rc == DS_OK)
 		rc = fleetdb_connect(f->fc->url, pw, (int)f->fc->connect_timeout_s, &f->db, e);
-	fleet_password_free(pw);
+	fleet_config_password_free(pw);
 	if (rc == DS_OK)
 		rc = fleetdb_check(f->db, &version, e);
 	if (rc != DS_OK) {

@@ -5,6 +5,7 @@
 #include "t.h"
 
 #include "lib/config.h"
+#include "lib/config_value.h"
 #include "lib/fleet_config.h"
 #include "lib/mail.h"
 
@@ -244,7 +245,7 @@ TEST(fleet_section_typed)
 		CHECK_INT(c.fleet->connect_timeout_s, 10);
 		CHECK_INT(c.fleet->digest, 0);
 	}
-	CHECK_INT(fleet_digest_enabled(&c), 0);
+	CHECK_INT(fleet_config_digest(c.fleet), 0);
 	config_free(&c);
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -271,7 +272,7 @@ TEST(fleet_section_typed)
 		CHECK_INT(c.fleet->max_backlog, 1000);
 		CHECK_INT(c.fleet->connect_timeout_s, 5);
 	}
-	CHECK_INT(fleet_digest_enabled(&c), 1);
+	CHECK_INT(fleet_config_digest(c.fleet), 1);
 	config_free(&c);
 	/* a password file others can read is refused at load, naming the key */
 	CHECK_INT(chmod(pwf, 0644), 0);
@@ -340,7 +341,7 @@ TEST(fleet_dump_share)
 	rmdir(dir);
 }
 
-/* every section's integers follow config_uint: whole, in range, a number (not a string); text after the
+/* every section's integers follow config_value_uint: whole, in range, a number (not a string); text after the
  * digits makes the file invalid JSON */
 TEST(integers_one_rule)
 {
@@ -376,13 +377,13 @@ TEST(integers_one_rule)
 	CHECK(c.fleet != NULL && c.fleet->batch_size == 1000);
 	config_free(&c);
 	n = cJSON_CreateNumber(65536);
-	CHECK(config_uint(n, 0, 65536, &u) == 1 && u == 65536);
-	CHECK(config_uint(n, 0, 65535, &u) == 0 && u == 65536);
+	CHECK(config_value_uint(n, 0, 65536, &u) == 1 && u == 65536);
+	CHECK(config_value_uint(n, 0, 65535, &u) == 0 && u == 65536);
 	cJSON_Delete(n);
 	n = cJSON_CreateString("5");
-	CHECK(config_uint(n, 0, 10, &u) == 0);
+	CHECK(config_value_uint(n, 0, 10, &u) == 0);
 	cJSON_Delete(n);
-	CHECK(config_uint(NULL, 0, 10, &u) == 0);
+	CHECK(config_value_uint(NULL, 0, 10, &u) == 0);
 }
 
 TEST(config_file_dir_is_where_relative_paths_start)

@@ -1,0 +1,44 @@
+/* config_value.h - the typed readers that every part of the configuration shares: config.c's key table
+ * and the section parsers (lib/mail.c's "mail", lib/fleet_config.c's "fleet") read their numbers,
+ * strings, booleans, paths and password files through these, so one rule holds for each type. A leaf:
+ * it knows no section and calls none of their parsers. Errors name the key as "SECTION.KEY: ...". */
+#ifndef DS_LIB_CONFIG_VALUE_H
+#define DS_LIB_CONFIG_VALUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ds.h"
+
+struct cJSON;
+
+/* The one rule for integers in the config, every section: v must be a JSON number holding a whole value
+ * from min to max (no fraction, no exponent that leaves one, nothing after the digits: cJSON's number
+ * parser stops at the first character that is not part of the number, and the loader rejects what
+ * follows). Returns 1 and sets *out, or 0 (v missing, not a number, fractional or out of range). Pure. */
+int config_value_uint(const struct cJSON *v, uint64_t min, uint64_t max, uint64_t *out);
+
+/* The key `key` of the object `section` (named `name` in messages), when present, into *out; absent
+ * leaves *out as it is (the caller's default). DS_OK, or DS_EINVAL with e naming the key. Pure. */
+int config_value_key_uint(const struct cJSON *section, const char *name, const char *key, uint64_t min,
+			  uint64_t max, uint64_t *out, struct ds_err *e);
+/* A string of at most max bytes (at least one unless allow_empty) without control characters (CR/LF in
+ * a value could add SMTP commands, mail headers or connection options). *out is malloc'd (caller
+ * frees) when the key is present; absent leaves *out as it is. DS_EINVAL, DS_ENOMEM. */
+int config_value_key_str(const struct cJSON *section, const char *name, const char *key, size_t max,
+			 int allow_empty, char **out, struct ds_err *e);
+/* true or false into *out (1 or 0); absent leaves *out as it is. DS_EINVAL. Pure. */
+int config_value_key_bool(const struct cJSON *section, const char *name, const char *key, int *out,
+			  struct ds_err *e);
+
+/* A path from the config made absolute: *p, when relative, is replaced by base_dir/ *p (a new malloc'd
+ * string; the old one is freed). NULL, absolute paths, and a NULL or empty base_dir (the current folder)
+ * leave *p alone. DS_ENOMEM. */
+int config_value_path(char **p, const char *base_dir);
+
+/* A password file's rule: path must exist and must not be readable by group or others (mode & 044).
+ * DS_OK, or the error (DS_ENOENT, DS_EPERM, ...) with e naming "SECTION.KEY", the file, its mode and
+ * the fix (chmod 600). Reads only the file's mode. */
+int config_value_secret_file(const char *name, const char *key, const char *path, struct ds_err *e);
+
+#endif

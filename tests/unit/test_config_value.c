@@ -1,0 +1,174 @@
+/* test_config_value.c - the typed readers every part of the configuration shares: whole numbers in a
+ * range, strings without control characters, booleans, relative paths anchored at the config file's
+ * folder, a password file's mode; absent keys keep the caller's default; each error names SECTION.KEY.
+ * And the sections really share them: the same rule holds in "mail" and "fleet". */
+#include "t.h"
+
+#include "lib/config.h"
+#include "lib/config_value.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+TEST(uint_in_range_absent_keeps_default)
+{
+	cJSON *o = cJSON_Parse("{\"n\": 7, \"big\": 11, \"frac\": 2.5, \"s\": \"7\"}");
+	struct ds_err e = { 0 };
+	uint64_t v = 3;
+
+	CHECK(o != NULL);
+	CHECK_INT(config_value_key_uint(o, "sec", "missing", 1, 10, &v, &e), DS_OK);
+	CHECK_U64(v, 3);
+	CHECK_INT(config_value_key_uint(o, "sec", "n", 1, 10, &v, &e), DS_OK);
+	CHECK_U64(v, 7);
+	CHECK_INT(config_value_key_uint(o, "sec", "big", 1, 10, &v, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "sec.big: must be a whole number from 1 to 10");
+	CHECK_INT(config_value_key_uint(o, "sec", "frac", 1, 10, &v, &e), DS_EINVAL);
+	CHECK_INT(config_value_key_uint(o, "sec", "s", 1, 10, &v, &e), DS_EINVAL);
+	CHECK_U64(v, 7);
+	cJSON_Delete(o);
+}
+
+TEST(str_bounded_and_free_of_control_characters)
+{
+	cJSON *o = cJSON_Parse("{\"a\": \"x.example.org\", \"empty\": \"\", \"nl\": \"a\\nRCPT TO:<b>\","
+			       " \"del\": \"a\\u007f\", \"tab\": \"a\\tb\", \"n\": 5, \"long\": \"abcdef\"}");
+	struct ds_err e = { 0 };
+	char *s = NULL;
+
+	CHECK(o != NULL);
+	CHECK_INT(config_value_key_str(o, "mail", "missing", 100, 0, &s, &e), DS_OK);
+	CHECK(s == NULL);
+	CHECK_INT(config_value_key_str(o, "mail", "a", 100, 0, &s, &e), DS_OK);
+	CHECK_STR(s, "x.example.org");
+	/* a present key replaces what was there (the caller's default) */
+	CHECK_INT(config_value_key_str(o, "mail", "long", 6, 0, &s, &e), DS_OK);
+	CHECK_STR(s, "abcdef");
+	CHECK_INT(config_value_key_str(o, "mail", "long", 5, 0, &s, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "mail.long: must be 1..5 bytes");
+	CHECK_INT(config_value_key_str(o, "fleet", "empty", 100, 0, &s, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "fleet.empty: must be 1..100 bytes");
+	CHECK_INT(config_value_key_str(o, "fleet", "nl", 100, 0, &s, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "fleet.nl: control characters are not allowed");
+	CHECK_INT(config_value_key_str(o, "fleet", "del", 100, 0, &s, &e), DS_EINVAL);
+	CHECK_INT(config_value_key_str(o, "fleet", "tab", 100, 0, &s, &e), DS_EINVAL);
+	CHECK_INT(config_value_key_str(o, "fleet", "n", 100, 0, &s, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "fleet.n: must be a string");
+	CHECK_STR(s, "abcdef");
+	free(s);
+	s = NULL;
+	CHECK_INT(config_value_key_str(o, "mail", "empty", 100, 1, &s, &e), DS_OK);
+	CHECK_STR(s, "");
+	free(s);
+	cJSON_Delete(o);
+}
+
+TEST(bool_true_false_only)
+{
+	cJSON *o = cJSON_Parse("{\"t\": true, \"f\": false, \"one\": 1}");
+	struct ds_err e = { 0 };
+	int b = 5;
+
+	CHECK(o != NULL);
+	CHECK_INT(config_value_key_bool(o, "fleet", "missing", &b, &e), DS_OK);
+	CHECK_INT(b, 5);
+	CHECK_INT(config_value_key_bool(o, "fleet", "t", &b, &e), DS_OK);
+	CHECK_INT(b, 1);
+	CHECK_INT(config_value_key_bool(o, "fleet", "f", &b, &e), DS_OK);
+	CHECK_INT(b, 0);
+	CHECK_INT(config_value_key_bool(o, "fleet", "one", &b, &e), DS_EINVAL);
+	CHECK_STR(e.msg, "fleet.one: must be true or false");
+	CHECK_INT(b, 0);
+	cJSON_Delete(o);
+}
+
+TEST(path_anchored_at_the_config_folder)
+{
+	char *p = strdup("secrets/pw"), *q = strdup("/etc/pw"), *n = NULL;
+
+	CHECK(p != NULL && q != NULL);
+	CHECK_INT(config_value_path(&p, "/srv/ds"), DS_OK);
+	CHECK_STR(p, "/srv/ds/secrets/pw");
+	CHECK_INT(config_value_path(&q, "/srv/ds"), DS_OK);
+	CHECK_STR(q, "/etc/pw");
+	CHECK_INT(config_value_path(&n, "/srv/ds"), DS_OK);
+	CHECK(n == NULL);
+	free(p);
+	p = strdup("pw");
+	CHECK_INT(config_value_path(&p, NULL), DS_OK);
+	CHECK_STR(p, "pw");
+	CHECK_INT(config_value_path(&p, ""), DS_OK);
+	CHECK_STR(p, "pw");
+	free(p);
+	free(q);
+}
+
+TEST(secret_file_owner_only)
+{
+	char dir[] = "/tmp/ds-test-cv-XXXXXX", path[128];
+	struct ds_err e = { 0 };
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK_INT(chmod(path, 0600), 0);
+	CHECK_INT(config_value_secret_file("mail", "password_file", path, &e), DS_OK);
+	CHECK_INT(chmod(path, 0640), 0);
+	CHECK_INT(config_value_secret_file("mail", "password_file", path, &e), DS_EPERM);
+	CHECK(strncmp(e.msg, "mail.password_file: ", 20) == 0 && strstr(e.msg, "mode 0640") != NULL &&
+	      strstr(e.msg, "chmod 600") != NULL);
+	CHECK_INT(chmod(path, 0604), 0);
+	CHECK_INT(config_value_secret_file("fleet", "password_file", path, &e), DS_EPERM);
+	unlink(path);
+	CHECK_INT(config_value_secret_file("fleet", "password_file", path, &e), DS_ENOENT);
+	CHECK(strncmp(e.msg, "fleet.password_file: cannot read ", 33) == 0);
+	rmdir(dir);
+}
+
+/* the sections read through the same rules: a line break is refused in mail and in fleet alike */
+TEST(sections_share_the_rules)
+{
+	static const struct {
+		const char *json, *want;
+	} bad[] = {
+		{ "{\"mail\": {\"server\": \"smtp.example.org\\r\\nX\", \"from\": \"a@b.c\", \"to\": \"d@e.f\"}}",
+		  "mail.server: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"host=db\\ndbname=x\"}}", "fleet.url: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"host=db\", \"hostname\": \"web\\u0001\"}}",
+		  "fleet.hostname: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"host=db\", \"digest\": 1}}", "fleet.digest: must be true or false" },
+		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.c\", \"to\": \"d@e.f\", \"skip_empty_digest\": \"yes\"}}",
+		  "mail.skip_empty_digest: must be true or false" },
+		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.c\", \"to\": \"d@e.f\", \"timeout_s\": 0}}",
+		  "mail.timeout_s: must be a whole number from 1 to 3600" },
+		{ "{\"fleet\": {\"url\": \"host=db\", \"interval_s\": 0}}", "fleet.interval_s: must be a whole number from 1 to 3600" },
+	};
+	struct config c;
+	struct ds_err e;
+	size_t i;
+
+	for (i = 0; i < DS_ARRAY_LEN(bad); i++) {
+		memset(&e, 0, sizeof(e));
+		CHECK_INT(config_load_text(bad[i].json, strlen(bad[i].json), "/srv/ds/x.json", &c, &e), DS_EINVAL);
+		if (strstr(e.msg, bad[i].want) == NULL)
+			T_FAIL_("%s: message '%s' lacks '%s'", bad[i].json, e.msg, bad[i].want);
+		config_free(&c);
+	}
+}
+
+int main(void)
+{
+	RUN(uint_in_range_absent_keeps_default);
+	RUN(str_bounded_and_free_of_control_characters);
+	RUN(bool_true_false_only);
+	RUN(path_anchored_at_the_config_folder);
+	RUN(secret_file_owner_only);
+	RUN(sections_share_the_rules);
+	return t_total_failed != 0;
+}
