@@ -1,5 +1,5 @@
 /* config_value.c - the typed readers every part of the configuration shares (config_value.h): one rule
- * for integers, strings, booleans, relative paths and password files, whichever section holds them. It
+ * for integers, strings, booleans, relative paths and passwords, whichever section holds them. It
  * reads single values; which keys a section has and what they mean is the section's own file. */
 #include "config_value.h"
 
@@ -103,4 +103,63 @@ int config_value_secret_file(const char *name, const char *key, const char *path
 				   "%s.%s: %s has mode %04o: it must not be readable by group or others (chmod 600 %s)",
 				   name, key, path, (unsigned)mode, path);
 	return DS_OK;
+}
+
+void config_value_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+void config_value_secret_free(char *pw)
+{
+	if (pw != NULL) {
+		config_value_wipe(pw, strlen(pw));
+		free(pw);
+	}
+}
+
+int config_value_secret(const char *name, const char *file, const char *env, size_t max, char **pw,
+			struct ds_err *e)
+{
+	const char *v;
+	char *data = NULL;
+	size_t len = 0;
+	int rc = DS_OK;
+
+	*pw = NULL;
+	if (env != NULL) {
+		v = getenv(env);
+		if (v == NULL) {
+			rc = ds_err_setn(e, DS_ENOENT, "%s.password_env: the environment variable %s is not set", name,
+					 env);
+			goto out;
+		}
+		*pw = strdup(v);
+		if (*pw == NULL)
+			rc = DS_ENOMEM;
+		goto out;
+	}
+	if (file == NULL)
+		goto out;
+	rc = config_value_secret_file(name, "password_file", file, e);
+	if (rc != DS_OK)
+		goto out;
+	rc = plat_read_file(file, max, &data, &len);
+	if (rc != DS_OK) {
+		ds_err_setn(e, rc, "%s.password_file: cannot read %s: %s", name, file, ds_strerror(rc));
+		goto out;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	*pw = data;
+	data = NULL;
+out:
+	if (data != NULL) {
+		config_value_wipe(data, len);
+		free(data);
+	}
+	return rc;
 }

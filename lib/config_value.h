@@ -1,6 +1,6 @@
 /* config_value.h - the typed readers that every part of the configuration shares: config.c's key table
  * and the section parsers (lib/mail.c's "mail", lib/fleet_config.c's "fleet") read their numbers,
- * strings, booleans, paths and password files through these, so one rule holds for each type. A leaf:
+ * strings, booleans, paths and passwords through these, so one rule holds for each type. A leaf:
  * it knows no section and calls none of their parsers. Errors name the key as "SECTION.KEY: ...". */
 #ifndef DS_LIB_CONFIG_VALUE_H
 #define DS_LIB_CONFIG_VALUE_H
@@ -40,5 +40,16 @@ int config_value_path(char **p, const char *base_dir);
  * DS_OK, or the error (DS_ENOENT, DS_EPERM, ...) with e naming "SECTION.KEY", the file, its mode and
  * the fix (chmod 600). Reads only the file's mode. */
 int config_value_secret_file(const char *name, const char *key, const char *path, struct ds_err *e);
+/* A section's password: from the environment variable env when env is set (not NULL), else from the
+ * file `file` (config_value_secret_file's rule first; at most max bytes; trailing line breaks dropped),
+ * else none (*pw NULL). *pw is malloc'd: free it with config_value_secret_free, which wipes it first.
+ * DS_ENOENT (the variable is not set), the file's errors, DS_ENOMEM; e names "SECTION.password_env" or
+ * "SECTION.password_file" and never holds the password. Thread-safe if nothing changes the environment. */
+int config_value_secret(const char *name, const char *file, const char *env, size_t max, char **pw,
+			struct ds_err *e);
+/* Overwrites n bytes at p with zeros, in a way the compiler does not drop as a dead store. */
+void config_value_wipe(void *p, size_t n);
+/* Wipes and frees a password from config_value_secret. NULL-safe. */
+void config_value_secret_free(char *pw);
 
 #endif

@@ -4,7 +4,6 @@
  * section with it once, at load; the publisher and the CLI's --fleet read the typed struct. No network, no database. */
 #include "fleet_config.h"
 #include "config_value.h"
-#include "mail.h"
 
 #include "core/plat.h"
 #include "core/store_fleet.h"
@@ -137,52 +136,12 @@ int fleet_config_check_share(const struct fleet_config *c, struct ds_err *e)
 
 void fleet_config_password_free(char *pw)
 {
-	if (pw != NULL) {
-		mail_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	config_value_secret_free(pw);
 }
 
 int fleet_config_password(const struct fleet_config *c, char **pw, struct ds_err *e)
 {
-	const char *env;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = DS_OK;
-
-	*pw = NULL;
-	if (c->password_env != NULL) {
-		env = getenv(c->password_env);
-		if (env == NULL) {
-			rc = ds_err_setn(e, DS_ENOENT, "fleet.password_env: the environment variable %s is not set",
-					 c->password_env);
-			goto out;
-		}
-		*pw = strdup(env);
-		if (*pw == NULL)
-			rc = DS_ENOMEM;
-		goto out;
-	}
-	if (c->password_file == NULL)
-		goto out;
-	rc = config_value_secret_file("fleet", "password_file", c->password_file, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = plat_read_file(c->password_file, FLEET_PASSWORD_MAX, &data, &len);
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "fleet.password_file: cannot read %s: %s", c->password_file, ds_strerror(rc));
-		goto out;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	*pw = data;
-	data = NULL;
-out:
-	if (data != NULL) {
-		mail_wipe(data, len);
-		free(data);
-	}
-	return rc;
+	return config_value_secret("fleet", c->password_file, c->password_env, FLEET_PASSWORD_MAX, pw, e);
 }
 
 int fleet_config_digest(const struct fleet_config *c)

@@ -257,60 +257,20 @@ out:
 
 void mail_wipe(char *p, size_t n)
 {
-	volatile char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
+	config_value_wipe(p, n);
 }
 
 void mail_password_free(char *pw)
 {
-	if (pw != NULL) {
-		mail_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	config_value_secret_free(pw);
 }
 
 int mail_password(const struct mail_config *c, char **pw, struct ds_err *e)
 {
-	const char *env;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = DS_OK;
-
 	*pw = NULL;
-	if (c->username == NULL)
-		goto out;
-	if (c->password_env != NULL) {
-		env = getenv(c->password_env);
-		if (env == NULL) {
-			rc = ds_err_setn(e, DS_ENOENT, "mail.password_env: the environment variable %s is not set",
-					 c->password_env);
-			goto out;
-		}
-		*pw = strdup(env);
-		if (*pw == NULL)
-			rc = DS_ENOMEM;
-		goto out;
-	}
-	rc = config_value_secret_file("mail", "password_file", c->password_file, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = plat_read_file(c->password_file, MAIL_PASSWORD_MAX, &data, &len);
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "mail.password_file: cannot read %s: %s", c->password_file, ds_strerror(rc));
-		goto out;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	*pw = data;
-	data = NULL;
-out:
-	if (data != NULL) {
-		mail_wipe(data, len);
-		free(data);
-	}
-	return rc;
+	/* without a username there is no login, whatever else is set */
+	return c->username == NULL ? DS_OK
+				   : config_value_secret("mail", c->password_file, c->password_env, MAIL_PASSWORD_MAX, pw, e);
 }
 
 int64_t mail_backoff_ms(int attempts)

@@ -1,10 +1,9 @@
 /* test_config_value.c - the typed readers every part of the configuration shares: whole numbers in a
  * range, strings without control characters, booleans, relative paths anchored at the config file's
- * folder, a password file's mode; absent keys keep the caller's default; each error names SECTION.KEY.
- * And the sections really share them: the same rule holds in "mail" and "fleet". */
+ * folder, a password file's mode and the password itself; absent keys keep the caller's default; each
+ * error names SECTION.KEY. (test_config.c checks that the sections read through them.) */
 #include "t.h"
 
-#include "lib/config.h"
 #include "lib/config_value.h"
 
 #include <cjson/cJSON.h>
@@ -29,6 +28,12 @@ TEST(uint_in_range_absent_keeps_default)
 	CHECK_INT(config_value_key_uint(o, "sec", "s", 1, 10, &v, &e), DS_EINVAL);
 	CHECK_U64(v, 7);
 	cJSON_Delete(o);
+	/* the bounds are inclusive; a value out of range leaves *out alone; no value is no number */
+	o = cJSON_CreateNumber(65536);
+	CHECK(config_value_uint(o, 0, 65536, &v) == 1 && v == 65536);
+	CHECK(config_value_uint(o, 0, 65535, &v) == 0 && v == 65536);
+	cJSON_Delete(o);
+	CHECK(config_value_uint(NULL, 0, 10, &v) == 0);
 }
 
 TEST(str_bounded_and_free_of_control_characters)
@@ -131,35 +136,47 @@ TEST(secret_file_owner_only)
 	rmdir(dir);
 }
 
-/* the sections read through the same rules: a line break is refused in mail and in fleet alike */
-TEST(sections_share_the_rules)
+/* a password: the environment variable when one is named, else the owner-only file without its line
+ * break, else none; errors name the section's key and never the password */
+TEST(secret_from_env_or_file)
 {
-	static const struct {
-		const char *json, *want;
-	} bad[] = {
-		{ "{\"mail\": {\"server\": \"smtp.example.org\\r\\nX\", \"from\": \"a@b.c\", \"to\": \"d@e.f\"}}",
-		  "mail.server: control characters are not allowed" },
-		{ "{\"fleet\": {\"url\": \"host=db\\ndbname=x\"}}", "fleet.url: control characters are not allowed" },
-		{ "{\"fleet\": {\"url\": \"host=db\", \"hostname\": \"web\\u0001\"}}",
-		  "fleet.hostname: control characters are not allowed" },
-		{ "{\"fleet\": {\"url\": \"host=db\", \"digest\": 1}}", "fleet.digest: must be true or false" },
-		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.c\", \"to\": \"d@e.f\", \"skip_empty_digest\": \"yes\"}}",
-		  "mail.skip_empty_digest: must be true or false" },
-		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.c\", \"to\": \"d@e.f\", \"timeout_s\": 0}}",
-		  "mail.timeout_s: must be a whole number from 1 to 3600" },
-		{ "{\"fleet\": {\"url\": \"host=db\", \"interval_s\": 0}}", "fleet.interval_s: must be a whole number from 1 to 3600" },
-	};
-	struct config c;
-	struct ds_err e;
-	size_t i;
+	char dir[] = "/tmp/ds-test-cvs-XXXXXX", path[128];
+	struct ds_err e = { 0 };
+	char *pw = NULL;
+	FILE *f;
 
-	for (i = 0; i < DS_ARRAY_LEN(bad); i++) {
-		memset(&e, 0, sizeof(e));
-		CHECK_INT(config_load_text(bad[i].json, strlen(bad[i].json), "/srv/ds/x.json", &c, &e), DS_EINVAL);
-		if (strstr(e.msg, bad[i].want) == NULL)
-			T_FAIL_("%s: message '%s' lacks '%s'", bad[i].json, e.msg, bad[i].want);
-		config_free(&c);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f != NULL) {
+		fputs("s3cret pass\r\n", f);
+		fclose(f);
 	}
+	CHECK_INT(chmod(path, 0600), 0);
+	CHECK_INT(config_value_secret("fleet", path, NULL, 1024, &pw, &e), DS_OK);
+	CHECK_STR(pw, "s3cret pass");
+	config_value_secret_free(pw);
+	/* the variable wins over the file */
+	CHECK_INT(setenv("DS_TEST_CV_PW", "from env", 1), 0);
+	CHECK_INT(config_value_secret("mail", path, "DS_TEST_CV_PW", 1024, &pw, &e), DS_OK);
+	CHECK_STR(pw, "from env");
+	config_value_secret_free(pw);
+	CHECK_INT(unsetenv("DS_TEST_CV_PW"), 0);
+	CHECK_INT(config_value_secret("mail", NULL, "DS_TEST_CV_PW", 1024, &pw, &e), DS_ENOENT);
+	CHECK(pw == NULL);
+	CHECK_STR(e.msg, "mail.password_env: the environment variable DS_TEST_CV_PW is not set");
+	CHECK_INT(config_value_secret("mail", NULL, NULL, 1024, &pw, &e), DS_OK);
+	CHECK(pw == NULL);
+	/* too long for max, then readable by others */
+	CHECK_INT(config_value_secret("fleet", path, NULL, 4, &pw, &e), DS_ETOOBIG);
+	CHECK(pw == NULL && strncmp(e.msg, "fleet.password_file: cannot read ", 33) == 0);
+	CHECK_INT(chmod(path, 0644), 0);
+	CHECK_INT(config_value_secret("fleet", path, NULL, 1024, &pw, &e), DS_EPERM);
+	CHECK(pw == NULL && strstr(e.msg, "s3cret") == NULL && strstr(e.msg, "chmod 600") != NULL);
+	config_value_secret_free(NULL);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
@@ -169,6 +186,6 @@ int main(void)
 	RUN(bool_true_false_only);
 	RUN(path_anchored_at_the_config_folder);
 	RUN(secret_file_owner_only);
-	RUN(sections_share_the_rules);
+	RUN(secret_from_env_or_file);
 	return t_total_failed != 0;
 }
