@@ -24,6 +24,29 @@ int config_value_uint(const cJSON *v, uint64_t min, uint64_t max, uint64_t *out)
 	return 1;
 }
 
+int config_value_section(const cJSON *v, const char *name, const char *const *keys, size_t nkeys, struct ds_err *e)
+{
+	const cJSON *it;
+	size_t i;
+	int rc = DS_OK;
+
+	if (!cJSON_IsObject(v)) {
+		rc = ds_err_setn(e, DS_EINVAL, "%s: must be an object", name);
+		goto out;
+	}
+	cJSON_ArrayForEach(it, v) {
+		for (i = 0; i < nkeys; i++)
+			if (it->string != NULL && strcmp(it->string, keys[i]) == 0)
+				break;
+		if (i == nkeys) {
+			rc = ds_err_setn(e, DS_EINVAL, "%s: unknown key '%.64s'", name, it->string ? it->string : "");
+			goto out;
+		}
+	}
+out:
+	return rc;
+}
+
 int config_value_key_uint(const cJSON *section, const char *name, const char *key, uint64_t min, uint64_t max,
 			  uint64_t *out, struct ds_err *e)
 {

@@ -18,6 +18,11 @@ struct cJSON;
  * follows). Returns 1 and sets *out, or 0 (v missing, not a number, fractional or out of range). Pure. */
 int config_value_uint(const struct cJSON *v, uint64_t min, uint64_t max, uint64_t *out);
 
+/* A section: v must be a JSON object whose keys are all among keys[0..nkeys). DS_OK, or DS_EINVAL with
+ * e "NAME: must be an object" or "NAME: unknown key 'KEY'" (the first unknown one, cut to 64 bytes). Pure. */
+int config_value_section(const struct cJSON *v, const char *name, const char *const *keys, size_t nkeys,
+			 struct ds_err *e);
+
 /* The key `key` of the object `section` (named `name` in messages), when present, into *out; absent
  * leaves *out as it is (the caller's default). DS_OK, or DS_EINVAL with e naming the key. Pure. */
 int config_value_key_uint(const struct cJSON *section, const char *name, const char *key, uint64_t min,

@@ -33,25 +33,13 @@ void fleet_config_free(struct fleet_config *c)
 int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_config **out, struct ds_err *e)
 {
 	struct fleet_config *c = NULL;
-	const cJSON *it;
 	uint64_t v;
-	size_t i;
 	int rc = DS_OK;
 
 	*out = NULL;
-	if (!cJSON_IsObject(section)) {
-		rc = ds_err_setn(e, DS_EINVAL, "fleet: must be an object");
+	rc = config_value_section(section, "fleet", fleet_config_keys, DS_ARRAY_LEN(fleet_config_keys), e);
+	if (rc != DS_OK)
 		goto out;
-	}
-	cJSON_ArrayForEach(it, section) {
-		for (i = 0; i < DS_ARRAY_LEN(fleet_config_keys); i++)
-			if (it->string != NULL && strcmp(it->string, fleet_config_keys[i]) == 0)
-				break;
-		if (i == DS_ARRAY_LEN(fleet_config_keys)) {
-			rc = ds_err_setn(e, DS_EINVAL, "fleet: unknown key '%.64s'", it->string ? it->string : "");
-			goto out;
-		}
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		rc = DS_ENOMEM;

@@ -124,27 +124,15 @@ static int mail_cfg_to(const cJSON *o, struct mail_config *c, struct ds_err *e)
 int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mail_config **out, struct ds_err *e)
 {
 	struct mail_config *c = NULL;
-	const cJSON *it;
 	struct ds_err ae;
 	char *sec = NULL, *from = NULL;
 	uint64_t v;
-	size_t i;
 	int rc = DS_OK, port_set = 0;
 
 	*out = NULL;
-	if (!cJSON_IsObject(mail)) {
-		rc = ds_err_setn(e, DS_EINVAL, "mail: must be an object");
+	rc = config_value_section(mail, "mail", mail_keys, DS_ARRAY_LEN(mail_keys), e);
+	if (rc != DS_OK)
 		goto out;
-	}
-	cJSON_ArrayForEach(it, mail) {
-		for (i = 0; i < DS_ARRAY_LEN(mail_keys); i++)
-			if (it->string != NULL && strcmp(it->string, mail_keys[i]) == 0)
-				break;
-		if (i == DS_ARRAY_LEN(mail_keys)) {
-			rc = ds_err_setn(e, DS_EINVAL, "mail: unknown key '%.64s'", it->string ? it->string : "");
-			goto out;
-		}
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		rc = DS_ENOMEM;

@@ -1,7 +1,8 @@
-/* test_config_value.c - the typed readers every part of the configuration shares: whole numbers in a
- * range, strings without control characters, booleans, relative paths anchored at the config file's
- * folder, a password file's mode and the password itself; absent keys keep the caller's default; each
- * error names SECTION.KEY. (test_config.c checks that the sections read through them.) */
+/* test_config_value.c - the typed readers every part of the configuration shares: a section's known
+ * keys, whole numbers in a range, strings without control characters, booleans, relative paths anchored
+ * at the config file's folder, a password file's mode and the password itself; absent keys keep the
+ * caller's default; each error names SECTION.KEY. (test_config.c checks that the sections read through
+ * them.) */
 #include "t.h"
 
 #include "lib/config_value.h"
@@ -10,6 +11,27 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+TEST(section_object_with_known_keys)
+{
+	static const char *const keys[] = { "url", "hostname" };
+	cJSON *ok = cJSON_Parse("{\"url\": 1, \"hostname\": 2}"), *bad = cJSON_Parse("{\"url\": 1, \"hots\": 2}");
+	cJSON *arr = cJSON_Parse("[]"), *none = cJSON_Parse("{}");
+	struct ds_err e = { 0 };
+
+	CHECK(ok != NULL && bad != NULL && arr != NULL && none != NULL);
+	CHECK_INT(config_value_section(ok, "fleet", keys, DS_ARRAY_LEN(keys), &e), DS_OK);
+	CHECK_INT(config_value_section(none, "fleet", keys, DS_ARRAY_LEN(keys), &e), DS_OK);
+	CHECK_INT(config_value_section(bad, "fleet", keys, DS_ARRAY_LEN(keys), &e), DS_EINVAL);
+	CHECK_STR(e.msg, "fleet: unknown key 'hots'");
+	CHECK_INT(config_value_section(arr, "mail", keys, DS_ARRAY_LEN(keys), &e), DS_EINVAL);
+	CHECK_STR(e.msg, "mail: must be an object");
+	CHECK_INT(config_value_section(NULL, "mail", keys, DS_ARRAY_LEN(keys), &e), DS_EINVAL);
+	cJSON_Delete(ok);
+	cJSON_Delete(bad);
+	cJSON_Delete(arr);
+	cJSON_Delete(none);
+}
 
 TEST(uint_in_range_absent_keeps_default)
 {
@@ -181,6 +203,7 @@ TEST(secret_from_env_or_file)
 
 int main(void)
 {
+	RUN(section_object_with_known_keys);
 	RUN(uint_in_range_absent_keeps_default);
 	RUN(str_bounded_and_free_of_control_characters);
 	RUN(bool_true_false_only);
