@@ -36,6 +36,7 @@ int cmd_service_run(const char *action, int json);
 int cmd_wer_run(const char *action, const char *cfgpath, int json);
 int cmd_fleet(int argc, char **argv);
 
+/* What the commands share (cli.c, service_tool.c). */
 /* Prints "dumpscout CMD: " + message to stderr; the arguments are cleaned (core/text.h). */
 void cli_error(const char *cmd, const char *fmt, ...) DS_PRINTF(2, 3);
 /* Prints a JSON document and a newline, made terminal-safe and valid UTF-8 (text_json_safe). DS_EIO,

@@ -2,13 +2,10 @@
  * themselves are in cli/cmd_*.c; this file knows only their names. */
 #include "cli.h"
 #include "source.h"
-#include "core/buf.h"
-#include "core/text.h"
 #include "core/ds.h"
 #include "core/plat.h"
 #include "lib/config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,42 +29,7 @@ static const struct cli_command commands[] = {
 	{ "fleet", cmd_fleet, "fleet init|status: the fleet's central PostgreSQL (see --fleet)" },
 };
 
-void cli_error(const char *cmd, const char *fmt, ...)
-{
-	struct buf b;
-	va_list ap;
-
-	/* The values (file names, messages quoting a dump) are cleaned; the format is ours. */
-	buf_init(&b, 1 << 16);
-	va_start(ap, fmt);
-	if (text_vbprintf(&b, fmt, ap) == DS_OK)
-		fprintf(stderr, "dumpscout %s: %s\n", cmd, b.data != NULL ? b.data : "");
-	else
-		fprintf(stderr, "dumpscout %s: (message too long)\n", cmd);
-	va_end(ap);
-	buf_free(&b);
-}
-
-int cli_print_json(FILE *out, const char *json)
-{
-	char *safe = text_json_safe(json != NULL ? json : "null");
-	int rc = DS_ENOMEM;
-
-	if (safe != NULL) {
-		rc = fputs(safe, out) == EOF || fputc('\n', out) == EOF ? DS_EIO : DS_OK;
-		free(safe);
-	}
-	return rc;
-}
-
-int cli_use_color(int fd)
-{
-	const char *nc = getenv("NO_COLOR");
-
-	return plat_isatty(fd) && (nc == NULL || nc[0] == '\0');
-}
-
-static void usage(FILE *f)
+static void main_usage(FILE *f)
 {
 	size_t i;
 
@@ -115,11 +77,11 @@ int main(int argc, char **argv)
 	if (cli_fleet_args(&argc, argv) != 0)
 		return DS_EXIT_BADINPUT;
 	if (argc < 2) {
-		usage(stderr);
+		main_usage(stderr);
 		return DS_EXIT_BADINPUT;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
+		main_usage(stdout);
 		return DS_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
@@ -130,6 +92,6 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "dumpscout: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
+	main_usage(stderr);
 	return DS_EXIT_BADINPUT;
 }

@@ -89,7 +89,7 @@ int cli_fleet_open(const char *cmd, const struct dbopen_opts *dbo, int init, str
 				       "section with a url in the config (%s)", cfg.file ? cfg.file : config_default_path());
 			goto out;
 		}
-		rc = fleet_password(cfg.fleet, &pw, &e);
+		rc = fleet_config_password(cfg.fleet, &pw, &e);
 		if (rc != DS_OK) {
 			cli_error(cmd, "%s", e.msg);
 			goto out;
@@ -108,7 +108,7 @@ int cli_fleet_open(const char *cmd, const struct dbopen_opts *dbo, int init, str
 	}
 	code = DS_EXIT_OK;
 out:
-	fleet_password_free(pw);
+	fleet_config_password_free(pw);
 	config_free(&cfg);
 	return code;
 }

@@ -191,6 +191,17 @@ int plat_file_mode(const char *path, int *mode);
  * data folder there). */
 char *plat_common_data_dir(void);
 
+/* Longest text of plat_os_name, with its NUL. */
+#define PLAT_OS_NAME_MAX 160
+/* The OS's name and version for people (the fleet's host list), in out: printable ASCII (any other byte
+ * the OS gives becomes '?'), cut to PLAT_OS_NAME_MAX - 1 bytes. POSIX: uname(2)'s sysname and release,
+ * as `uname -sr` prints them ("Linux 6.1.0-18-amd64"). Windows: the version the kernel reports
+ * (RtlGetVersion: GetVersionEx answers what the program's manifest claims, not what runs) and, when the
+ * registry's HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion holds it, the product name:
+ * "Windows 10.0 (build 19045, Windows 10 Pro)". Always starts with the OS's own name ("Windows " on
+ * Windows). DS_OK, or DS_EIO with "unknown" in out when the OS does not say. */
+int plat_os_name(char out[PLAT_OS_NAME_MAX]);
+
 /* ---- Private data and one service per database (issue 12 items 6 and 7) ---- */
 
 struct plat_lock; /* opaque: a held lock file */

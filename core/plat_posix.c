@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -599,6 +600,25 @@ int plat_rename(const char *from, const char *to)
 char *plat_common_data_dir(void)
 {
 	return NULL;
+}
+
+int plat_os_name(char out[PLAT_OS_NAME_MAX])
+{
+	struct utsname u;
+	unsigned char *c;
+	int rc = DS_OK;
+
+	if (uname(&u) != 0) {
+		snprintf(out, PLAT_OS_NAME_MAX, "unknown");
+		rc = DS_EIO;
+		goto out;
+	}
+	snprintf(out, PLAT_OS_NAME_MAX, "%s %s", u.sysname, u.release);
+	for (c = (unsigned char *)out; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+out:
+	return rc;
 }
 
 const char *plat_exe_suffix(void)

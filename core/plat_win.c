@@ -1169,6 +1169,62 @@ char *plat_common_data_dir(void)
 	return plat_win_utf8(w);
 }
 
+/* RtlGetVersion's type: ntdll exports it but the import libraries do not declare it for programs. */
+typedef LONG(WINAPI *plat_win_rtl_get_version)(RTL_OSVERSIONINFOW *info);
+
+/* The product name from the registry ("Windows 10 Pro") as printable ASCII in out (n bytes), or "" when
+ * it is absent, not a string or too long. Windows 11 kept "Windows 10" in this value, so from build
+ * 22000 on that prefix is read as "Windows 11". */
+static void plat_win_product_name(DWORD build, char *out, size_t n)
+{
+	wchar_t w[64];
+	DWORD size = sizeof(w);
+	size_t i = 0, k = 0;
+
+	/* a 64-bit program reads the 64-bit view of the key, where the value is */
+	if (RegGetValueW(HKEY_LOCAL_MACHINE, L"SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion", L"ProductName",
+			 RRF_RT_REG_SZ, NULL, w, &size) != ERROR_SUCCESS)
+		w[0] = 0;
+	if (build >= 22000 && wcsncmp(w, L"Windows 10", 10) == 0) {
+		snprintf(out, n, "Windows 11");
+		k = strlen(out);
+		i = 10;
+	}
+	for (; w[i] != 0 && k + 1 < n; i++)
+		out[k++] = w[i] >= 0x20 && w[i] <= 0x7e ? (char)w[i] : '?';
+	out[k] = '\0';
+}
+
+int plat_os_name(char out[PLAT_OS_NAME_MAX])
+{
+	plat_win_rtl_get_version get;
+	RTL_OSVERSIONINFOW v;
+	char product[80];
+	HMODULE ntdll;
+	int rc = DS_EIO;
+
+	snprintf(out, PLAT_OS_NAME_MAX, "unknown");
+	ntdll = GetModuleHandleW(L"ntdll.dll"); /* in every process: no load, no free */
+	if (ntdll == NULL)
+		goto out;
+	/* through a generic function pointer: GetProcAddress's FARPROC is not the function's type */
+	get = (plat_win_rtl_get_version)(void (*)(void))GetProcAddress(ntdll, "RtlGetVersion");
+	memset(&v, 0, sizeof(v));
+	v.dwOSVersionInfoSize = sizeof(v);
+	if (get == NULL || get(&v) != 0)
+		goto out;
+	plat_win_product_name(v.dwBuildNumber, product, sizeof(product));
+	if (product[0] != '\0')
+		snprintf(out, PLAT_OS_NAME_MAX, "Windows %lu.%lu (build %lu, %s)", (unsigned long)v.dwMajorVersion,
+			 (unsigned long)v.dwMinorVersion, (unsigned long)v.dwBuildNumber, product);
+	else
+		snprintf(out, PLAT_OS_NAME_MAX, "Windows %lu.%lu (build %lu)", (unsigned long)v.dwMajorVersion,
+			 (unsigned long)v.dwMinorVersion, (unsigned long)v.dwBuildNumber);
+	rc = DS_OK;
+out:
+	return rc;
+}
+
 const char *plat_exe_suffix(void)
 {
 	return ".exe";

@@ -2,6 +2,7 @@
  * their types and ranges, defaults first, then the file on top. Every problem names the file and the
  * dotted key. It does not touch the folders it names nor decide what the values mean. */
 #include "config.h"
+#include "config_value.h"
 #include "createdump.h"
 #include "fleet_config.h"
 #include "mail.h"
@@ -103,20 +104,6 @@ static char *config_join(const char *a, const char *b)
 		return NULL;
 	}
 	return buf_steal(&o);
-}
-
-int config_uint(const cJSON *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-	double d;
-
-	if (!cJSON_IsNumber(v))
-		return 0;
-	d = v->valuedouble;
-	/* range first (NaN fails both), so the cast below is defined */
-	if (!(d >= (double)min && d <= (double)max) || d != (double)(uint64_t)d)
-		return 0;
-	*out = (uint64_t)d;
-	return 1;
 }
 
 static char *config_default_data_dir;
@@ -362,8 +349,9 @@ static int config_fleet(const cJSON *v, const char *key, const char *base_dir, s
 	return DS_OK;
 }
 
-static int config_value(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
-			struct config *cfg, struct config_report *r)
+/* One key of the table: its value checked against its type and range and stored into cfg. */
+static int config_key_read(const struct config_key *k, const char *key, const cJSON *v, const char *base_dir,
+			   struct config *cfg, struct config_report *r)
 {
 	char **sp = (char **)((char *)cfg + k->off);
 	struct mail_config *mc = NULL;
@@ -400,7 +388,7 @@ static int config_value(const struct config_key *k, const char *key, const cJSON
 			config_problem(r, "'%s' must be a number, not %s", key, config_type_name(v));
 			return DS_OK;
 		}
-		if (!config_uint(v, k->min, k->max, &u)) {
+		if (!config_value_uint(v, k->min, k->max, &u)) {
 			config_problem(r, "'%s' must be a whole number from %llu to %llu (got %g)", key,
 				       (unsigned long long)k->min, (unsigned long long)k->max, v->valuedouble);
 			return DS_OK;
@@ -491,7 +479,7 @@ static int config_object(const char *section, const cJSON *obj, const char *base
 			else
 				rc = config_object(k->name, it, base_dir, cfg, r);
 		} else {
-			rc = config_value(k, key, it, base_dir, cfg, r);
+			rc = config_key_read(k, key, it, base_dir, cfg, r);
 		}
 		if (rc != DS_OK)
 			break;

@@ -12,7 +12,6 @@
 #include "core/ds.h"
 #include "core/log.h"
 
-struct cJSON;
 struct mail_config;
 struct fleet_config;
 
@@ -71,12 +70,6 @@ struct config {
 	 * absolute); NULL when absent (owned, read-only after the load) */
 	struct fleet_config *fleet;
 };
-
-/* The one rule for integers in the config, every section: v must be a JSON number holding a whole value
- * from min to max (no fraction, no exponent that leaves one, nothing after the digits: cJSON's number
- * parser stops at the first character that is not part of the number, and the loader rejects what
- * follows). Returns 1 and sets *out, or 0 (v missing, not a number, fractional or out of range). Pure. */
-int config_uint(const struct cJSON *v, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Replaces the built-in data_dir default (CONFIG_DEFAULT_DATA_DIR) for every later load: the Windows
  * service and CLI pass %ProgramData%\dumpscout. The string is copied; NULL restores the default.

@@ -3,7 +3,7 @@
  * (a file group or others can read is refused; the text is wiped after use). config.c validates the
  * section with it once, at load; the publisher and the CLI's --fleet read the typed struct. No network, no database. */
 #include "fleet_config.h"
-#include "mail.h"
+#include "config_value.h"
 
 #include "core/plat.h"
 #include "core/store_fleet.h"
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const fleet_keys[] = {
+static const char *const fleet_config_keys[] = {
 	"url", "password_file", "password_env", "hostname", "interval_s", "batch_size", "batch_bytes", "max_backlog",
 	"connect_timeout_s", "digest", "dump_share", "dump_share_days",
 };
@@ -30,68 +30,16 @@ void fleet_config_free(struct fleet_config *c)
 	free(c);
 }
 
-static int fleet_cfg_str(const cJSON *o, const char *key, size_t max, char **out, struct ds_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL)
-		return DS_OK;
-	if (!cJSON_IsString(v) || v->valuestring[0] == '\0' || strlen(v->valuestring) > max)
-		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a non-empty string of at most %zu bytes", key, max);
-	free(*out);
-	*out = strdup(v->valuestring);
-	return *out == NULL ? DS_ENOMEM : DS_OK;
-}
-
-static int fleet_cfg_uint(const cJSON *o, const char *key, uint64_t min, uint64_t max, uint64_t *out,
-			  struct ds_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL)
-		return DS_OK;
-	if (!config_uint(v, min, max, out))
-		return ds_err_setn(e, DS_EINVAL, "fleet.%s: must be a whole number from %llu to %llu", key,
-				   (unsigned long long)min, (unsigned long long)max);
-	return DS_OK;
-}
-
-static int fleet_check_password_file(const char *path, struct ds_err *e)
-{
-	int mode = 0, rc = plat_file_mode(path, &mode);
-
-	if (rc != DS_OK)
-		return ds_err_setn(e, rc, "fleet.password_file: cannot read %s: %s", path, ds_strerror(rc));
-	if (mode & 044)
-		return ds_err_setn(e, DS_EPERM,
-				   "fleet.password_file: %s has mode %04o: it must not be readable by group or others "
-				   "(chmod 600 %s)", path, (unsigned)mode, path);
-	return DS_OK;
-}
-
 int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_config **out, struct ds_err *e)
 {
 	struct fleet_config *c = NULL;
-	const cJSON *it, *dg;
 	uint64_t v;
-	char *abs;
-	size_t i, n;
 	int rc = DS_OK;
 
 	*out = NULL;
-	if (!cJSON_IsObject(section)) {
-		rc = ds_err_setn(e, DS_EINVAL, "fleet: must be an object");
+	rc = config_value_section(section, "fleet", fleet_config_keys, DS_ARRAY_LEN(fleet_config_keys), e);
+	if (rc != DS_OK)
 		goto out;
-	}
-	cJSON_ArrayForEach(it, section) {
-		for (i = 0; i < DS_ARRAY_LEN(fleet_keys); i++)
-			if (it->string != NULL && strcmp(it->string, fleet_keys[i]) == 0)
-				break;
-		if (i == DS_ARRAY_LEN(fleet_keys)) {
-			rc = ds_err_setn(e, DS_EINVAL, "fleet: unknown key '%.64s'", it->string ? it->string : "");
-			goto out;
-		}
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		rc = DS_ENOMEM;
@@ -103,11 +51,11 @@ int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_
 	c->max_backlog = STORE_FLEET_DEFAULT_BACKLOG;
 	c->connect_timeout_s = 10;
 	c->dump_share_days = 30;
-	if ((rc = fleet_cfg_str(section, "url", 4096, &c->url, e)) != DS_OK ||
-	    (rc = fleet_cfg_str(section, "password_file", 4096, &c->password_file, e)) != DS_OK ||
-	    (rc = fleet_cfg_str(section, "password_env", 128, &c->password_env, e)) != DS_OK ||
-	    (rc = fleet_cfg_str(section, "hostname", 255, &c->hostname, e)) != DS_OK ||
-	    (rc = fleet_cfg_str(section, "dump_share", 1024, &c->dump_share, e)) != DS_OK)
+	if ((rc = config_value_key_str(section, "fleet", "url", 4096, 0, &c->url, e)) != DS_OK ||
+	    (rc = config_value_key_str(section, "fleet", "password_file", 4096, 0, &c->password_file, e)) != DS_OK ||
+	    (rc = config_value_key_str(section, "fleet", "password_env", 128, 0, &c->password_env, e)) != DS_OK ||
+	    (rc = config_value_key_str(section, "fleet", "hostname", 255, 0, &c->hostname, e)) != DS_OK ||
+	    (rc = config_value_key_str(section, "fleet", "dump_share", 1024, 0, &c->dump_share, e)) != DS_OK)
 		goto out;
 	if (c->dump_share != NULL && !plat_path_is_absolute(c->dump_share)) {
 		rc = ds_err_setn(e, DS_EINVAL, "fleet.dump_share: must be an absolute path (a mounted folder, or a "
@@ -115,30 +63,27 @@ int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_
 		goto out;
 	}
 	v = c->dump_share_days;
-	if ((rc = fleet_cfg_uint(section, "dump_share_days", 0, 36500, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(section, "fleet", "dump_share_days", 0, 36500, &v, e)) != DS_OK)
 		goto out;
 	c->dump_share_days = (uint32_t)v;
 	v = c->interval_s;
-	if ((rc = fleet_cfg_uint(section, "interval_s", 1, 3600, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(section, "fleet", "interval_s", 1, 3600, &v, e)) != DS_OK)
 		goto out;
 	c->interval_s = (uint32_t)v;
 	v = c->batch_size;
-	if ((rc = fleet_cfg_uint(section, "batch_size", 1, 10000, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(section, "fleet", "batch_size", 1, 10000, &v, e)) != DS_OK)
 		goto out;
 	c->batch_size = (uint32_t)v;
-	if ((rc = fleet_cfg_uint(section, "batch_bytes", 65536, (uint64_t)256 * 1024 * 1024, &c->batch_bytes, e)) != DS_OK ||
-	    (rc = fleet_cfg_uint(section, "max_backlog", 10, 100000000, &c->max_backlog, e)) != DS_OK)
+	if ((rc = config_value_key_uint(section, "fleet", "batch_bytes", 65536, (uint64_t)256 * 1024 * 1024,
+					&c->batch_bytes, e)) != DS_OK ||
+	    (rc = config_value_key_uint(section, "fleet", "max_backlog", 10, 100000000, &c->max_backlog, e)) != DS_OK)
 		goto out;
 	v = c->connect_timeout_s;
-	if ((rc = fleet_cfg_uint(section, "connect_timeout_s", 1, 600, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(section, "fleet", "connect_timeout_s", 1, 600, &v, e)) != DS_OK)
 		goto out;
 	c->connect_timeout_s = (uint32_t)v;
-	dg = cJSON_GetObjectItemCaseSensitive(section, "digest");
-	if (dg != NULL && !cJSON_IsBool(dg)) {
-		rc = ds_err_setn(e, DS_EINVAL, "fleet.digest: must be true or false");
+	if ((rc = config_value_key_bool(section, "fleet", "digest", &c->digest, e)) != DS_OK)
 		goto out;
-	}
-	c->digest = cJSON_IsTrue(dg);
 	if (c->url == NULL) {
 		rc = ds_err_setn(e, DS_EINVAL, "fleet.url: required: a PostgreSQL connection string, e.g. "
 					       "\"host=db.example.org dbname=dumpscout user=agent sslmode=verify-full\"");
@@ -148,18 +93,10 @@ int fleet_config_parse(const cJSON *section, const char *base_dir, struct fleet_
 		rc = ds_err_setn(e, DS_EINVAL, "fleet: give at most one of fleet.password_file or fleet.password_env");
 		goto out;
 	}
-	if (c->password_file != NULL && base_dir != NULL && !plat_path_is_absolute(c->password_file)) {
-		n = strlen(base_dir) + strlen(c->password_file) + 2;
-		abs = malloc(n);
-		if (abs == NULL) {
-			rc = DS_ENOMEM;
-			goto out;
-		}
-		snprintf(abs, n, "%s/%s", base_dir, c->password_file);
-		free(c->password_file);
-		c->password_file = abs;
-	}
-	if (c->password_file != NULL && (rc = fleet_check_password_file(c->password_file, e)) != DS_OK)
+	if ((rc = config_value_path(&c->password_file, base_dir)) != DS_OK)
+		goto out;
+	if (c->password_file != NULL &&
+	    (rc = config_value_secret_file("fleet", "password_file", c->password_file, e)) != DS_OK)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -185,57 +122,17 @@ int fleet_config_check_share(const struct fleet_config *c, struct ds_err *e)
 	return DS_OK;
 }
 
-void fleet_password_free(char *pw)
+void fleet_config_password_free(char *pw)
 {
-	if (pw != NULL) {
-		mail_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	config_value_secret_free(pw);
 }
 
-int fleet_password(const struct fleet_config *c, char **pw, struct ds_err *e)
+int fleet_config_password(const struct fleet_config *c, char **pw, struct ds_err *e)
 {
-	const char *env;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = DS_OK;
-
-	*pw = NULL;
-	if (c->password_env != NULL) {
-		env = getenv(c->password_env);
-		if (env == NULL) {
-			rc = ds_err_setn(e, DS_ENOENT, "fleet.password_env: the environment variable %s is not set",
-					 c->password_env);
-			goto out;
-		}
-		*pw = strdup(env);
-		if (*pw == NULL)
-			rc = DS_ENOMEM;
-		goto out;
-	}
-	if (c->password_file == NULL)
-		goto out;
-	rc = fleet_check_password_file(c->password_file, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = plat_read_file(c->password_file, FLEET_PASSWORD_MAX, &data, &len);
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "fleet.password_file: cannot read %s: %s", c->password_file, ds_strerror(rc));
-		goto out;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	*pw = data;
-	data = NULL;
-out:
-	if (data != NULL) {
-		mail_wipe(data, len);
-		free(data);
-	}
-	return rc;
+	return config_value_secret("fleet", c->password_file, c->password_env, FLEET_PASSWORD_MAX, pw, e);
 }
 
-int fleet_digest_enabled(const struct config *cfg)
+int fleet_config_digest(const struct fleet_config *c)
 {
-	return cfg->fleet != NULL && cfg->fleet->digest;
+	return c != NULL && c->digest;
 }

@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "core/ds.h"
-#include "lib/config.h"
 
 struct cJSON;
 
@@ -40,11 +39,11 @@ void fleet_config_free(struct fleet_config *c);
 /* For `config check`: the dump share, when configured, exists and is a folder (a missing share at start-up
  * is not an error for the service: copies wait until it is back). DS_ENOENT, DS_EINVAL with a message. */
 int fleet_config_check_share(const struct fleet_config *c, struct ds_err *e);
-/* The password (malloc'd, free with fleet_password_free which wipes it), or NULL without one. */
-int fleet_password(const struct fleet_config *c, char **pw, struct ds_err *e);
-void fleet_password_free(char *pw);
+/* The password (malloc'd, free with fleet_config_password_free which wipes it), or NULL without one. */
+int fleet_config_password(const struct fleet_config *c, char **pw, struct ds_err *e);
+void fleet_config_password_free(char *pw);
 
-/* 1 when cfg's fleet section asks for fleet-wide digests (the local mailer then leaves digests and
- * alerts to the fleet's elected sender). */
-int fleet_digest_enabled(const struct config *cfg);
+/* 1 when the fleet section c (NULL: none configured) asks for fleet-wide digests (the local mailer then
+ * leaves digests and alerts to the fleet's elected sender). */
+int fleet_config_digest(const struct fleet_config *c);
 #endif

@@ -3,7 +3,7 @@
  * over SMTP (libcurl) and the outbox pump are smtp.c's. It builds no MIME itself (mime.c) and renders no report (the report module does); it
  * never writes a password or a message body to a log or an error. */
 #include "mail.h"
-#include "config.h"
+#include "config_value.h"
 
 #include "core/buf.h"
 #include "core/cursor.h"
@@ -41,56 +41,6 @@ void mail_config_free(struct mail_config *c)
 	free(c);
 }
 
-/* A string value: NULL when absent, DS_EINVAL when not a string, empty, too long or holding control
- * characters (CR/LF could inject SMTP commands or headers). */
-static int mail_cfg_str(const cJSON *o, const char *key, size_t max, int allow_empty, char **out, struct ds_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	const unsigned char *p;
-	size_t n;
-
-	*out = NULL;
-	if (v == NULL)
-		return DS_OK;
-	if (!cJSON_IsString(v) || v->valuestring == NULL)
-		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be a string", key);
-	n = strlen(v->valuestring);
-	if ((n == 0 && !allow_empty) || n > max)
-		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be 1..%zu bytes", key, max);
-	for (p = (const unsigned char *)v->valuestring; *p; p++)
-		if (*p < 0x20 || *p == 0x7F)
-			return ds_err_setn(e, DS_EINVAL, "mail.%s: control characters are not allowed", key);
-	*out = strdup(v->valuestring);
-	return *out == NULL ? DS_ENOMEM : DS_OK;
-}
-
-static int mail_cfg_uint(const cJSON *o, const char *key, uint64_t min, uint64_t max, unsigned long long *out,
-			 struct ds_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	uint64_t u;
-
-	if (v == NULL)
-		return DS_OK;
-	if (!config_uint(v, min, max, &u))
-		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be a whole number from %llu to %llu", key,
-				   (unsigned long long)min, (unsigned long long)max);
-	*out = u;
-	return DS_OK;
-}
-
-static int mail_cfg_bool(const cJSON *o, const char *key, int *out, struct ds_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (v == NULL)
-		return DS_OK;
-	if (!cJSON_IsBool(v))
-		return ds_err_setn(e, DS_EINVAL, "mail.%s: must be true or false", key);
-	*out = cJSON_IsTrue(v) ? 1 : 0;
-	return DS_OK;
-}
-
 static int mail_host_ok(const char *h)
 {
 	size_t n = strlen(h);
@@ -107,39 +57,6 @@ static int mail_host_ok(const char *h)
 static int mail_is_localhost(const char *h)
 {
 	return strcmp(h, "localhost") == 0 || strcmp(h, "127.0.0.1") == 0 || strcmp(h, "::1") == 0;
-}
-
-/* A path from the config, made absolute against base_dir. */
-static int mail_cfg_path(char **p, const char *base_dir)
-{
-	char *abs;
-	size_t n;
-
-	if (*p == NULL || (*p)[0] == '/' || base_dir == NULL || base_dir[0] == '\0')
-		return DS_OK;
-	n = strlen(base_dir) + strlen(*p) + 2;
-	abs = malloc(n);
-	if (abs == NULL)
-		return DS_ENOMEM;
-	snprintf(abs, n, "%s/%s", base_dir, *p);
-	free(*p);
-	*p = abs;
-	return DS_OK;
-}
-
-static int mail_check_password_file(const char *path, struct ds_err *e)
-{
-	int mode = 0, rc;
-
-	rc = plat_file_mode(path, &mode);
-	if (rc != DS_OK)
-		return ds_err_setn(e, rc, "mail.password_file: cannot read %s: %s", path, ds_strerror(rc));
-	if (mode & 044)
-		return ds_err_setn(e, DS_EPERM,
-				   "mail.password_file: %s has mode %04o: it must not be readable by group or others "
-				   "(chmod 600 %s)",
-				   path, (unsigned)mode, path);
-	return DS_OK;
 }
 
 static int mail_cfg_schedule(const cJSON *o, struct mail_config *c, struct ds_err *e)
@@ -165,7 +82,7 @@ static int mail_cfg_schedule(const cJSON *o, struct mail_config *c, struct ds_er
 		c->daily_hour = (t[0] - '0') * 10 + (t[1] - '0');
 		c->daily_minute = (t[3] - '0') * 10 + (t[4] - '0');
 	} else {
-		if (!config_uint(h, 1, 24 * 31, &hours))
+		if (!config_value_uint(h, 1, 24 * 31, &hours))
 			return ds_err_setn(e, DS_EINVAL, "mail.schedule.every_hours: must be a whole number from 1 to 744");
 		c->schedule = MAIL_SCHED_EVERY;
 		c->every_hours = (unsigned)hours;
@@ -207,27 +124,15 @@ static int mail_cfg_to(const cJSON *o, struct mail_config *c, struct ds_err *e)
 int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mail_config **out, struct ds_err *e)
 {
 	struct mail_config *c = NULL;
-	const cJSON *it;
 	struct ds_err ae;
 	char *sec = NULL, *from = NULL;
-	unsigned long long v;
-	size_t i;
+	uint64_t v;
 	int rc = DS_OK, port_set = 0;
 
 	*out = NULL;
-	if (!cJSON_IsObject(mail)) {
-		rc = ds_err_setn(e, DS_EINVAL, "mail: must be an object");
+	rc = config_value_section(mail, "mail", mail_keys, DS_ARRAY_LEN(mail_keys), e);
+	if (rc != DS_OK)
 		goto out;
-	}
-	cJSON_ArrayForEach(it, mail) {
-		for (i = 0; i < DS_ARRAY_LEN(mail_keys); i++)
-			if (it->string != NULL && strcmp(it->string, mail_keys[i]) == 0)
-				break;
-		if (i == DS_ARRAY_LEN(mail_keys)) {
-			rc = ds_err_setn(e, DS_EINVAL, "mail: unknown key '%.64s'", it->string ? it->string : "");
-			goto out;
-		}
-	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		rc = DS_ENOMEM;
@@ -243,14 +148,14 @@ int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mai
 	c->timeout_s = 120;
 	atomic_init(&c->auth_block, 0);
 
-	if ((rc = mail_cfg_str(mail, "server", 253, 0, &c->server, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "security", 16, 0, &sec, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "username", 256, 0, &c->username, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "password_file", 4096, 0, &c->password_file, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "password_env", 128, 0, &c->password_env, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "ca_file", 4096, 0, &c->ca_file, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "from", 512, 0, &from, e)) != DS_OK ||
-	    (rc = mail_cfg_str(mail, "subject_prefix", 100, 1, &c->subject_prefix, e)) != DS_OK)
+	if ((rc = config_value_key_str(mail, "mail", "server", 253, 0, &c->server, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "security", 16, 0, &sec, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "username", 256, 0, &c->username, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "password_file", 4096, 0, &c->password_file, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "password_env", 128, 0, &c->password_env, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "ca_file", 4096, 0, &c->ca_file, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "from", 512, 0, &from, e)) != DS_OK ||
+	    (rc = config_value_key_str(mail, "mail", "subject_prefix", 100, 1, &c->subject_prefix, e)) != DS_OK)
 		goto out;
 	if (c->server == NULL || !mail_host_ok(c->server)) {
 		rc = ds_err_setn(e, DS_EINVAL, "mail.server: required: a host name or IP address");
@@ -276,7 +181,7 @@ int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mai
 		goto out;
 	}
 	v = 0;
-	if ((rc = mail_cfg_uint(mail, "port", 1, 65535, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(mail, "mail", "port", 1, 65535, &v, e)) != DS_OK)
 		goto out;
 	port_set = v != 0;
 	c->port = port_set ? (unsigned)v : c->security == MAIL_SEC_TLS ? 465 : c->security == MAIL_SEC_NONE ? 25 : 587;
@@ -291,23 +196,25 @@ int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mai
 		goto out;
 	}
 	if ((rc = mail_cfg_schedule(mail, c, e)) != DS_OK ||
-	    (rc = mail_cfg_bool(mail, "alert_on_new_bucket", &c->alert_on_new_bucket, e)) != DS_OK ||
-	    (rc = mail_cfg_bool(mail, "skip_empty_digest", &c->skip_empty_digest, e)) != DS_OK)
+	    (rc = config_value_key_bool(mail, "mail", "alert_on_new_bucket", &c->alert_on_new_bucket, e)) != DS_OK ||
+	    (rc = config_value_key_bool(mail, "mail", "skip_empty_digest", &c->skip_empty_digest, e)) != DS_OK)
 		goto out;
 	v = c->alert_min_interval_minutes;
-	if ((rc = mail_cfg_uint(mail, "alert_min_interval_minutes", 0, 7 * 24 * 60, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(mail, "mail", "alert_min_interval_minutes", 0, 7 * 24 * 60, &v, e)) !=
+	    DS_OK)
 		goto out;
 	c->alert_min_interval_minutes = (unsigned)v;
 	v = c->max_message_bytes;
-	if ((rc = mail_cfg_uint(mail, "max_message_bytes", MAIL_MIN_MAX_BYTES, STORE_MAX_TEXT, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(mail, "mail", "max_message_bytes", MAIL_MIN_MAX_BYTES, STORE_MAX_TEXT, &v,
+					e)) != DS_OK)
 		goto out;
 	c->max_message_bytes = (size_t)v;
 	v = c->connect_timeout_s;
-	if ((rc = mail_cfg_uint(mail, "connect_timeout_s", 1, 600, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(mail, "mail", "connect_timeout_s", 1, 600, &v, e)) != DS_OK)
 		goto out;
 	c->connect_timeout_s = (unsigned)v;
 	v = c->timeout_s;
-	if ((rc = mail_cfg_uint(mail, "timeout_s", 1, 3600, &v, e)) != DS_OK)
+	if ((rc = config_value_key_uint(mail, "mail", "timeout_s", 1, 3600, &v, e)) != DS_OK)
 		goto out;
 	c->timeout_s = (unsigned)v;
 
@@ -320,10 +227,11 @@ int mail_config_parse(const struct cJSON *mail, const char *base_dir, struct mai
 					       "mail.password_env");
 		goto out;
 	}
-	if ((rc = mail_cfg_path(&c->password_file, base_dir)) != DS_OK ||
-	    (rc = mail_cfg_path(&c->ca_file, base_dir)) != DS_OK)
+	if ((rc = config_value_path(&c->password_file, base_dir)) != DS_OK ||
+	    (rc = config_value_path(&c->ca_file, base_dir)) != DS_OK)
 		goto out;
-	if (c->password_file != NULL && (rc = mail_check_password_file(c->password_file, e)) != DS_OK)
+	if (c->password_file != NULL &&
+	    (rc = config_value_secret_file("mail", "password_file", c->password_file, e)) != DS_OK)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -337,60 +245,20 @@ out:
 
 void mail_wipe(char *p, size_t n)
 {
-	volatile char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
+	config_value_wipe(p, n);
 }
 
 void mail_password_free(char *pw)
 {
-	if (pw != NULL) {
-		mail_wipe(pw, strlen(pw));
-		free(pw);
-	}
+	config_value_secret_free(pw);
 }
 
 int mail_password(const struct mail_config *c, char **pw, struct ds_err *e)
 {
-	const char *env;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = DS_OK;
-
 	*pw = NULL;
-	if (c->username == NULL)
-		goto out;
-	if (c->password_env != NULL) {
-		env = getenv(c->password_env);
-		if (env == NULL) {
-			rc = ds_err_setn(e, DS_ENOENT, "mail.password_env: the environment variable %s is not set",
-					 c->password_env);
-			goto out;
-		}
-		*pw = strdup(env);
-		if (*pw == NULL)
-			rc = DS_ENOMEM;
-		goto out;
-	}
-	rc = mail_check_password_file(c->password_file, e);
-	if (rc != DS_OK)
-		goto out;
-	rc = plat_read_file(c->password_file, MAIL_PASSWORD_MAX, &data, &len);
-	if (rc != DS_OK) {
-		ds_err_setn(e, rc, "mail.password_file: cannot read %s: %s", c->password_file, ds_strerror(rc));
-		goto out;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	*pw = data;
-	data = NULL;
-out:
-	if (data != NULL) {
-		mail_wipe(data, len);
-		free(data);
-	}
-	return rc;
+	/* without a username there is no login, whatever else is set */
+	return c->username == NULL ? DS_OK
+				   : config_value_secret("mail", c->password_file, c->password_env, MAIL_PASSWORD_MAX, pw, e);
 }
 
 int64_t mail_backoff_ms(int attempts)

@@ -2,6 +2,7 @@
  * retention) and signals. Start-up fails loudly and early (folders, database, watches); once running,
  * errors are logged and the loop goes on. It does not parse dumps or decide queue states. */
 #include "daemon.h"
+#include "analysis.h"
 #include "fleet.h"
 #include "mailer.h"
 #include "queue.h"
@@ -439,7 +440,7 @@ int daemon_run(const struct config *cfg)
 		goto out;
 	}
 	loop_ok = 1;
-	queue_init(&d.q, &loop, d.st, cfg, worker_analyzer());
+	queue_init(&d.q, &loop, d.st, cfg, analysis_run);
 	d.q.share_host = cfg->fleet != NULL && cfg->fleet->hostname != NULL ? cfg->fleet->hostname : d.host;
 	d.q.on_triaged = daemon_on_triaged;
 	d.q.on_idle = daemon_on_idle;

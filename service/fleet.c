@@ -35,7 +35,7 @@ struct fleet {
 	struct fleetdb *db;             /* the pool thread's connection (owned), NULL while disconnected */
 	struct fleet_digest *digest;    /* NULL unless fleet.digest */
 	char host_id[STORE_FLEET_UUID_LEN];
-	char host_info_extra[600];      /* the OS name and release */
+	char os[PLAT_OS_NAME_MAX];      /* the OS name and version (plat_os_name) */
 	uv_timer_t timer;
 	uv_work_t req;
 	int running, again, stopping, handles_open;
@@ -62,7 +62,7 @@ static char *fleet_host_info(struct fleet *f, int64_t backlog, int64_t overflowe
 	char *s = NULL;
 
 	if (o != NULL && cJSON_AddStringToObject(o, "hostname", f->hostname) &&
-	    cJSON_AddStringToObject(o, "os", f->host_info_extra) && cJSON_AddStringToObject(o, "version", DS_VERSION) &&
+	    cJSON_AddStringToObject(o, "os", f->os) && cJSON_AddStringToObject(o, "version", DS_VERSION) &&
 	    cJSON_AddNumberToObject(o, "backlog", (double)backlog) &&
 	    cJSON_AddNumberToObject(o, "overflowed", (double)overflowed))
 		s = cJSON_PrintUnformatted(o);
@@ -79,10 +79,10 @@ static int fleet_connect(struct fleet *f, struct ds_err *e)
 		return DS_OK;
 	fleetdb_close(f->db);
 	f->db = NULL;
-	rc = fleet_password(f->fc, &pw, e);
+	rc = fleet_config_password(f->fc, &pw, e);
 	if (rc == DS_OK)
 		rc = fleetdb_connect(f->fc->url, pw, (int)f->fc->connect_timeout_s, &f->db, e);
-	fleet_password_free(pw);
+	fleet_config_password_free(pw);
 	if (rc == DS_OK)
 		rc = fleetdb_check(f->db, &version, e);
 	if (rc != DS_OK) {
@@ -256,7 +256,6 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 		struct ds_err *e)
 {
 	struct fleet *f = NULL;
-	uv_utsname_t un;
 	const char *pause;
 	int rc = DS_OK;
 
@@ -283,8 +282,7 @@ int fleet_start(uv_loop_t *loop, struct store *st, const struct config *cfg, con
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory");
 		goto out;
 	}
-	if (uv_os_uname(&un) == 0)
-		snprintf(f->host_info_extra, sizeof(f->host_info_extra), "%s %s", un.sysname, un.release);
+	plat_os_name(f->os); /* "unknown" when the OS does not say: not worth refusing to publish */
 	rc = store_fleet_configure(st, 1, (int64_t)f->fc->max_backlog, e);
 	if (rc == DS_OK)
 		rc = store_fleet_host_id(st, f->host_id, e);

@@ -350,7 +350,7 @@ int mailer_start(uv_loop_t *loop, struct store *st, const struct config *cfg, co
 	m->st = st;
 	m->host = host;
 	m->mc = cfg->mail;
-	m->fleet_mode = fleet_digest_enabled(cfg);
+	m->fleet_mode = fleet_config_digest(cfg->fleet);
 	if (mail_global_init() != DS_OK) {
 		rc = ds_err_setn(e, DS_EIO, "cannot initialise libcurl for mail delivery");
 		goto out;

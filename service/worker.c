@@ -2,7 +2,6 @@
  * verdict that maps its outcome to a queue state. It never touches the store or the loop; the queue
  * records what it returns. */
 #include "worker.h"
-#include "analysis.h"
 
 #include "core/plat.h"
 #include "analyzer/dsrc.h"
@@ -232,9 +231,4 @@ void worker_triage_to_store(const struct triage *t, const char *json, struct sto
 	o->bucket_key = worker_nz(t->bucket);
 	o->bucket_title = NULL;
 	o->json = json;
-}
-
-worker_analyze_fn worker_analyzer(void)
-{
-	return analysis_run;
 }

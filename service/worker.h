@@ -97,10 +97,8 @@ struct worker_analysis_out {
 };
 
 /* The analysis step: runs on a pool thread, may block for minutes (the engine), must not touch the
- * store or the loop. Fills out (zeroed by the caller). */
+ * store or the loop. Fills out (zeroed by the caller). The service's is analysis_run (service/analysis.h),
+ * which daemon.c hands to the queue; this file knows only its shape. */
 typedef void (*worker_analyze_fn)(const struct worker_analysis_in *in, struct worker_analysis_out *out);
-
-/* The analysis step the service uses: analysis_run (service/analysis.c). */
-worker_analyze_fn worker_analyzer(void);
 
 #endif

@@ -2,8 +2,11 @@
 """layers.py ROOT - checks the include graph of the C sources under ROOT (core/, analyzer/, lib/,
 service/, cli/) against the layering of docs/architecture.md: core/ includes only core/, analyzer/ core/
 and analyzer/, lib/ those and lib/, and each program folder (service/, cli/) the layers below it and
-itself, never the other program's. Also: no header includes itself through others (an include cycle).
-Prints one line per violation; prints nothing when the graph is clean."""
+itself, never the other program's. Also: no header includes itself through others (an include cycle),
+and no two modules use each other: a module is a .c file with the header of the same name (config.c and
+config.h), and a module that includes another's header calls or uses it, so a loop of such includes is
+a loop of calls (config.c -> mail.h with mail.c -> config.h was one). Prints one line per violation;
+prints nothing when the graph is clean."""
 import os
 import re
 import sys
@@ -32,22 +35,33 @@ for f in files:
             errs.append("layer: %s includes %s" % (f, inc))
         edges.setdefault(f, set()).add(target)
 
-state, stack = {}, []
 
 
-def visit(u):
-    state[u] = 1
-    stack.append(u)
-    for v in sorted(edges.get(u, ())):
-        if state.get(v) == 1:
-            errs.append("cycle: " + " -> ".join(stack[stack.index(v):] + [v]))
-        elif v not in state:
-            visit(v)
-    stack.pop()
-    state[u] = 2
+def cycles(graph, label):
+    """Appends to errs one line per loop that a depth-first walk of graph meets."""
+    state, stack = {}, []
+
+    def visit(u):
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(graph.get(u, ())):
+            if state.get(v) == 1:
+                errs.append(label + ": " + " -> ".join(stack[stack.index(v):] + [v]))
+            elif v not in state:
+                visit(v)
+        stack.pop()
+        state[u] = 2
+
+    for u in sorted(graph):
+        if u not in state:
+            visit(u)
 
 
-for u in sorted(edges):
-    if u not in state:
-        visit(u)
+cycles(edges, "cycle")
+# Modules: FOLDER/NAME for NAME.c and NAME.h together; an edge where one includes the other's header.
+modules = {}
+for f, targets in edges.items():
+    m = os.path.splitext(f)[0]
+    modules.setdefault(m, set()).update(os.path.splitext(t)[0] for t in targets if os.path.splitext(t)[0] != m)
+cycles(modules, "module cycle")
 print("\n".join(errs), end="\n" if errs else "")

@@ -164,6 +164,8 @@ for a in web-a web-b web-c; do
 	else fail "fleet_${a}_bucket_counts_match" "local [$lb] central [$cb]"; fi
 done
 expect_eq fleet_hosts_backlog_zero "$(pq "SELECT count(*) || '/' || sum(backlog) FROM fleet.hosts")" "3/0"
+# each host's OS as `uname -sr` prints it (the agents run here)
+expect_eq fleet_hosts_os "$(pq "SELECT string_agg(DISTINCT os, ',') || '/' || count(*) FROM fleet.hosts")" "$(uname -sr)/3"
 expect_eq fleet_no_link_without_dump "$(pq "SELECT count(*) FROM fleet.dump_buckets l WHERE NOT EXISTS (SELECT 1 FROM fleet.dumps d WHERE d.id = l.dump_id)")" 0
 expect_eq fleet_bucket_count_is_links "$(pq "SELECT count(*) FROM fleet.buckets b WHERE b.count <> (SELECT count(*) FROM fleet.dump_buckets l WHERE l.bucket_id = b.id)")" 0
 a_dup=$(grep -ho 'published [0-9]* snapshot(s), [0-9]* new' "$W/web-a/log" | awk '{s+=$2; n+=$4} END {print (s > n) ? "yes" : "no"}')

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_layers.sh - the include graph keeps the layering docs/architecture.md draws (tests/e2e/layers.py):
 # core/ <- analyzer/ <- lib/ <- service/ and cli/, no include between service/ and cli/ in either
-# direction, and no include cycle. A small tree with one wrong include and one header loop must be
-# flagged, so the check can fail. And the OS is chosen one way, by file: outside core/ (the platform
+# direction, no include cycle, and no two modules (x.c with x.h) that use each other. A small tree with
+# one wrong include, one header loop and one loop of modules must be flagged, so the check can fail. And the OS is chosen one way, by file: outside core/ (the platform
 # layer: plat_posix.c, plat_win.c, the Windows-only win_*.c) no source mentions _WIN32 except a *_win.c
 # file, which only the Windows build compiles.
 set -u
@@ -27,14 +27,21 @@ printf '#include "service/queue.h"\n' >"$SCRATCH/cli/cmd.c"
 : >"$SCRATCH/service/queue.h"
 printf '#include "y.h"\n' >"$SCRATCH/core/x.h"
 printf '#include "core/x.h"\n' >"$SCRATCH/core/y.h"
+# a.c calls b.c's function and b.c a.c's: each includes only the other's header, no header loop
+mkdir -p "$SCRATCH/lib"
+printf '#include "a.h"\n#include "b.h"\n' >"$SCRATCH/lib/a.c"
+printf '#include "b.h"\n#include "lib/a.h"\n' >"$SCRATCH/lib/b.c"
+: >"$SCRATCH/lib/a.h"
+: >"$SCRATCH/lib/b.h"
 out=$(python3 tests/e2e/layers.py "$SCRATCH")
-if grep -q '^layer: cli/cmd.c includes service/queue.h$' <<<"$out" && grep -q '^cycle: core/x.h -> core/y.h -> core/x.h$' <<<"$out"; then
+if grep -q '^layer: cli/cmd.c includes service/queue.h$' <<<"$out" && grep -q '^cycle: core/x.h -> core/y.h -> core/x.h$' <<<"$out" &&
+	grep -q '^module cycle: lib/a -> lib/b -> lib/a$' <<<"$out"; then
 	pass layers_check_can_fail
 else
-	fail layers_check_can_fail "a cli -> service include or a header loop went unreported: $out"
+	fail layers_check_can_fail "a cli -> service include, a header loop or a module loop went unreported: $out"
 fi
 
-mkdir -p "$SCRATCH/lib" "$SCRATCH/analyzer"
+mkdir -p "$SCRATCH/analyzer"
 printf '#ifdef _WIN32\n#endif\n' >"$SCRATCH/cli/cmd.c"
 printf '#ifdef _WIN32\n#endif\n' >"$SCRATCH/lib/x_win.c"
 printf '#if defined(_WIN32)\n#endif\n' >"$SCRATCH/analyzer/y.h"

@@ -7,8 +7,8 @@
 # (build/win/wineprefix-fleet, reused) with a "fleet" section (password file, verify-full); a real
 # minidump of a crashing program (Wine's AeDebug winedbg --minidump) written into the watched folder is
 # triaged and published: the Linux `dumpscout --fleet list --json` shows it with the pid the program
-# printed and the Windows host's name (Wine's hostname.exe), fleet.hosts its OS (libuv's uname, checked
-# against `ver`), and the Windows CLI reads it back with `--fleet list --json`. SKIPs without Wine,
+# printed and the Windows host's name (Wine's hostname.exe), fleet.hosts its OS ("Windows MAJOR.MINOR
+# (build N, PRODUCT)", the numbers checked against `ver`), and the Windows CLI reads it back with `--fleet list --json`. SKIPs without Wine,
 # mingw-w64, wixl or PostgreSQL 15. About a minute and a half with a cached build and prefix.
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
@@ -177,10 +177,16 @@ for _ in $(seq 1 120); do
 done
 expect_eq windows_fleet_published "$got" "$want"
 
-# fleet.hosts: the name, one dump, and the OS as libuv's uv_os_uname gives it in a mingw build
-# ("MINGW32_NT-major.minor", then major.minor.build) from the version Windows reports.
-hosts=$(PGDATABASE=fleet PGSSLMODE=require psql_q "SELECT lower(hostname) || '|' || os || '|' || dumps FROM fleet.hosts")
-expect_eq windows_fleet_host_row "$hosts" "$whost|MINGW32_NT-${wver%.*} $wver|1"
+# fleet.hosts: the name and one dump; the OS named for people, "Windows MAJOR.MINOR (build N" with the
+# numbers `ver` prints ("Microsoft Windows 6.1.7601"), then ", PRODUCT)" or ")".
+hosts=$(PGDATABASE=fleet PGSSLMODE=require psql_q "SELECT lower(hostname) || '|' || dumps FROM fleet.hosts")
+expect_eq windows_fleet_host_row "$hosts" "$whost|1"
+os=$(PGDATABASE=fleet PGSSLMODE=require psql_q "SELECT os FROM fleet.hosts")
+want_os="Windows ${wver%.*} (build ${wver##*.}"
+case "$os" in
+"$want_os)" | "$want_os, "*")") pass windows_fleet_host_os ;;
+*) fail windows_fleet_host_os "os '$os', expected 'Windows' and the version \`ver\` prints: '$want_os...' ($wver)" ;;
+esac
 
 w "$CLI" --fleet list --json --fleet-url "host=127.0.0.1 port=$PGPORT dbname=fleet user=win_viewer password=$VIEW_PW sslmode=verify-full sslrootcert=$zca" >"$tmp/wlist.json"
 expect_eq windows_fleet_cli_reads "$(row_of "$tmp/wlist.json")" "$want"

@@ -4,7 +4,6 @@
  * real binary (build/dumpscout list --json --limit 0) and compared with a brute-force filter computed
  * here, including the newest-first order; plus --bucket, --limit and --sort spot checks. */
 #include "t.h"
-#include "cli_stubs.h"
 #include "cli_db.h"
 #include "lib/jget.h"
 #include "core/buf.h"

@@ -3,7 +3,6 @@
  * advice, per-app and per-day counts; HTML that is self-contained and keeps hostile names inert; the
  * text form without control characters. */
 #include "t.h"
-#include "cli_stubs.h"
 #include "cli_db.h"
 #include "lib/report.h"
 #include "lib/jget.h"

@@ -2,7 +2,6 @@
  * text that fits a width, control characters from hostile data made inert, and the time parsing and
  * formatting behind --since/--until. */
 #include "t.h"
-#include "cli_stubs.h"
 #include "cli/table.h"
 #include "lib/when.h"
 

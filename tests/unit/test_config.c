@@ -1,7 +1,7 @@
 /* test_config.c - the service configuration: defaults that work without a file, every documented key
  * read, unknown keys and wrong types rejected with a message naming the key and the file, relative
  * paths anchored at the file's folder, the mail and fleet sections loaded once into their typed structs,
- * one rule for integers in every section. */
+ * one rule per type of value in every section. */
 #include "t.h"
 
 #include "lib/config.h"
@@ -244,7 +244,7 @@ TEST(fleet_section_typed)
 		CHECK_INT(c.fleet->connect_timeout_s, 10);
 		CHECK_INT(c.fleet->digest, 0);
 	}
-	CHECK_INT(fleet_digest_enabled(&c), 0);
+	CHECK_INT(fleet_config_digest(c.fleet), 0);
 	config_free(&c);
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -271,7 +271,7 @@ TEST(fleet_section_typed)
 		CHECK_INT(c.fleet->max_backlog, 1000);
 		CHECK_INT(c.fleet->connect_timeout_s, 5);
 	}
-	CHECK_INT(fleet_digest_enabled(&c), 1);
+	CHECK_INT(fleet_config_digest(c.fleet), 1);
 	config_free(&c);
 	/* a password file others can read is refused at load, naming the key */
 	CHECK_INT(chmod(pwf, 0644), 0);
@@ -340,9 +340,10 @@ TEST(fleet_dump_share)
 	rmdir(dir);
 }
 
-/* every section's integers follow config_uint: whole, in range, a number (not a string); text after the
- * digits makes the file invalid JSON */
-TEST(integers_one_rule)
+/* every section reads its values by one rule per type (lib/config_value.c): integers whole, in range, a
+ * number (not a string), and text after the digits makes the file invalid JSON; strings without control
+ * characters (a line break could add a header or a connection option); booleans true or false */
+TEST(values_one_rule_per_type)
 {
 	static const struct {
 		const char *text, *msg;
@@ -356,11 +357,17 @@ TEST(integers_one_rule)
 		  "mail.port: must be a whole number from 1 to 65535" },
 		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.org\", \"to\": \"c@d.org\", \"schedule\": {\"every_hours\": 0.5}}}",
 		  "mail.schedule.every_hours: must be a whole number from 1 to 744" },
+		{ "{\"mail\": {\"server\": \"smtp.example.org\\r\\nX\", \"from\": \"a@b.org\", \"to\": \"c@d.org\"}}",
+		  "mail.server: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"host=db\\ndbname=x\"}}", "fleet.url: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"u\", \"hostname\": \"web\\u0001\"}}",
+		  "fleet.hostname: control characters are not allowed" },
+		{ "{\"fleet\": {\"url\": \"u\", \"digest\": 1}}", "fleet.digest: must be true or false" },
+		{ "{\"mail\": {\"server\": \"s\", \"from\": \"a@b.org\", \"to\": \"c@d.org\", \"skip_empty_digest\": \"yes\"}}",
+		  "mail.skip_empty_digest: must be true or false" },
 	};
 	struct config c;
 	struct ds_err e;
-	uint64_t u = 7;
-	cJSON *n;
 	size_t i;
 	char want[300];
 
@@ -375,14 +382,6 @@ TEST(integers_one_rule)
 	CHECK_INT(load("{\"fleet\": {\"url\": \"u\", \"batch_size\": 1e3}}", &c, &e), DS_OK);
 	CHECK(c.fleet != NULL && c.fleet->batch_size == 1000);
 	config_free(&c);
-	n = cJSON_CreateNumber(65536);
-	CHECK(config_uint(n, 0, 65536, &u) == 1 && u == 65536);
-	CHECK(config_uint(n, 0, 65535, &u) == 0 && u == 65536);
-	cJSON_Delete(n);
-	n = cJSON_CreateString("5");
-	CHECK(config_uint(n, 0, 10, &u) == 0);
-	cJSON_Delete(n);
-	CHECK(config_uint(NULL, 0, 10, &u) == 0);
 }
 
 TEST(config_file_dir_is_where_relative_paths_start)
@@ -447,7 +446,7 @@ int main(void)
 	RUN(mail_section_validated);
 	RUN(fleet_section_typed);
 	RUN(fleet_dump_share);
-	RUN(integers_one_rule);
+	RUN(values_one_rule_per_type);
 	RUN(unknown_key_named_with_file);
 	RUN(wrong_types_named);
 	RUN(not_json_gives_line);

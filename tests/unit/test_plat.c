@@ -203,6 +203,57 @@ TEST(plat_misc)
 	CHECK(plat_term_width(1) >= 0);
 }
 
+/* plat_os_name: the OS as people know it, checked against a source that is not the call itself. POSIX:
+ * exactly what `uname -sr` prints. Windows: "Windows MAJOR.MINOR (build N" with the numbers the registry
+ * keeps beside the product name, which follows when the registry has one. */
+TEST(plat_os_name_says_what_runs)
+{
+	char name[PLAT_OS_NAME_MAX], want[PLAT_OS_NAME_MAX + 64];
+#ifdef _WIN32
+	const char *cv = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion";
+	char *build = NULL, *product = NULL;
+	uint32_t major = 0, minor = 0;
+
+	CHECK_INT(plat_os_name(name), DS_OK);
+	CHECK(strncmp(name, "Windows ", 8) == 0);
+	CHECK(strlen(name) < PLAT_OS_NAME_MAX);
+	CHECK_INT(win_reg_get_str(cv, "CurrentBuildNumber", NULL, &build), DS_OK);
+	if (win_reg_get_dword(cv, "CurrentMajorVersionNumber", &major) == DS_OK &&
+	    win_reg_get_dword(cv, "CurrentMinorVersionNumber", &minor) == DS_OK) { /* Windows 10 and later */
+		snprintf(want, sizeof(want), "Windows %u.%u (build %s", (unsigned)major, (unsigned)minor,
+			 build != NULL ? build : "?");
+		if (strncmp(name, want, strlen(want)) != 0)
+			T_FAIL_("plat_os_name gave \"%s\", the registry says \"%s...\"", name, want);
+	} else {
+		snprintf(want, sizeof(want), "(build %s", build != NULL ? build : "?");
+		CHECK(strstr(name, want) != NULL);
+	}
+	if (win_reg_get_str(cv, "ProductName", NULL, &product) == DS_OK && atoi(build != NULL ? build : "0") < 22000) {
+		snprintf(want, sizeof(want), ", %s)", product);
+		if (strstr(name, want) == NULL)
+			T_FAIL_("plat_os_name gave \"%s\", without the product name \"%s\"", name, product);
+	}
+	free(build);
+	free(product);
+#else
+	FILE *f = popen("uname -sr", "r"); /* a fixed command: nothing from outside reaches the shell */
+	size_t n = 0;
+
+	CHECK(f != NULL);
+	if (f != NULL) {
+		n = fread(want, 1, sizeof(want) - 1, f);
+		pclose(f);
+	}
+	want[n] = '\0';
+	while (n > 0 && (want[n - 1] == '\n' || want[n - 1] == '\r'))
+		want[--n] = '\0';
+	CHECK(n > 0);
+	CHECK_INT(plat_os_name(name), DS_OK);
+	CHECK_STR(name, want);
+#endif
+	CHECK(name[0] != '\0');
+}
+
 /* plat_file_copy_atomic: the copy is of the open file, byte for byte (over several read chunks), even
  * when its path names another file by the time of the copy; the folders are made; bad names and (POSIX)
  * a symbolic link among the folders are refused; no temporary file stays behind. */
@@ -324,6 +375,7 @@ int main(int argc, char **argv)
 	RUN(plat_clocks);
 	RUN(plat_time_conversions);
 	RUN(plat_misc);
+	RUN(plat_os_name_says_what_runs);
 	RUN(plat_copy_atomic);
 #ifdef _WIN32
 	RUN(win_acl);
