@@ -37,7 +37,7 @@ namespace DumpScout.Heap
                 return m.Groups[1].Value;
             Version v = clr.Version;
             if (v.Major > 0)
-                return $"{v.Major}.{v.Minor}.{Math.Max(v.Build, 0)}";
+                return ProductVersion(v.Major, v.Minor, Math.Max(v.Build, 0));
             foreach (ModuleInfo mod in clr.DataTarget.EnumerateModules())
             {
                 m = VersionInPath.Match(mod.FileName ?? "");
@@ -47,6 +47,12 @@ namespace DumpScout.Heap
             string? fromFile = VersionFromFile(path);
             return fromFile ?? "unknown";
         }
+
+        /// <summary>The product version (what the shared-runtime folder and the runtime packs are named) from
+        /// a runtime file's version: from .NET 5 on, the file version's third part is patch * 100 plus the
+        /// build year's last two digits (8.0.3126 is 8.0.31).</summary>
+        private static string ProductVersion(int major, int minor, int build) =>
+            major >= 5 && build >= 100 ? $"{major}.{minor}.{build / 100}" : $"{major}.{minor}.{build}";
 
         // The runtime binaries carry "@(#)Version X.Y.Z..." (the sccsid string); read it from the file on
         // disk when the dump's runtime folder exists here (a self-contained app's folder, say).
@@ -69,7 +75,10 @@ namespace DumpScout.Heap
                     end++;
                 string s = System.Text.Encoding.ASCII.GetString(bytes, start, end - start);
                 string[] parts = s.Split('.');
-                return parts.Length >= 3 ? $"{parts[0]}.{parts[1]}.{parts[2]}" : null;
+                if (parts.Length >= 3 && int.TryParse(parts[0], out int major) && int.TryParse(parts[1], out int minor) &&
+                    int.TryParse(parts[2], out int build))
+                    return ProductVersion(major, minor, build);
+                return null;
             }
             catch (Exception)
             {

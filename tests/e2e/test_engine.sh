@@ -67,6 +67,33 @@ wait
 [ "$n" -gt 0 ] || fail engine-dumps "no fixture dump with expectations in $DUMPS"
 python3 tests/e2e/engine_check.py "$EXPECT" "$T/out"
 
+# The runtime version the engine reports is the product version the fixture ran on (make_fixtures.sh
+# records the runtime it published with in each folder's manifest.tsv), not the runtime file's version.
+for m in "$DUMPS"/manifest.tsv "$DUMPS"/net*/manifest.tsv; do
+	[ -f "$m" ] || continue
+	sub=$(basename "$(dirname "$m")")
+	got=$(python3 - "$m" "$T/out" "$sub" <<'PY'
+import csv, json, os, sys
+bad, n = [], 0
+for row in csv.DictReader(open(sys.argv[1]), delimiter="\t"):
+    name = row["dump"][:-4]
+    out = os.path.join(sys.argv[2], name + ("@" + sys.argv[3] if sys.argv[3].startswith("net") else "") + ".json")
+    if not os.path.exists(out) or not row.get("runtime"):
+        continue
+    v = (json.load(open(out)).get("runtime") or {}).get("version")
+    n += 1
+    if v != row["runtime"]:
+        bad.append("%s: %s, ran on %s" % (name, v, row["runtime"]))
+print("%d dumps" % n if not bad else "; ".join(bad))
+PY
+)
+	case "$got" in
+	"0 dumps") ;;
+	*" dumps") pass "runtime version ($sub: $got)" ;;
+	*) fail "runtime version ($sub)" "$got" ;;
+	esac
+done
+
 # The crash-isolation case: the walker dies on s10's faulting thread; the warning names that thread.
 s10="$T/out/s10-unhandled-exception.json"
 if [ -s "$s10" ]; then
