@@ -166,6 +166,13 @@ int store_share_due(struct store *s, int64_t now, int64_t retry_ms, size_t max, 
 	return share_items(s, share_sql_due, now, retry_ms, max, items, n, e, "listing copies to make on the share");
 }
 
+int store_share_drop_gone(struct store *s, int64_t *n, struct ds_err *e)
+{
+	return store_write(s, "DELETE FROM share_files WHERE state != 'copied' AND dump_id IN "
+			      "(SELECT id FROM dumps WHERE deleted_at IS NOT NULL)",
+			   n, e, "forgetting copies of deleted dumps", "");
+}
+
 int store_share_forget(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
 {
 	int rc = store_tx_begin(s, e);

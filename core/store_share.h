@@ -48,6 +48,9 @@ int store_share_expired(struct store *s, int64_t before, size_t max, struct stor
  * (at most a day) has passed since their last attempt. */
 int store_share_due(struct store *s, int64_t now, int64_t retry_ms, size_t max, struct store_share_item **items,
 		    size_t *n, struct ds_err *e);
+/* Forgets the copies wanted (pending or failed, never made) of dumps whose local file retention deleted
+ * meanwhile: there is nothing left to copy. *n (may be NULL) gets how many. */
+int store_share_drop_gone(struct store *s, int64_t *n, struct ds_err *e);
 /* After the copy of dump_id was deleted from the share: forgets it (its share_files row)
  * and queues a snapshot so the central row stops naming it. Own transaction. */
 int store_share_forget(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e);

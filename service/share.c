@@ -324,11 +324,16 @@ static void share_due(struct share *sh, int64_t now)
 	struct store_share_item *items = NULL;
 	struct share_job *j;
 	struct ds_err e = { 0 };
+	int64_t gone = 0;
 	size_t n = 0, i;
 	int room = SHARE_COPY_MAX - sh->inflight;
 
 	if (room <= 0 || sh->wait_head != NULL)
 		return;
+	if (store_share_drop_gone(sh->st, &gone, &e) != DS_OK)
+		log_error(SHARE_LOG, "%s", e.msg);
+	else if (gone > 0)
+		log_warn(SHARE_LOG, "%lld copy(ies) never made: the local dump was deleted (retention) first", (long long)gone);
 	/* enough rows that those already under way cannot crowd out the free slots */
 	if (store_share_due(sh->st, now, SHARE_RETRY_AFTER_MS, (size_t)(room + sh->inflight), &items, &n, &e) != DS_OK)
 		log_error(SHARE_LOG, "%s", e.msg);

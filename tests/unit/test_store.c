@@ -5,6 +5,7 @@
 #include "core/plat.h"
 #include "core/schema.h"
 #include "core/store.h"
+#include "core/store_share.h"
 #include "triage_fixture.h"
 
 #include <cjson/cJSON.h>
@@ -632,6 +633,79 @@ TEST(retention_keeps_newest_of_each_bucket)
 	t_done(s);
 }
 
+/* The share's list (core/store_share.h): a copy wanted with the triage is due at once (a copy cut short
+ * by a crash is made by the next start); a failure waits retry_ms, then twice that after a second one; a
+ * copy made is due no more and a new wish leaves it; a wish for a dump whose file retention deleted is
+ * dropped. */
+TEST(share_wanted_failed_backoff_copied)
+{
+	struct store_share_item *it = NULL;
+	struct store_triage t;
+	struct store *s;
+	cJSON *st = NULL;
+	int64_t a, b, gone = -1;
+	size_t n = 0;
+
+	s = t_fresh();
+	if (s == NULL)
+		return;
+	a = t_add(s, "/d/a.dmp", 10, NULL, 100);
+	b = t_add(s, "/d/b.dmp", 20, NULL, 200);
+	triage_fixture(&t, "x.exe", "one", 1, "x.exe", 0);
+	t.file_id = "2049:1:2:3";
+	t.share_wanted = 1;
+	CHECK_INT(store_record_triage(s, a, &t, STORE_DONE, 5000, NULL, NULL), DS_OK);
+	CHECK_INT(store_record_triage(s, b, &t, STORE_DONE, 5000, NULL, NULL), DS_OK);
+	CHECK_INT(store_share_due(s, 5000, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_INT(it[0].dump_id, a);
+		CHECK_STR(it[0].path, "/d/a.dmp");
+		CHECK_STR(it[0].file_id, "2049:1:2:3");
+		CHECK_INT(it[0].discovered_at, 100);
+	}
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "pending"), 2);
+	cJSON_Delete(st);
+	/* a fails at 6000: due at 7000 (1 s), then a second failure at 7000: due at 9000 (2 s) */
+	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 6000, NULL), DS_OK);
+	CHECK_INT(store_share_record(s, b, "/share/h/1970-01-01/2-b.dmp", NULL, 6000, NULL), DS_OK);
+	CHECK_INT(store_share_due(s, 6999, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 0);
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_due(s, 7000, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 1);
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 7000, NULL), DS_OK);
+	CHECK_INT(store_share_due(s, 8999, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 0);
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_due(s, 9000, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 1);
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 1);
+	CHECK_INT(t_json_int(st, "pending"), 0);
+	cJSON_Delete(st);
+	/* a new triage of b (copied) wants nothing new */
+	CHECK_INT(store_record_triage(s, b, &t, STORE_DONE, 9000, NULL, NULL), DS_OK);
+	CHECK_INT(store_share_due(s, 1000000, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 1);
+	store_share_items_free(it, n);
+	/* a's local file deleted by retention: its wish is dropped, b's copy stays listed */
+	CHECK_INT(store_dump_mark_deleted(s, a, 10000, NULL), DS_OK);
+	CHECK_INT(store_dump_mark_deleted(s, b, 10000, NULL), DS_OK);
+	CHECK_INT(store_share_drop_gone(s, &gone, NULL), DS_OK);
+	CHECK_INT(gone, 1);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 0);
+	cJSON_Delete(st);
+	t_done(s);
+}
+
 /* Issue 12 item 2: retention once deleted dumpscout.db because its row had failed as "not a crash
  * dump". Only rows triage recognised (with a recorded identity) or still pending are listed. */
 TEST(retention_lists_only_recognised_dumps)
@@ -913,6 +987,7 @@ int main(void)
 	RUN(duplicates_by_hash);
 	RUN(retention_keeps_newest_of_each_bucket);
 	RUN(retention_lists_only_recognised_dumps);
+	RUN(share_wanted_failed_backoff_copied);
 	RUN(outbox_never_returns_sent_mail);
 	RUN(wal_reader_sees_committed_data_during_write);
 	RUN(busy_past_timeout_is_ebusy);
