@@ -204,6 +204,37 @@ TEST(plat_misc)
 	CHECK(plat_term_width(1) >= 0);
 }
 
+/* The source file src_name with data (its path into src, 256 bytes) opened as a dump, and the empty
+ * folder share_name (into share, 256 bytes); NULL (a failed check) when the open fails. */
+static struct plat_file *t_copy_setup(const char *src_name, char *src, const char *share_name, char *share,
+				      const char *data, size_t n)
+{
+	struct plat_file *f = NULL;
+
+	p(src, 256, src_name);
+	p(share, 256, share_name);
+	CHECK_INT(plat_write_file_atomic(src, data, n, 0600), DS_OK);
+	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
+	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	return f;
+}
+
+/* Removes the copy share/a[/b]/name, its folders and share. */
+static void t_rm_copy(const char *share, const char *a, const char *b, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s%s%s/%s", share, a, b != NULL ? "/" : "", b != NULL ? b : "", name);
+	CHECK_INT(plat_unlink(path), DS_OK);
+	if (b != NULL) {
+		snprintf(path, sizeof(path), "%s/%s/%s", share, a, b);
+		CHECK_INT(plat_rmdir(path), DS_OK);
+	}
+	snprintf(path, sizeof(path), "%s/%s", share, a);
+	CHECK_INT(plat_rmdir(path), DS_OK);
+	CHECK_INT(plat_rmdir(share), DS_OK);
+}
+
 /* The progress callback of plat_copy_stops: counts its calls, stops at the second chunk. */
 struct copy_seen {
 	int calls;
@@ -234,11 +265,7 @@ TEST(plat_copy_stops)
 	CHECK(data != NULL);
 	if (data == NULL)
 		return;
-	p(src, sizeof(src), "stop-src.bin");
-	p(share, sizeof(share), "share-stop");
-	CHECK_INT(plat_write_file_atomic(src, data, n, 0600), DS_OK);
-	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
-	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	f = t_copy_setup("stop-src.bin", src, "share-stop", share, data, n);
 	if (f == NULL)
 		goto out;
 	CHECK_INT(plat_file_copy_atomic(f, share, "h", "z.dmp", copy_stop_second, &seen), DS_ECANCELED);
@@ -262,10 +289,7 @@ TEST(plat_copy_stops)
 	snprintf(dst, sizeof(dst), "%s/h/z.dmp", share);
 	CHECK_INT(plat_lstat(dst, &st), DS_OK);
 	CHECK_U64(st.size, n);
-	CHECK_INT(plat_unlink(dst), DS_OK);
-	snprintf(dst, sizeof(dst), "%s/h", share);
-	CHECK_INT(plat_rmdir(dst), DS_OK);
-	CHECK_INT(plat_rmdir(share), DS_OK);
+	t_rm_copy(share, "h", NULL, "z.dmp");
 out:
 	plat_file_close(f);
 	CHECK_INT(plat_unlink(src), DS_OK);
@@ -287,12 +311,8 @@ TEST(plat_copy_atomic)
 		return;
 	for (i = 0; i < n; i++)
 		want[i] = (char)(i * 7 + i / 4099);
-	p(src, sizeof(src), "copy-src.bin");
 	p(moved, sizeof(moved), "copy-moved.bin");
-	p(share, sizeof(share), "share");
-	CHECK_INT(plat_write_file_atomic(src, want, n, 0600), DS_OK);
-	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
-	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	f = t_copy_setup("copy-src.bin", src, "share", share, want, n);
 	if (f == NULL)
 		goto out;
 #ifndef _WIN32
@@ -326,13 +346,7 @@ TEST(plat_copy_atomic)
 	CHECK_INT(plat_unlink(dst), DS_OK);
 	CHECK_INT(plat_unlink(moved), DS_OK);
 #endif
-	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03/x.dmp", share);
-	CHECK_INT(plat_unlink(dst), DS_OK);
-	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03", share);
-	CHECK_INT(plat_rmdir(dst), DS_OK);
-	snprintf(dst, sizeof(dst), "%s/host-1", share);
-	CHECK_INT(plat_rmdir(dst), DS_OK);
-	CHECK_INT(plat_rmdir(share), DS_OK);
+	t_rm_copy(share, "host-1", "2026-12-03", "x.dmp");
 out:
 	plat_file_close(f);
 	CHECK_INT(plat_unlink(src), DS_OK);

@@ -633,6 +633,17 @@ TEST(retention_keeps_newest_of_each_bucket)
 	t_done(s);
 }
 
+/* How many copies store_share_due lists at now (retry_ms 1000), or -1. */
+static int64_t t_share_due(struct store *s, int64_t now)
+{
+	struct store_share_item *it = NULL;
+	size_t n = 0;
+	int rc = store_share_due(s, now, 1000, 10, &it, &n, NULL);
+
+	store_share_items_free(it, n);
+	return rc == DS_OK ? (int64_t)n : -1;
+}
+
 /* The share's list (core/store_share.h): a copy wanted with the triage is due at once (a copy cut short
  * by a crash is made by the next start); a failure waits retry_ms, then twice that after a second one; a
  * copy made is due no more and a new wish leaves it; a wish for a dump whose file retention deleted is
@@ -671,19 +682,11 @@ TEST(share_wanted_failed_backoff_copied)
 	/* a fails at 6000: due at 7000 (1 s), then a second failure at 7000: due at 9000 (2 s) */
 	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 6000, NULL), DS_OK);
 	CHECK_INT(store_share_record(s, b, "/share/h/1970-01-01/2-b.dmp", NULL, 6000, NULL), DS_OK);
-	CHECK_INT(store_share_due(s, 6999, 1000, 10, &it, &n, NULL), DS_OK);
-	CHECK_INT(n, 0);
-	store_share_items_free(it, n);
-	CHECK_INT(store_share_due(s, 7000, 1000, 10, &it, &n, NULL), DS_OK);
-	CHECK_INT(n, 1);
-	store_share_items_free(it, n);
+	CHECK_INT(t_share_due(s, 6999), 0);
+	CHECK_INT(t_share_due(s, 7000), 1);
 	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 7000, NULL), DS_OK);
-	CHECK_INT(store_share_due(s, 8999, 1000, 10, &it, &n, NULL), DS_OK);
-	CHECK_INT(n, 0);
-	store_share_items_free(it, n);
-	CHECK_INT(store_share_due(s, 9000, 1000, 10, &it, &n, NULL), DS_OK);
-	CHECK_INT(n, 1);
-	store_share_items_free(it, n);
+	CHECK_INT(t_share_due(s, 8999), 0);
+	CHECK_INT(t_share_due(s, 9000), 1);
 	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
 	CHECK_INT(t_json_int(st, "copied"), 1);
 	CHECK_INT(t_json_int(st, "failed"), 1);
@@ -691,9 +694,7 @@ TEST(share_wanted_failed_backoff_copied)
 	cJSON_Delete(st);
 	/* a new triage of b (copied) wants nothing new */
 	CHECK_INT(store_record_triage(s, b, &t, STORE_DONE, 9000, NULL, NULL), DS_OK);
-	CHECK_INT(store_share_due(s, 1000000, 1000, 10, &it, &n, NULL), DS_OK);
-	CHECK_INT(n, 1);
-	store_share_items_free(it, n);
+	CHECK_INT(t_share_due(s, 1000000), 1);
 	/* a's local file deleted by retention: its wish is dropped, b's copy stays listed */
 	CHECK_INT(store_dump_mark_deleted(s, a, 10000, NULL), DS_OK);
 	CHECK_INT(store_dump_mark_deleted(s, b, 10000, NULL), DS_OK);
