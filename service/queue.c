@@ -327,7 +327,7 @@ static void queue_triage_done(uv_work_t *req, int status)
 			/* the copy to the share is recorded as wanted: it runs on the pool now, with the file
 			 * triage read (share_copy_file owns it from here) */
 			if (j->w.file != NULL) {
-				share_copy_file(q->share, j->w.id, j->w.path, j->discovered_at, j->w.file);
+				share_copy_file(q->share, j->w.id, j->w.path, j->discovered_at, j->w.file_id, j->w.file);
 				j->w.file = NULL;
 			}
 			if (j->w.defer_hash)

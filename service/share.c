@@ -26,8 +26,9 @@ struct share_job {
 	int64_t dump_id;
 	int64_t day_ms;             /* the dump's discovery: its folder's date */
 	char *path;                 /* the local dump (owned) */
-	char file_id[PLAT_FILE_ID_TEXT]; /* its identity, to reopen it ("" when file is given) */
+	char file_id[PLAT_FILE_ID_TEXT]; /* its identity: what the copied file must be, from start to end */
 	struct plat_file *file;     /* owned; NULL: reopened by the pool thread from path and file_id */
+	struct plat_file_id want;   /* file_id parsed (pool thread) */
 	/* pool thread -> loop thread */
 	int rc;
 	char dest[1400];            /* the copy's path when rc == DS_OK */
@@ -92,32 +93,38 @@ static void share_job_free(struct share_job *j)
 
 /* ---- the copy (pool thread) ---- */
 
+/* DS_OK when the open file is still the one triage recorded (not written to since), else DS_ECHANGED. */
+static int share_same(struct share_job *j)
+{
+	struct plat_file_id now;
+	int rc = plat_file_identity(j->file, &now);
+
+	return rc != DS_OK ? rc : plat_file_id_same(&now, &j->want) ? DS_OK : DS_ECHANGED;
+}
+
 /* plat_file_copy_atomic's callback: gives up when the service stops; with the test gate, holds the
- * copy after its first chunk until the gate's file exists. */
+ * copy after its first chunk until the gate's file exists; after the last chunk (before the rename),
+ * refuses a file that changed while it was copied. */
 static int share_progress(void *ctx, uint64_t done, uint64_t total)
 {
 	struct share_job *j = ctx;
 	struct plat_stat st;
 
-	(void)done;
-	(void)total;
 	while (j->sh->gate != NULL && !atomic_load(&j->sh->cancel) && plat_lstat(j->sh->gate, &st) != DS_OK)
 		uv_sleep(SHARE_GATE_POLL_MS);
-	return atomic_load(&j->sh->cancel) ? DS_ECANCELED : DS_OK;
+	if (atomic_load(&j->sh->cancel))
+		return DS_ECANCELED;
+	return done == total ? share_same(j) : DS_OK;
 }
 
 static void share_work(uv_work_t *req)
 {
 	struct share_job *j = req->data;
-	struct plat_file_id id;
 	char dir[256], name[256];
 
-	j->rc = DS_OK;
-	if (j->file == NULL) {
-		j->rc = plat_file_id_parse(j->file_id, &id);
-		if (j->rc == DS_OK)
-			j->rc = plat_file_open_verified(j->path, &id, &j->file);
-	}
+	j->rc = plat_file_id_parse(j->file_id, &j->want);
+	if (j->rc == DS_OK)
+		j->rc = j->file == NULL ? plat_file_open_verified(j->path, &j->want, &j->file) : share_same(j);
 	if (j->rc == DS_OK) {
 		share_names(j->sh->host, j->dump_id, j->path, j->day_ms, dir, sizeof(dir), name, sizeof(name));
 		j->rc = plat_file_copy_atomic(j->file, j->sh->fc->dump_share, dir, name, share_progress, j);
@@ -295,7 +302,7 @@ void share_set_hook(struct share *sh, void (*on_recorded)(void *ctx), void *ctx)
 }
 
 void share_copy_file(struct share *sh, int64_t dump_id, const char *path, int64_t discovered_at,
-		     struct plat_file *f)
+		     const char *file_id, struct plat_file *f)
 {
 	struct share_job *j;
 
@@ -314,6 +321,7 @@ void share_copy_file(struct share *sh, int64_t dump_id, const char *path, int64_
 	}
 	j->dump_id = dump_id;
 	j->day_ms = discovered_at;
+	snprintf(j->file_id, sizeof(j->file_id), "%s", file_id);
 	j->file = f;
 	share_submit(sh, j);
 }

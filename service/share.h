@@ -61,12 +61,14 @@ int share_new(uv_loop_t *loop, struct store *st, const struct fleet_config *fc, 
 void share_set_hook(struct share *sh, void (*on_recorded)(void *ctx), void *ctx);
 
 /* The first copy of dump_id (its local path, discovered at discovered_at ms: the share folder's date),
- * from f, which this takes over (see above). Started now when a slot is free, else it waits (at most
+ * from f, which this takes over (see above); file_id is the identity triage recorded for f
+ * (plat_file_id_format): the copy is refused (DS_ECHANGED, a failed attempt) when the open file no
+ * longer has it before or at the end of the copy, i.e. it was written to after its triage. Started now when a slot is free, else it waits (at most
  * SHARE_WAIT_MAX); a dump whose copy is already under way or waiting is not copied twice. The caller has
  * recorded that the copy is wanted (store_share_want, in the triage's transaction), so a copy that is
  * dropped here, cut short or killed is made by a later round. */
 void share_copy_file(struct share *sh, int64_t dump_id, const char *path, int64_t discovered_at,
-		     struct plat_file *f);
+		     const char *file_id, struct plat_file *f);
 
 /* One round at now (ms): starts the copies that are due (wanted and never finished, e.g. cut short by
  * a crash: at once; failed: after their backoff) as slots allow, and deletes copies older than

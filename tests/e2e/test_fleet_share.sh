@@ -199,4 +199,22 @@ expect_eq fleet_share_after_kill_copied "$(tmps)/$(finals)/$(sha256sum <"$acopy"
 wait_until 20 is "$acopy" pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$ghid' AND local_id = $aid"
 expect_eq fleet_share_after_kill_published "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$ghid' AND local_id = $aid")" "$acopy"
 stop_agent
+
+# --- the copy is of the file triage read, as triage read it: written to while held, it is refused ---
+agent_cfg web-x "$W/share4"
+mkdir -p "$W/share4"
+rm -f "$GATE"
+DUMPSCOUT_TEST_SHARE_GATE=$GATE start_agent web-x || { fail fleet_share_changed_agent_starts "$(tail -5 "$W/web-x/log")"; exit 0; }
+cp "$SRC" "$W/web-x/var/dumps/"
+held4() { [ "$(find "$W/share4" -type f -name '.*.tmp' | grep -c .)" = 1 ]; }
+wait_until 60 held4
+xid=$(lq web-x "SELECT id FROM dumps WHERE file_name = 'breakpad__minidump2.dmp'")
+printf 'appended after triage' >>"$W/web-x/var/dumps/breakpad__minidump2.dmp"
+touch "$GATE"
+wait_until 30 is failed lq web-x "SELECT state FROM share_files WHERE dump_id = $xid"
+out=$(lq web-x "SELECT state || ': ' || last_error FROM share_files WHERE dump_id = $xid")
+if grep -q "^failed: cannot copy to $W/share4: file changed" <<<"$out"; then pass fleet_share_changed_file_refused
+else fail fleet_share_changed_file_refused "$out"; fi
+expect_eq fleet_share_changed_nothing_left "$(find "$W/share4" -type f -name "$xid-*" -o -type f -name ".$xid-*" | grep -c .)" 0
+stop_agent
 PIDS=()
