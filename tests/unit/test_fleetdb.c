@@ -1,7 +1,8 @@
 /* test_fleetdb.c - the fleet's outbox (core/store_fleet.c) and the central store (core/fleetdb.c with
  * schema/fleet/) together: triage and analysis recorded in a real SQLite store reach a real PostgreSQL
  * exactly once, with contexts, roots and root buckets; a replayed batch changes nothing; a replaced
- * analysis moves its root buckets; the backlog bound defers snapshots and the resync publishes them.
+ * analysis moves its root buckets; the backlog bound defers snapshots and the resync publishes them; a
+ * dump whose triage failed is published with its error cleaned, and a file name that is not UTF-8 too.
  * PostgreSQL comes from $DUMPSCOUT_TEST_PG_URL (tests/e2e/test_fleet.sh starts one and runs this);
  * without it every test is skipped. The outbox tests that need no server run always. */
 #include "t.h"
