@@ -4,12 +4,12 @@
 # dumpscoutd agents (separate data folders and host ids) publishing real corpus dumps; agent A killed
 # with -9 inside the window between PostgreSQL's commit and its local mark (a test-only pause), agent B
 # publishing while PostgreSQL is stopped mid-batch and started again. Then, against each agent's own
-# SQLite as the source of truth: every triaged dump, and every dump whose triage failed, exactly once centrally, every event applied once,
-# per-host bucket counts equal, backlogs drained. The read-only role cannot write, the ingest role cannot
-# read the tables. `dumpscout --fleet list/show/buckets/roots/report` and `fleet status` against it (a
-# real corrupt dump, whose triage fails: its central row, and `list --state failed` and `show` as the
-# agent's own CLI prints them), and
-# the analysis path (contexts, roots, root buckets) through build/tests/test_fleetdb on the same server.
+# SQLite as the source of truth: every triaged dump, and every dump whose triage failed, exactly once
+# centrally, every event applied once, per-host bucket counts equal, backlogs drained. The read-only role
+# cannot write, the ingest role cannot read the tables. `dumpscout --fleet list/show/buckets/roots/report`
+# and `fleet status` against it (a real corrupt dump, whose triage fails: its central row, and `list
+# --state failed` and `show` as the agent's own CLI prints them), and the analysis path (contexts, roots,
+# root buckets) through build/tests/test_fleetdb on the same server.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
