@@ -34,6 +34,16 @@ struct share_job {
 	char dest[1400];            /* the copy's path when rc == DS_OK */
 };
 
+/* The deletions of one round of the share's retention (file deletions on a share that hangs would hold
+ * the loop as much as a copy). */
+struct share_expire_job {
+	uv_work_t req;
+	struct share *sh;
+	struct store_share_item *items; /* owned */
+	size_t n;
+	int *rcs;                       /* plat_unlink's result per item (pool thread) */
+};
+
 struct share {
 	uv_loop_t *loop;
 	struct store *st;                 /* borrowed, loop thread only */
@@ -42,6 +52,7 @@ struct share {
 	char *gate;                       /* SHARE_TEST_GATE_ENV's file, or NULL */
 	int64_t busy_ids[SHARE_COPY_MAX]; /* the dumps being copied (0: free slot) */
 	int inflight;
+	int expiring;                     /* a share_expire_job is on the pool */
 	struct share_job *wait_head, *wait_tail;
 	int nwait;
 	int stopping;
@@ -154,6 +165,17 @@ static int share_is_busy(const struct share *sh, int64_t dump_id)
 
 static void share_done(uv_work_t *req, int status);
 
+/* Calls on_stopped once stopping and nothing is on the pool any more. */
+static void share_check_stopped(struct share *sh)
+{
+	void (*cb)(void *) = sh->on_stopped;
+
+	if (!sh->stopping || sh->inflight > 0 || sh->expiring || cb == NULL)
+		return;
+	sh->on_stopped = NULL;
+	cb(sh->stop_ctx);
+}
+
 /* Starts j on the pool (a slot is free); on failure j is freed and its dump stays wanted. */
 static void share_start(struct share *sh, struct share_job *j)
 {
@@ -255,12 +277,7 @@ static void share_done(uv_work_t *req, int status)
 	}
 	share_job_free(j);
 	share_pump(sh);
-	if (sh->stopping && sh->inflight == 0 && sh->on_stopped != NULL) {
-		void (*cb)(void *) = sh->on_stopped;
-
-		sh->on_stopped = NULL;
-		cb(sh->stop_ctx);
-	}
+	share_check_stopped(sh);
 }
 
 int share_new(uv_loop_t *loop, struct store *st, const struct fleet_config *fc, const char *host, struct share **out)
@@ -361,34 +378,86 @@ static void share_due(struct share *sh, int64_t now)
 	store_share_items_free(items, n);
 }
 
-/* Deletes the copies older than fleet.dump_share_days (only files in the store's list). */
-static void share_expire(struct share *sh, int64_t now)
+static void share_expire_free(struct share_expire_job *x)
 {
-	struct store_share_item *items = NULL;
-	struct ds_err e = { 0 };
-	size_t n = 0, i, gone = 0;
-	int rc;
+	store_share_items_free(x->items, x->n);
+	free(x->rcs);
+	free(x);
+}
 
-	if (sh->fc->dump_share_days == 0)
-		return;
-	if (store_share_expired(sh->st, now - (int64_t)sh->fc->dump_share_days * 86400000, SHARE_EXPIRE_MAX, &items,
-				&n, &e) != DS_OK)
-		log_error(SHARE_LOG, "%s", e.msg);
-	for (i = 0; i < n; i++) {
-		rc = plat_unlink(items[i].path);
-		if (rc != DS_OK && rc != DS_ENOENT) {
-			log_warn(SHARE_LOG, "cannot delete %s: %s", items[i].path, ds_strerror(rc));
+/* Pool thread: the deletions, until the service stops. */
+static void share_expire_work(uv_work_t *req)
+{
+	struct share_expire_job *x = req->data;
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		x->rcs[i] = atomic_load(&x->sh->cancel) ? DS_ECANCELED : plat_unlink(x->items[i].path);
+}
+
+/* Loop thread: the store forgets the copies that are gone (and the central rows stop naming them). */
+static void share_expire_done(uv_work_t *req, int status)
+{
+	struct share_expire_job *x = req->data;
+	struct share *sh = x->sh;
+	struct ds_err e = { 0 };
+	int64_t now = plat_now_ms();
+	size_t i, gone = 0;
+
+	(void)status;
+	for (i = 0; i < x->n; i++) {
+		if (x->rcs[i] == DS_ECANCELED)
+			continue;
+		if (x->rcs[i] != DS_OK && x->rcs[i] != DS_ENOENT) {
+			log_warn(SHARE_LOG, "cannot delete %s: %s", x->items[i].path, ds_strerror(x->rcs[i]));
 			continue;
 		}
-		if (store_share_forget(sh->st, items[i].dump_id, now, &e) != DS_OK)
+		if (store_share_forget(sh->st, x->items[i].dump_id, now, &e) != DS_OK)
 			log_error(SHARE_LOG, "%s", e.msg);
 		else
 			gone++;
 	}
-	if (gone > 0)
+	if (gone > 0) {
 		log_info(SHARE_LOG, "%zu copy(ies) older than %u day(s) deleted from %s", gone, sh->fc->dump_share_days,
 			 sh->fc->dump_share);
-	store_share_items_free(items, n);
+		if (sh->on_recorded != NULL)
+			sh->on_recorded(sh->rec_ctx);
+	}
+	share_expire_free(x);
+	sh->expiring = 0;
+	share_check_stopped(sh);
+}
+
+/* Starts the deletion of the copies older than fleet.dump_share_days (only files in the store's list)
+ * on the pool, one round at a time. */
+static void share_expire(struct share *sh, int64_t now)
+{
+	struct share_expire_job *x;
+	struct ds_err e = { 0 };
+	int rc;
+
+	if (sh->fc->dump_share_days == 0 || sh->expiring)
+		return;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return;
+	x->sh = sh;
+	if (store_share_expired(sh->st, now - (int64_t)sh->fc->dump_share_days * 86400000, SHARE_EXPIRE_MAX,
+				&x->items, &x->n, &e) != DS_OK)
+		log_error(SHARE_LOG, "%s", e.msg);
+	x->rcs = x->n > 0 ? calloc(x->n, sizeof(*x->rcs)) : NULL;
+	if (x->n == 0 || x->rcs == NULL) {
+		share_expire_free(x);
+		return;
+	}
+	x->req.data = x;
+	rc = uv_queue_work(sh->loop, &x->req, share_expire_work, share_expire_done);
+	if (rc != 0) {
+		log_error(SHARE_LOG, "cannot start the share's retention: %s", uv_strerror(rc));
+		share_expire_free(x);
+		return;
+	}
+	sh->expiring = 1;
 }
 
 void share_round(struct share *sh, int64_t now)
@@ -416,19 +485,17 @@ void share_stop(struct share *sh, void (*on_stopped)(void *ctx), void *ctx)
 	}
 	sh->wait_tail = NULL;
 	sh->nwait = 0;
-	if (sh->inflight > 0) {
+	if (sh->inflight > 0)
 		log_info(SHARE_LOG, "stopping: %d copy(ies) to the share told to give up; made at the next start",
 			 sh->inflight);
-		sh->on_stopped = on_stopped;
-		sh->stop_ctx = ctx;
-	} else if (on_stopped != NULL) {
-		on_stopped(ctx);
-	}
+	sh->on_stopped = on_stopped;
+	sh->stop_ctx = ctx;
+	share_check_stopped(sh);
 }
 
 int share_busy(const struct share *sh)
 {
-	return sh != NULL ? sh->inflight : 0;
+	return sh != NULL ? sh->inflight + sh->expiring : 0;
 }
 
 void share_get_stats(const struct share *sh, struct share_stats *out)
@@ -448,8 +515,8 @@ void share_free(struct share *sh)
 		sh->wait_head = j->next;
 		share_job_free(j);
 	}
-	/* A copy still on the pool (the stop's grace ran out; the process is ending) reads sh: left to it. */
-	if (sh->inflight > 0)
+	/* A job still on the pool (the stop's grace ran out; the process is ending) reads sh: left to it. */
+	if (share_busy(sh))
 		return;
 	free(sh->gate);
 	free(sh);

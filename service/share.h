@@ -3,8 +3,8 @@
  * delays only its own copy, not the watcher, the queue or the heartbeats. Results are recorded on the
  * loop thread through the store (core/store_share.h): a copy's path (and a new fleet snapshot naming it),
  * or a failure, retried later with a backoff. Also the share's retention: copies older than
- * fleet.dump_share_days are deleted, and only the files this service wrote (the store's list) are ever
- * touched. It does not triage, and it never decides what the central database holds.
+ * fleet.dump_share_days are deleted (on the pool as well), and only the files this service wrote (the
+ * store's list) are ever touched. It does not triage, and it never decides what the central database holds.
  *
  * Threads: every function here is for the loop thread. The pool thread of a copy touches only its job
  * (the open file, the names) and reads the stop flag.
@@ -35,7 +35,7 @@ struct share;
 /* Dumps whose open file waits for a free copy slot, at most; beyond, the file is closed and the copy is
  * made by a later round (which reopens the dump by its identity). */
 #define SHARE_WAIT_MAX 16
-/* Old copies deleted per round, at most. */
+/* Old copies deleted per round, at most (one job on the pool). */
 #define SHARE_EXPIRE_MAX 200
 /* A failed copy is tried again this long after its last attempt, doubling with each failure up to a day. */
 #define SHARE_RETRY_AFTER_MS 60000
@@ -76,11 +76,12 @@ void share_copy_file(struct share *sh, int64_t dump_id, const char *path, int64_
 void share_round(struct share *sh, int64_t now);
 
 /* Stops: no copy is started any more, waiting files are closed, copies under way are told to give up
- * (each removes its temporary file at its next chunk; its dump stays wanted for the next start).
- * on_stopped(ctx) is called, possibly at once, when no copy is in flight. */
+ * (each removes its temporary file at its next chunk; its dump stays wanted for the next start), and
+ * the retention's deletions end after the file at hand. on_stopped(ctx) is called, possibly at once,
+ * when nothing is on the pool any more. */
 void share_stop(struct share *sh, void (*on_stopped)(void *ctx), void *ctx);
 
-/* Copies in flight on the pool. */
+/* Jobs on the pool (copies, and the retention's deletions). */
 int share_busy(const struct share *sh);
 
 /* This run's counters (zeros for NULL). */
