@@ -9,6 +9,7 @@
 #include "triage_fixture.h"
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -707,6 +708,53 @@ TEST(share_wanted_failed_backoff_copied)
 	t_done(s);
 }
 
+/* 005_share_pending.sql makes share_files again (a new CHECK constraint): a database of schema 4 with
+ * copies, copied and failed, keeps them. The old database is made with SQLite itself from the first four
+ * embedded migrations. */
+TEST(share_files_survive_migration_5)
+{
+	struct store_triage t;
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	cJSON *st = NULL;
+	size_t i;
+
+	CHECK(t_newdb() != NULL);
+	s = t_open(STORE_READWRITE); /* makes the folder; the database is then made again at version 4 */
+	store_close(s);
+	s = NULL;
+	remove(t_db);
+	CHECK_INT(sqlite3_open(t_db, &db), SQLITE_OK);
+	for (i = 0; i < schema_migration_count && schema_migrations[i].version <= 4; i++)
+		CHECK_INT(sqlite3_exec(db, schema_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 4; INSERT INTO dumps (path, file_name, size, mtime_ns, "
+				   "discovered_at, updated_at) VALUES ('/d/a.dmp', 'a.dmp', 1, 1, 1, 1), ('/d/b.dmp', "
+				   "'b.dmp', 1, 1, 1, 1); INSERT INTO share_files VALUES (1, 'copied', '/s/h/1-a.dmp', 5, "
+				   "0, NULL, 5), (2, 'failed', NULL, NULL, 3, 'boom', 6)",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(db);
+	s = t_open(STORE_READWRITE);
+	CHECK(s != NULL);
+	if (s == NULL)
+		goto out;
+	CHECK_INT(store_schema_version(s), schema_migration_count);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 1);
+	CHECK_STR(t_json_str(st, "last_error"), "boom");
+	cJSON_Delete(st);
+	/* and the new state is accepted */
+	triage_fixture(&t, "x.exe", "one", 1, "x.exe", 0);
+	t.share_wanted = 1;
+	CHECK_INT(store_record_triage(s, t_add(s, "/d/c.dmp", 1, NULL, 8), &t, STORE_DONE, 9, NULL, NULL), DS_OK);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "pending"), 1);
+	cJSON_Delete(st);
+out:
+	t_done(s);
+}
+
 /* Issue 12 item 2: retention once deleted dumpscout.db because its row had failed as "not a crash
  * dump". Only rows triage recognised (with a recorded identity) or still pending are listed. */
 TEST(retention_lists_only_recognised_dumps)
@@ -989,6 +1037,7 @@ int main(void)
 	RUN(retention_keeps_newest_of_each_bucket);
 	RUN(retention_lists_only_recognised_dumps);
 	RUN(share_wanted_failed_backoff_copied);
+	RUN(share_files_survive_migration_5);
 	RUN(outbox_never_returns_sent_mail);
 	RUN(wal_reader_sees_committed_data_during_write);
 	RUN(busy_past_timeout_is_ebusy);
