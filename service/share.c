@@ -164,6 +164,7 @@ static int share_is_busy(const struct share *sh, int64_t dump_id)
 }
 
 static void share_done(uv_work_t *req, int status);
+static void share_due(struct share *sh, int64_t now);
 
 /* Calls on_stopped once stopping and nothing is on the pool any more. */
 static void share_check_stopped(struct share *sh)
@@ -246,7 +247,7 @@ static void share_done(uv_work_t *req, int status)
 	struct share *sh = j->sh;
 	struct ds_err e = { 0 };
 	char why[300];
-	int i, rc = status == UV_ECANCELED ? DS_ECANCELED : j->rc;
+	int i, more = 0, rc = status == UV_ECANCELED ? DS_ECANCELED : j->rc;
 
 	for (i = 0; i < SHARE_COPY_MAX; i++)
 		if (sh->busy_ids[i] == j->dump_id) {
@@ -270,13 +271,21 @@ static void share_done(uv_work_t *req, int status)
 				 (long long)j->dump_id, why);
 		}
 		if (store_share_record(sh->st, j->dump_id, rc == DS_OK ? j->dest : NULL, rc == DS_OK ? NULL : why,
-				       plat_now_ms(), &e) != DS_OK)
+				       plat_now_ms(), &e) != DS_OK) {
 			log_error(SHARE_LOG, "dump %lld: cannot record its copy: %s", (long long)j->dump_id, e.msg);
-		else if (rc == DS_OK && sh->on_recorded != NULL)
-			sh->on_recorded(sh->rec_ctx);
+		} else {
+			if (rc == DS_OK && sh->on_recorded != NULL)
+				sh->on_recorded(sh->rec_ctx);
+			more = 1;
+		}
 	}
 	share_job_free(j);
 	share_pump(sh);
+	/* a slot may still be free: the next copies due (after a restart there may be many) go on now
+	 * rather than at the next round; not after a result the store could not take (the same dump
+	 * would be due again at once) */
+	if (more && !sh->stopping)
+		share_due(sh, plat_now_ms());
 	share_check_stopped(sh);
 }
 

@@ -178,9 +178,16 @@ fi
 expect_eq fleet_share_slow_heartbeat "$(lq web-g "SELECT heartbeat_at > $hb FROM service_status")" 1
 if [ $rc = 0 ] && grep -q "share .*2 to copy" <<<"$out"; then pass fleet_share_slow_status_answers
 else fail fleet_share_slow_status_answers "rc=$rc: $out"; fi
+# a third dump while both copy slots are held: triaged, its copy waits for a slot
+C_SRC=$M/lldb__linux-x86_64.dmp
+cp "$C_SRC" "$W/web-g/var/dumps/"
+wait_until 60 is done lq web-g "SELECT state FROM dumps WHERE file_name = 'lldb__linux-x86_64.dmp'"
+cid=$(lq web-g "SELECT id FROM dumps WHERE file_name = 'lldb__linux-x86_64.dmp'")
+states() { lq web-g "SELECT group_concat(state) FROM (SELECT state FROM share_files ORDER BY dump_id)"; }
+expect_eq fleet_share_slow_third_waits "$(tmps)/$(finals)/$(states)" "2/0/pending,pending,pending"
 # a stop in the middle: the held copies give up, their temporary files go, nothing gets a final name
 kill -TERM "$GATED"; wait "$GATED"
-expect_eq fleet_share_stop_leaves_nothing "$(tmps)/$(finals)/$(lq web-g "SELECT group_concat(state) FROM share_files")" "0/0/pending,pending"
+expect_eq fleet_share_stop_leaves_nothing "$(tmps)/$(finals)/$(states)" "0/0/pending,pending,pending"
 if grep -q "copy to the share stopped" "$W/web-g/log"; then pass fleet_share_stop_logged
 else fail fleet_share_stop_logged "$(tail -5 "$W/web-g/log")"; fi
 # held again, then kill -9: the temporary files stay, nothing under a final name
@@ -188,14 +195,16 @@ DUMPSCOUT_TEST_SHARE_GATE=$GATE start_agent web-g || fail fleet_share_gate_agent
 GATED=$AGENT_PID
 wait_until 30 is 2 tmps
 kill -9 "$GATED"; wait "$GATED" 2>/dev/null
-expect_eq fleet_share_kill_leaves_temp_only "$(tmps)/$(finals)/$(lq web-g "SELECT group_concat(state) FROM share_files")" "2/0/pending,pending"
-# the next start (no gate) makes both copies over the remains: whole files, no temporary file left
+expect_eq fleet_share_kill_leaves_temp_only "$(tmps)/$(finals)/$(states)" "2/0/pending,pending,pending"
+# the next start (no gate) makes the three copies, two slots at a time (the third as soon as a slot is
+# free, not at the next retention round an hour later), over the remains: whole files, no temporary
+# file left
 start_agent web-g || fail fleet_share_after_kill_starts "$(tail -5 "$W/web-g/log")"
-wait_until 30 is copied,copied lq web-g "SELECT group_concat(state) FROM share_files"
+wait_until 30 is copied,copied,copied states
+sums() { local i; for i in "$@"; do sha256sum <"$i" | cut -d' ' -f1; done | paste -sd/; }
+expect_eq fleet_share_after_kill_copied "$(tmps)/$(finals)/$(sums $(lq web-g "SELECT path FROM share_files ORDER BY dump_id"))" \
+	"0/3/$(sums "$SRC" "$M/breakpad__linux_inline.dmp" "$C_SRC")"
 acopy=$(lq web-g "SELECT path FROM share_files WHERE dump_id = $aid")
-bcopy=$(lq web-g "SELECT path FROM share_files WHERE dump_id = $bid")
-expect_eq fleet_share_after_kill_copied "$(tmps)/$(finals)/$(sha256sum <"$acopy" | cut -d' ' -f1)/$(sha256sum <"$bcopy" | cut -d' ' -f1)" \
-	"0/2/$(sha256sum <"$SRC" | cut -d' ' -f1)/$(sha256sum <"$M/breakpad__linux_inline.dmp" | cut -d' ' -f1)"
 wait_until 20 is "$acopy" pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$ghid' AND local_id = $aid"
 expect_eq fleet_share_after_kill_published "$(pq "SELECT share_path FROM fleet.dumps WHERE host_id = '$ghid' AND local_id = $aid")" "$acopy"
 stop_agent
