@@ -2,6 +2,7 @@
  * runs triage and analysis on the libuv pool (uv_queue_work) and records their results through the
  * store. It decides states, retries and links; it does not parse dumps or talk to the engine. */
 #include "queue.h"
+#include "share.h"
 #include "watcher.h"
 
 #include "core/log.h"

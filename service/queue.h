@@ -13,9 +13,9 @@
 
 #include "core/store.h"
 #include "lib/config.h"
-#include "share.h"
 #include "worker.h"
 
+struct share;
 struct watcher_ready;
 
 struct queue_file {
