@@ -87,13 +87,16 @@ static void status_fleet(const cJSON *f)
 	}
 }
 
-/* The copies on the fleet's dump share: written, failing (retried), the last failure. */
+/* The copies on the fleet's dump share: written, to make (under way, or cut short by a stop), failing
+ * (retried), the last failure. */
 static void status_share(const cJSON *f)
 {
 	if (f == NULL)
 		return;
-	printf("share        %lld copied, %lld failed (retried)\n", (long long)jget_num(f, "copied", 0),
-	       (long long)jget_num(f, "failed", 0));
+	printf("share        %lld copied, ", (long long)jget_num(f, "copied", 0));
+	if (jget_num(f, "pending", 0) > 0)
+		printf("%lld to copy, ", (long long)jget_num(f, "pending", 0));
+	printf("%lld failed (retried)\n", (long long)jget_num(f, "failed", 0));
 	if (jget_str(f, "last_error") != NULL) {
 		printf("share error  ");
 		table_puts_clean(stdout, jget_str(f, "last_error"), 0);
@@ -241,10 +244,12 @@ int cmd_status(int argc, char **argv)
 	/* the fleet outbox (schema 2): its counters sit beside the service's */
 	if (store_fleet_status(st, &fl, &e) == DS_OK && !cJSON_AddItemToObject(s, "fleet", fl))
 		cJSON_Delete(fl);
-	/* the dump share's copies (schema 4), when there are any */
+	/* the dump share's copies (schema 4; 'pending' since 5), when there are any */
 	fl = NULL;
 	if (store_share_status(st, &fl, &e) == DS_OK &&
-	    (jget_num(fl, "copied", 0) == 0 && jget_num(fl, "failed", 0) == 0 ? 1 : !cJSON_AddItemToObject(s, "share", fl)))
+	    (jget_num(fl, "copied", 0) == 0 && jget_num(fl, "failed", 0) == 0 && jget_num(fl, "pending", 0) == 0
+		     ? 1
+		     : !cJSON_AddItemToObject(s, "share", fl)))
 		cJSON_Delete(fl);
 	rc = status_annotate(s, plat_now_ms());
 	if (rc == DS_OK && !cJSON_AddStringToObject(s, "database", store_path(st)))

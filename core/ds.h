@@ -31,6 +31,7 @@ enum {
 	DS_ENODAC = -18,       /* engine found no usable CLR runtime/DAC in the dump */
 	DS_ECHANGED = -19,     /* a file is no longer the one recorded (replaced, rewritten) */
 	DS_ELINK = -20,        /* a symbolic link, or a file with more than one hard link: refused */
+	DS_ECANCELED = -21,    /* stopped on request (the service is stopping) */
 };
 
 /* Returns a static, human-readable string for an error code (never NULL). Thread-safe. */

@@ -28,6 +28,7 @@ const char *ds_strerror(int err)
 	case DS_ENODAC: return "no CLR runtime found in the dump";
 	case DS_ECHANGED: return "file changed or was replaced since it was recorded";
 	case DS_ELINK: return "refused: a symbolic link or a file with other hard links";
+	case DS_ECANCELED: return "cancelled";
 	default: return "unknown error";
 	}
 }

@@ -86,15 +86,25 @@ int plat_unlink_verified(const char *path, const struct plat_file_id *want);
 int plat_read_file(const char *path, size_t max, char **data, size_t *len);
 /* Writes data to path atomically (temp file in the same folder, fsync, rename). */
 int plat_write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* Called by plat_file_copy_atomic after each chunk with the bytes copied so far and the total: return
+ * DS_OK to go on, or a DS_E... code to stop (the copy then removes its temporary file and returns that
+ * code). Runs on the copying thread. */
+typedef int (*plat_copy_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 /* Copies the open file src (from offset 0 to its size at open) to root/rel_dir/name without reopening
  * anything by the source's path: a file swapped at that path meanwhile is not what gets copied. root must
  * be an existing folder (followed if a link: it is configured by the administrator); rel_dir is one or
  * more '/'-separated names ("host/2026-12-03"), each made if missing (mode 0700 on POSIX) and refused
- * (DS_ELINK) if it is a symbolic link, a reparse point or not a folder; name is one plain file name. The data goes to a
- * temporary name in the target folder, is flushed to disk, then renamed over name (mode 0600 on POSIX),
- * so a reader of the share sees the whole file or none. DS_EINVAL for a bad component ("", ".", "..",
- * a separator in name), DS_ENOENT/DS_EPERM/DS_EIO from the OS; on failure no temporary file is left. */
-int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name);
+ * (DS_ELINK) if it is a symbolic link, a reparse point or not a folder; name is one plain file name. The
+ * data goes to the temporary name ".NAME.tmp" in the target folder (whatever was there under that name,
+ * e.g. the remains of a copy cut short by a crash, is replaced, never opened: no link or FIFO is
+ * followed), is flushed to disk, then renamed over name (mode 0600 on POSIX), so a reader of the share
+ * sees the whole file or none. The temporary name is the same for every attempt at one target: two
+ * copies to the same target at once (two services writing the same host folder) are not supported.
+ * progress (may be NULL) is called after each chunk with ctx. DS_EINVAL for a bad component ("", ".",
+ * "..", a separator in name), DS_ENOENT/DS_EPERM/DS_EIO from the OS, progress's code; on failure no
+ * temporary file is left. src is only read (with plat_file_read_at): the caller keeps it. */
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name,
+			  plat_copy_progress_fn progress, void *ctx);
 /* 1 if s is usable as one component of plat_file_copy_atomic's rel_dir or name: not empty, not "." or
  * "..", no '/', '\\', ':' or control character, at most 255 bytes. */
 int plat_path_component_ok(const char *s, size_t len);

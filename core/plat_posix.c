@@ -231,7 +231,8 @@ static int plat_copy_subdir(int parent, const char *name, int *out)
 	return DS_OK;
 }
 
-int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name,
+			  plat_copy_progress_fn progress, void *ctx)
 {
 	char tmp[300], comp[256], *buf = NULL;
 	const char *p = rel_dir;
@@ -258,8 +259,14 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 	}
 	if (rc != DS_OK)
 		goto out;
-	snprintf(tmp, sizeof(tmp), ".%.200s.tmp.%ld", name, (long)getpid());
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* One temporary name per target, so an attempt after a crash replaces what the cut-short one left.
+	 * What is there is unlinked, not opened: a link or a FIFO planted under that name leads nowhere. */
+	snprintf(tmp, sizeof(tmp), ".%.250s.tmp", name);
+	if (unlinkat(dfd, tmp, 0) != 0 && errno != ENOENT) {
+		rc = plat_errno(errno);
+		goto out;
+	}
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = plat_errno(errno);
 		goto out;
@@ -287,6 +294,8 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 			}
 		}
 		off += len;
+		if (progress != NULL && (rc = progress(ctx, off, src->size)) != DS_OK)
+			goto out;
 	}
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;

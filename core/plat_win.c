@@ -421,7 +421,8 @@ static int plat_copy_subdir(const wchar_t *w)
 	return DS_OK;
 }
 
-int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name)
+int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *rel_dir, const char *name,
+			  plat_copy_progress_fn progress, void *ctx)
 {
 	char *path = NULL, *buf = NULL, comp[256];
 	wchar_t *w = NULL, *wtmp = NULL;
@@ -451,7 +452,8 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 	}
 	if (rc != DS_OK)
 		goto out;
-	snprintf(path + at, cap - at, "\\.%s.tmp.%lu", name, (unsigned long)GetCurrentProcessId());
+	/* one temporary name per target, so an attempt after a crash replaces what the cut-short one left */
+	snprintf(path + at, cap - at, "\\.%s.tmp", name);
 	wtmp = plat_win_path(path, &rc);
 	snprintf(path + at, cap - at, "\\%s", name);
 	free(w);
@@ -460,7 +462,12 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 		rc = rc != DS_OK ? rc : DS_ENOMEM;
 		goto out;
 	}
-	h = CreateFileW(wtmp, GENERIC_WRITE, 0, NULL, CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, NULL);
+	/* deleted, not opened: a link planted under that name leads nowhere */
+	if (!DeleteFileW(wtmp) && GetLastError() != ERROR_FILE_NOT_FOUND) {
+		rc = plat_win_error(GetLastError());
+		goto out;
+	}
+	h = CreateFileW(wtmp, GENERIC_WRITE, 0, NULL, CREATE_NEW, FILE_ATTRIBUTE_NORMAL, NULL);
 	if (h == INVALID_HANDLE_VALUE) {
 		rc = plat_win_error(GetLastError());
 		goto out;
@@ -476,6 +483,8 @@ int plat_file_copy_atomic(struct plat_file *src, const char *root, const char *r
 			goto out;
 		}
 		off += len;
+		if (progress != NULL && (rc = progress(ctx, off, src->size)) != DS_OK)
+			goto out;
 	}
 	if (!FlushFileBuffers(h) || !CloseHandle(h)) {
 		h = INVALID_HANDLE_VALUE;

@@ -225,6 +225,8 @@ struct store_triage {
 	const char *json;           /* the full `inspect --json` object */
 	const char *file_id;        /* plat_file_id_format of the file triage read; NULL: none (then
 				       retention never deletes the file) */
+	int share_wanted;           /* 1: a copy to the fleet's dump share is wanted (store_share_want, in
+				       the same transaction) */
 };
 
 /* Records triage in one transaction: the fields and JSON, the crash bucket (created on first sight,

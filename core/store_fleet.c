@@ -6,6 +6,7 @@
 #include "store_fleet.h"
 #include "store.h"
 #include "store_int.h"
+#include "text.h"
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -70,10 +71,13 @@ static const char fleet_sql_enqueue[] =
 static const char fleet_sql_overflow[] =
 	"UPDATE fleet_state SET overflow_from = min(coalesce(overflow_from, ?1), ?1), overflowed = overflowed + 1 "
 	"WHERE enabled = 1";
-/* A resync writes dumps in id order from overflow_from, triaged ones only (the others have nothing to
- * publish yet and get their snapshot when they are recorded). */
+/* A dump is published once it is triaged or has failed its triage (not a dump, corrupt: 'failed' or
+ * 'unsupported' without a triage); one still waiting for its triage has nothing to publish yet. */
+#define FLEET_PUBLISHED(d) "(" d "triaged_at IS NOT NULL OR " d "state IN ('failed', 'unsupported'))"
+/* A resync writes dumps in id order from overflow_from, published ones only (the others get their
+ * snapshot when they are recorded). */
 static const char fleet_sql_resync[] =
-	FLEET_INSERT_SQL("d.id BETWEEN ?1 AND ?3 AND d.triaged_at IS NOT NULL");
+	FLEET_INSERT_SQL("d.id BETWEEN ?1 AND ?3 AND " FLEET_PUBLISHED("d."));
 
 /* Reads the single integer of a query without parameters; *v 0 when no row or NULL. */
 static int fleet_int(struct store *s, const char *sql, int64_t *v, struct ds_err *e, const char *what)
@@ -141,7 +145,7 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 		      int64_t *last_id, struct ds_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	char *buf = NULL, *nb;
+	char *buf = NULL, *nb, *fixed = NULL;
 	size_t len = 0, cap = 0, need, plen;
 	const char *ev, *payload;
 	int rc;
@@ -158,6 +162,20 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 		if (ev == NULL || payload == NULL) {
 			rc = ds_err_setn(e, DS_EDB, "database %s: a fleet outbox row is empty", store_path(s));
 			goto out;
+		}
+		/* A file name is bytes on POSIX, not always UTF-8, and PostgreSQL refuses a batch holding
+		 * invalid UTF-8 (every later batch would wait behind it): bad bytes become U+FFFD. The JSON
+		 * structure is ASCII, so only string contents change. */
+		free(fixed);
+		fixed = NULL;
+		if (!text_utf8_valid(payload, plen)) {
+			fixed = text_utf8_fix(payload, plen);
+			if (fixed == NULL) {
+				rc = ds_err_setn(e, DS_ENOMEM, "out of memory reading the fleet outbox");
+				goto out;
+			}
+			payload = fixed;
+			plen = strlen(fixed);
 		}
 		need = len + plen + 64;
 		if (*n > 0 && need > max_bytes)
@@ -191,6 +209,7 @@ int store_fleet_batch(struct store *s, size_t max_events, size_t max_bytes, char
 out:
 	store_release(s);
 	free(buf);
+	free(fixed);
 	return rc;
 }
 
@@ -260,7 +279,7 @@ int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *
 	 * snapshot in the outbox get a second one: publishing a snapshot twice changes nothing) */
 	room = max / 2 - backlog > 0 ? max / 2 - backlog : 1;
 	rc = store_row(s, "SELECT coalesce(max(id), 0) FROM (SELECT id FROM dumps WHERE id >= ?1 "
-			  "AND triaged_at IS NOT NULL ORDER BY id LIMIT ?2)",
+			  "AND " FLEET_PUBLISHED("") " ORDER BY id LIMIT ?2)",
 		       &st, e, "reading the dumps to publish", "ii", from, room);
 	upto = rc == 1 ? sqlite3_column_int64(st, 0) : 0;
 	if (st != NULL)
@@ -270,7 +289,7 @@ int store_fleet_resync(struct store *s, int64_t now, int64_t *n, struct ds_err *
 		rc = store_do(s, fleet_sql_resync, &written, e, "writing the fleet outbox", "iii", from, now, upto);
 	if (rc == DS_OK)
 		rc = store_do(s, "UPDATE fleet_state SET overflow_from = (SELECT min(id) FROM dumps WHERE id > ?1 "
-				 "AND triaged_at IS NOT NULL) WHERE id = 1 AND ?2 > 0",
+				 "AND " FLEET_PUBLISHED("") ") WHERE id = 1 AND ?2 > 0",
 			      NULL, e, "updating the fleet state", "ii", upto > 0 ? upto : from, upto);
 	if (rc == DS_OK && upto == 0)
 		rc = store_do(s, "UPDATE fleet_state SET overflow_from = NULL WHERE id = 1", NULL, e,

@@ -68,7 +68,8 @@ void store_bi(struct store *s, sqlite3_stmt *st, int i, int64_t v);
 void store_bnull(struct store *s, sqlite3_stmt *st, int i);
 /* Text (NULL binds NULL); longer than STORE_MAX_TEXT is DS_ETOOBIG. Borrowed until the step. */
 void store_bt(struct store *s, sqlite3_stmt *st, int i, const char *v);
-/* An error message, cut to STORE_MAX_ERROR bytes at a UTF-8 boundary (copied). */
+/* An error message, cut to STORE_MAX_ERROR bytes at a UTF-8 boundary and cleaned (text_clean_dupn with
+ * TEXT_KEEP_NL | TEXT_KEEP_TAB: controls, bidi controls, invalid UTF-8 replaced) (copied). */
 void store_berr(struct store *s, sqlite3_stmt *st, int i, const char *v);
 /* An address as "0x..." text, NULL when !has. */
 void store_baddr(struct store *s, sqlite3_stmt *st, int i, int has, uint64_t v);

@@ -5,6 +5,7 @@
 #include "plat.h"
 #include "schema.h"
 #include "store_int.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -192,6 +193,7 @@ void store_bt(struct store *s, sqlite3_stmt *st, int i, const char *v)
 
 void store_berr(struct store *s, sqlite3_stmt *st, int i, const char *v)
 {
+	char *clean;
 	size_t n;
 
 	if (v == NULL) {
@@ -204,7 +206,14 @@ void store_berr(struct store *s, sqlite3_stmt *st, int i, const char *v)
 		while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
 			n--;
 	}
-	store_bind_rc(s, sqlite3_bind_text(st, i, v, (int)n, SQLITE_TRANSIENT));
+	/* An error may quote what a dump or a program wrote: stored (and published to the fleet) without
+	 * terminal controls, bidi controls or invalid UTF-8 (core/text.h); line breaks and tabs stay. */
+	clean = text_clean_dupn(v, n, TEXT_KEEP_NL | TEXT_KEEP_TAB);
+	if (clean == NULL)
+		store_bind_rc(s, SQLITE_NOMEM);
+	else
+		store_bind_rc(s, sqlite3_bind_text(st, i, clean, -1, SQLITE_TRANSIENT));
+	free(clean);
 }
 
 void store_baddr(struct store *s, sqlite3_stmt *st, int i, int has, uint64_t v)

@@ -4,6 +4,7 @@
  * files (see store.h). It decides no policy: backoff and what to delete are the caller's. */
 #include "store.h"
 #include "plat.h"
+#include "store_fleet.h"
 #include "store_int.h"
 
 #include <inttypes.h>
@@ -317,12 +318,24 @@ int store_dump_transition(struct store *s, int64_t id, int state, int64_t next_a
 	int64_t n = 0;
 	int rc;
 
+	int64_t now = plat_now_ms();
+
 	if (store_state_name(state) == NULL)
 		return ds_err_setn(e, DS_EINVAL, "store_dump_transition: unknown state %d", state);
-	rc = store_write(s, sql_transition, &n, e, "changing a dump's state", "itiei", id, store_state_name(state),
-			 next_attempt_at, error, plat_now_ms());
+	rc = store_tx_begin(s, e);
+	if (rc != DS_OK)
+		goto out;
+	rc = store_do(s, sql_transition, &n, e, "changing a dump's state", "itiei", id, store_state_name(state),
+		      next_attempt_at, error, now);
 	if (rc == DS_OK && n == 0)
 		rc = ds_err_setn(e, DS_ENOENT, "no dump %" PRId64 " in %s", id, s->path);
+	/* A dump at an end state (a triage that failed: not a dump, corrupt; an analysis that ended without
+	 * one; a duplicate linked) is published as it now is, in this transaction (store_fleet.h). */
+	if (rc == DS_OK && (state == STORE_DONE || state == STORE_FAILED || state == STORE_UNSUPPORTED))
+		rc = store_fleet_enqueue(s, id, now, e);
+	rc = store_tx_end(s, rc, e);
+out:
+	store_release(s);
 	return rc;
 }
 

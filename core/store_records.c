@@ -5,6 +5,7 @@
 #include "store.h"
 #include "plat.h"
 #include "store_fleet.h"
+#include "store_share.h"
 #include "store_int.h"
 
 #include <inttypes.h>
@@ -267,6 +268,8 @@ int store_record_triage(struct store *s, int64_t id, const struct store_triage *
 	rc = store_run(s, st, e, "recording triage");
 	if (rc == DS_OK && t->file_id != NULL && t->file_id[0] != '\0')
 		rc = store_do(s, sql_identity_set, NULL, e, "recording the file identity", "it", id, t->file_id);
+	if (rc == DS_OK && t->share_wanted) /* the copy is made later, off the loop: wanted from now on */
+		rc = store_share_want(s, id, now, e);
 	if (rc == DS_OK) /* the fleet's snapshot commits with the rows (store_fleet.c) */
 		rc = store_fleet_enqueue(s, id, now, e);
 	if (rc != DS_OK)

@@ -1,6 +1,6 @@
 /* store_share.c - the SQL of the fleet's dump share (see store_share.h): the table share_files
- * (schema/004_dump_share.sql) of the copies this service wrote, and the snapshot queued when a copy
- * appears or goes after the dump's own triage was published. */
+ * (schema/004_dump_share.sql, 005_share_pending.sql) of the copies this service wrote or means to,
+ * and the snapshot queued when a copy appears or goes after the dump's own triage was published. */
 #include "store_share.h"
 #include "store.h"
 #include "store_fleet.h"
@@ -20,24 +20,31 @@ static const char share_sql_copied[] =
 /* A failure after an earlier copy keeps that copy. */
 static const char share_sql_failed[] =
 	"INSERT INTO share_files (dump_id, state, attempts, last_error, updated_at) "
-	"VALUES (?1, 'failed', 1, substr(?3, 1, 1000), ?2) ON CONFLICT (dump_id) DO UPDATE SET "
+	"VALUES (?1, 'failed', 1, substr(?3, 1, 1000), ?2) ON CONFLICT (dump_id) DO UPDATE SET state = 'failed', "
 	"attempts = attempts + 1, last_error = excluded.last_error, updated_at = excluded.updated_at "
-	"WHERE state = 'failed'";
+	"WHERE state != 'copied'";
+static const char share_sql_want[] =
+	"INSERT INTO share_files (dump_id, state, attempts, updated_at) VALUES (?1, 'pending', 0, ?2) "
+	"ON CONFLICT (dump_id) DO NOTHING";
 static const char share_sql_published[] =
 	"SELECT 1 FROM dumps WHERE id = ?1 AND triaged_at IS NOT NULL";
 static const char share_sql_has_copy[] = "SELECT 1 FROM share_files WHERE dump_id = ?1 AND state = 'copied'";
 static const char share_sql_forget[] = "DELETE FROM share_files WHERE dump_id = ?1";
 static const char share_sql_expired[] =
-	"SELECT dump_id, path, '' FROM share_files WHERE state = 'copied' AND written_at < ?1 "
+	"SELECT dump_id, path, '', 0 FROM share_files WHERE state = 'copied' AND written_at < ?1 "
 	"ORDER BY written_at, dump_id LIMIT ?2";
-static const char share_sql_retry[] =
-	"SELECT f.dump_id, d.path, i.file_id FROM share_files f JOIN dumps d ON d.id = f.dump_id "
-	"JOIN dump_identity i ON i.dump_id = f.dump_id WHERE f.state = 'failed' AND f.updated_at < ?1 "
-	"AND d.deleted_at IS NULL ORDER BY f.updated_at, f.dump_id LIMIT ?2";
+/* ?1 now, ?2 max, ?3 the first retry's wait: pending at once, failed after ?3 * 2^(attempts-1), a day at
+ * most (the shift is capped so the product stays far from overflowing). */
+static const char share_sql_due[] =
+	"SELECT f.dump_id, d.path, i.file_id, d.discovered_at FROM share_files f JOIN dumps d ON d.id = f.dump_id "
+	"JOIN dump_identity i ON i.dump_id = f.dump_id WHERE d.deleted_at IS NULL AND (f.state = 'pending' OR "
+	"(f.state = 'failed' AND f.updated_at + min(?3 * (1 << min(max(f.attempts - 1, 0), 20)), 86400000) <= ?1)) "
+	"ORDER BY f.updated_at, f.dump_id LIMIT ?2";
 static const char share_sql_status[] =
 	"SELECT (SELECT count(*) FROM share_files WHERE state = 'copied'), "
 	"(SELECT count(*) FROM share_files WHERE state = 'failed'), "
-	"(SELECT last_error FROM share_files WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 1)";
+	"(SELECT last_error FROM share_files WHERE state = 'failed' ORDER BY updated_at DESC LIMIT 1), "
+	"(SELECT count(*) FROM share_files WHERE state = 'pending')";
 
 /* *yes 1 when sql (?1 = dump_id) returns a row. */
 static int share_exists(struct store *s, const char *sql, int64_t dump_id, int *yes, struct ds_err *e)
@@ -73,6 +80,11 @@ static int share_finish(struct store *s, int64_t dump_id, int changed, int64_t n
 	return rc;
 }
 
+int store_share_want(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
+{
+	return store_do(s, share_sql_want, NULL, e, "recording a copy to make on the share", "ii", dump_id, now);
+}
+
 int store_share_record(struct store *s, int64_t dump_id, const char *path, const char *error, int64_t now,
 		       struct ds_err *e)
 {
@@ -100,9 +112,10 @@ void store_share_items_free(struct store_share_item *items, size_t n)
 	free(items);
 }
 
-/* Runs sql (?1 = before, ?2 = max) whose rows are (dump_id, path, file_id). */
-static int share_items(struct store *s, const char *sql, int64_t before, size_t max, struct store_share_item **items,
-		       size_t *n, struct ds_err *e, const char *what)
+/* Runs sql (?1 = at, ?2 = max, and ?3 = arg when it has one) whose rows are (dump_id, path, file_id,
+ * discovered_at). */
+static int share_items(struct store *s, const char *sql, int64_t at, int64_t arg, size_t max,
+		       struct store_share_item **items, size_t *n, struct ds_err *e, const char *what)
 {
 	struct store_share_item *v = NULL, *it;
 	sqlite3_stmt *st = NULL;
@@ -116,12 +129,13 @@ static int share_items(struct store *s, const char *sql, int64_t before, size_t 
 		rc = ds_err_setn(e, DS_ENOMEM, "out of memory while %s", what);
 		goto out;
 	}
-	rc = store_row(s, sql, &st, e, what, "ii", before, (int64_t)max);
+	rc = store_row(s, sql, &st, e, what, strstr(sql, "?3") != NULL ? "iii" : "ii", at, (int64_t)max, arg);
 	while (rc == 1 && cnt < max) {
 		it = &v[cnt++];
 		it->dump_id = sqlite3_column_int64(st, 0);
 		it->path = store_col_dup(st, 1);
 		it->file_id = store_col_dup(st, 2);
+		it->discovered_at = sqlite3_column_int64(st, 3);
 		if (it->path == NULL || it->file_id == NULL) {
 			rc = ds_err_setn(e, DS_ENOMEM, "out of memory while %s", what);
 			goto out;
@@ -143,13 +157,20 @@ out:
 int store_share_expired(struct store *s, int64_t before, size_t max, struct store_share_item **items, size_t *n,
 			struct ds_err *e)
 {
-	return share_items(s, share_sql_expired, before, max, items, n, e, "listing expired copies on the share");
+	return share_items(s, share_sql_expired, before, 0, max, items, n, e, "listing expired copies on the share");
 }
 
-int store_share_failed(struct store *s, int64_t before, size_t max, struct store_share_item **items, size_t *n,
-		       struct ds_err *e)
+int store_share_due(struct store *s, int64_t now, int64_t retry_ms, size_t max, struct store_share_item **items,
+		    size_t *n, struct ds_err *e)
 {
-	return share_items(s, share_sql_retry, before, max, items, n, e, "listing copies to retry on the share");
+	return share_items(s, share_sql_due, now, retry_ms, max, items, n, e, "listing copies to make on the share");
+}
+
+int store_share_drop_gone(struct store *s, int64_t *n, struct ds_err *e)
+{
+	return store_write(s, "DELETE FROM share_files WHERE state != 'copied' AND dump_id IN "
+			      "(SELECT id FROM dumps WHERE deleted_at IS NOT NULL)",
+			   n, e, "forgetting copies of deleted dumps", "");
 }
 
 int store_share_forget(struct store *s, int64_t dump_id, int64_t now, struct ds_err *e)
@@ -179,6 +200,7 @@ int store_share_status(struct store *s, cJSON **out, struct ds_err *e)
 	o = cJSON_CreateObject();
 	err = sqlite3_column_text(st, 2);
 	if (o == NULL || cJSON_AddNumberToObject(o, "copied", (double)sqlite3_column_int64(st, 0)) == NULL ||
+	    cJSON_AddNumberToObject(o, "pending", (double)sqlite3_column_int64(st, 3)) == NULL ||
 	    cJSON_AddNumberToObject(o, "failed", (double)sqlite3_column_int64(st, 1)) == NULL ||
 	    (err != NULL ? cJSON_AddStringToObject(o, "last_error", (const char *)err)
 			 : cJSON_AddNullToObject(o, "last_error")) == NULL) {

@@ -32,12 +32,13 @@ struct daemon {
 	struct watcher *w;
 	struct mailer *mailer;       /* NULL without a "mail" section */
 	struct fleet *fleet;         /* NULL without a "fleet" section */
+	struct share *share;         /* NULL without fleet.dump_share */
 	char host[256];
 	uv_timer_t heartbeat, retention, retention_soon, grace;
 	uv_signal_t sigterm, sigint, sighup;
 	uv_async_t stopreq;          /* daemon_request_stop from another thread */
 	int stopping;
-	int queue_idle, mailer_stopped, fleet_stopped;
+	int queue_idle, mailer_stopped, fleet_stopped, share_stopped;
 	int handles_open;
 	struct plat_lock *lock;      /* DB.lock: one dumpscoutd per database */
 };
@@ -55,7 +56,7 @@ static void daemon_retention(struct daemon *d)
 	else if (rep.deleted > 0 || rep.errors > 0)
 		log_info("retention", "%zu of %zu raw file(s) deleted (%llu bytes), %zu could not be", rep.deleted,
 			 rep.files_before, (unsigned long long)rep.bytes_deleted, rep.errors);
-	share_round(d->st, d->cfg->fleet, d->q.share_host, plat_now_ms());
+	share_round(d->share, plat_now_ms());
 }
 
 static void daemon_on_retention(uv_timer_t *t)
@@ -126,7 +127,8 @@ static void daemon_close_handle(struct daemon *d, uv_handle_t *h)
  * handles so uv_run returns. */
 static void daemon_finish(struct daemon *d)
 {
-	if (!d->queue_idle || (d->mailer != NULL && !d->mailer_stopped) || (d->fleet != NULL && !d->fleet_stopped))
+	if (!d->queue_idle || (d->mailer != NULL && !d->mailer_stopped) || (d->fleet != NULL && !d->fleet_stopped) ||
+	    (d->share != NULL && !d->share_stopped))
 		return;
 	uv_timer_stop(&d->grace);
 	daemon_close_handle(d, (uv_handle_t *)&d->grace);
@@ -161,6 +163,22 @@ static void daemon_on_fleet_stopped(void *ctx)
 	daemon_finish(d);
 }
 
+static void daemon_on_share_stopped(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	d->share_stopped = 1;
+	daemon_finish(d);
+}
+
+/* A copy on the share was recorded (with a snapshot naming it): publish it soon. */
+static void daemon_on_shared(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	fleet_on_recorded(d->fleet);
+}
+
 /* The fleet's digest sender queued mail: deliver it now. */
 static void daemon_on_fleet_mail(void *ctx)
 {
@@ -173,9 +191,10 @@ static void daemon_on_grace(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	log_warn("daemon", "%d job(s)%s%s still running after %d ms: leaving them to the next start",
+	log_warn("daemon", "%d job(s)%s%s%s still running after %d ms: leaving them to the next start",
 		 queue_inflight(&d->q), mailer_busy(d->mailer) ? " and a mail delivery round" : "",
 		 fleet_busy(d->fleet) ? " and a fleet publishing round" : "",
+		 share_busy(d->share) ? " and a copy to the share (its temporary file is replaced then)" : "",
 		 DAEMON_STOP_GRACE_MS);
 	uv_stop(d->loop);
 }
@@ -205,6 +224,7 @@ static void daemon_stop(struct daemon *d, const char *why)
 	uv_timer_start(&d->grace, daemon_on_grace, DAEMON_STOP_GRACE_MS, 0);
 	mailer_stop(d->mailer, daemon_on_mailer_stopped, d); /* calls back once its round in flight ends */
 	fleet_stop(d->fleet, daemon_on_fleet_stopped, d);    /* the same for a publishing round */
+	share_stop(d->share, daemon_on_share_stopped, d);    /* copies under way give up at their next chunk */
 	queue_stop(&d->q); /* calls daemon_on_idle, now or when the last job ends */
 }
 
@@ -435,13 +455,20 @@ int daemon_run(const struct config *cfg)
 	}
 	if (daemon_status(&d) != DS_OK)
 		goto out;
+	/* the copier keeps the loop's address only; it runs once the loop does */
+	if (share_new(&loop, d.st, cfg->fleet,
+		      cfg->fleet != NULL && cfg->fleet->hostname != NULL ? cfg->fleet->hostname : d.host, &d.share) != DS_OK) {
+		log_error("daemon", "out of memory");
+		goto out;
+	}
 	if (uv_loop_init(&loop) != 0) {
 		log_error("daemon", "cannot start the event loop");
 		goto out;
 	}
 	loop_ok = 1;
 	queue_init(&d.q, &loop, d.st, cfg, analysis_run);
-	d.q.share_host = cfg->fleet != NULL && cfg->fleet->hostname != NULL ? cfg->fleet->hostname : d.host;
+	share_set_hook(d.share, daemon_on_shared, &d);
+	d.q.share = d.share;
 	d.q.on_triaged = daemon_on_triaged;
 	d.q.on_idle = daemon_on_idle;
 	d.q.on_analyzed = daemon_on_analyzed;
@@ -500,7 +527,8 @@ stop:
 	if (code != DS_EXIT_OK)
 		daemon_stop(&d, "start-up failed");
 	uv_run(&loop, UV_RUN_DEFAULT);
-	if (d.handles_open == 0 && queue_inflight(&d.q) == 0 && !mailer_busy(d.mailer) && !fleet_busy(d.fleet)) {
+	if (d.handles_open == 0 && queue_inflight(&d.q) == 0 && !mailer_busy(d.mailer) && !fleet_busy(d.fleet) &&
+	    !share_busy(d.share)) {
 		/* a clean stop: every handle is closed, so the loop can be closed too */
 		uv_run(&loop, UV_RUN_NOWAIT);
 		if (uv_loop_close(&loop) != 0)
@@ -516,6 +544,7 @@ out:
 	(void)loop_ok;
 	mailer_free(d.mailer);
 	fleet_free(d.fleet);
+	share_free(d.share);
 	store_close(d.st);
 	plat_lock_release(d.lock);
 	return code;

@@ -2,12 +2,12 @@
  * runs triage and analysis on the libuv pool (uv_queue_work) and records their results through the
  * store. It decides states, retries and links; it does not parse dumps or talk to the engine. */
 #include "queue.h"
+#include "share.h"
 #include "watcher.h"
 
 #include "core/log.h"
 #include "core/plat.h"
 #include "core/store_share.h"
-#include "lib/fleet_config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +29,7 @@ struct queue_triage_job {
 	struct queue *q;
 	int attempts;
 	int held;                /* its analysis is held until the deferred hash is recorded */
+	int64_t discovered_at;   /* the dump's (the date of its folder on the share) */
 	struct worker_triage w;
 };
 
@@ -289,24 +290,6 @@ static int queue_start_hash(struct queue *q, struct queue_triage_job *j, int sta
 	return 1;
 }
 
-/* Records the worker's copy to the dump share (or why it failed: retried by the share's round). */
-static void queue_share_record(struct queue *q, const struct worker_triage *w)
-{
-	struct ds_err e = { 0 };
-	char why[300];
-
-	if (w->share_rc == DS_OK) {
-		q->stats.shared++;
-	} else {
-		q->stats.share_failed++;
-		snprintf(why, sizeof(why), "cannot copy to %s: %s", w->share_root, ds_strerror(w->share_rc));
-		log_warn("queue", "dump %lld: %s (the local dump is kept; the copy is retried)", (long long)w->id, why);
-	}
-	if (store_share_record(q->st, w->id, w->share_rc == DS_OK ? w->share_path : NULL,
-			       w->share_rc == DS_OK ? NULL : why, plat_now_ms(), &e) != DS_OK)
-		log_error("queue", "dump %lld: cannot record its copy on the share: %s", (long long)w->id, e.msg);
-}
-
 static void queue_triage_done(uv_work_t *req, int status)
 {
 	struct queue_triage_job *j = req->data;
@@ -329,11 +312,9 @@ static void queue_triage_done(uv_work_t *req, int status)
 	if (v.retry) {
 		queue_fail_or_retry(q, j->w.id, j->attempts, STORE_DISCOVERED, v.error);
 	} else if (j->w.rc == DS_OK) {
-		/* the share path first, so the snapshot store_record_triage writes names it */
-		if (j->w.share_rc != 1)
-			queue_share_record(q, &j->w);
 		worker_triage_to_store(&j->w.t, j->w.json, &st);
 		st.file_id = j->w.file_id;
+		st.share_wanted = j->w.file != NULL;
 		rc = store_record_triage(q->st, j->w.id, &st, v.state, plat_now_ms(), &bucket, &e);
 		if (rc != DS_OK) {
 			log_error("queue", "dump %lld: cannot record triage: %s", (long long)j->w.id, e.msg);
@@ -344,6 +325,12 @@ static void queue_triage_done(uv_work_t *req, int status)
 				 j->w.t.process_name ? j->w.t.process_name : "?", (unsigned long long)j->w.t.pid,
 				 j->w.t.exc.name[0] ? j->w.t.exc.name : "", dup ? " (same content as dump " : "",
 				 dup ? "earlier)" : "", v.state == STORE_TRIAGED ? "; waits for heap analysis" : "");
+			/* the copy to the share is recorded as wanted: it runs on the pool now, with the file
+			 * triage read (share_copy_file owns it from here) */
+			if (j->w.file != NULL) {
+				share_copy_file(q->share, j->w.id, j->w.path, j->discovered_at, j->w.file_id, j->w.file);
+				j->w.file = NULL;
+			}
 			if (j->w.defer_hash)
 				hashing = queue_start_hash(q, j, v.state);
 			if (v.state == STORE_TRIAGED && q->analyze == NULL && !q->waiting_logged) {
@@ -402,12 +389,10 @@ static int queue_start_triage(struct queue *q)
 	j->w.id = job.id;
 	j->w.path = job.path; /* taken over */
 	j->w.defer_hash = job.size > QUEUE_HASH_INLINE_MAX && job.sha256[0] == '\0';
+	j->discovered_at = job.discovered_at;
 	/* one copy per dump on the share: a new triage of a dump already copied makes none */
-	if (q->cfg != NULL && q->cfg->fleet != NULL && q->cfg->fleet->dump_share != NULL &&
-	    store_share_has_copy(q->st, j->w.id, &copied, &e) == DS_OK && !copied) {
-		j->w.share_root = q->cfg->fleet->dump_share;
-		j->w.share_host = q->share_host;
-	}
+	if (q->share != NULL && store_share_has_copy(q->st, j->w.id, &copied, &e) == DS_OK && !copied)
+		j->w.keep_file = 1;
 	job.path = NULL;
 	store_job_clear(&job);
 	j->req.data = j;

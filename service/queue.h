@@ -15,6 +15,7 @@
 #include "lib/config.h"
 #include "worker.h"
 
+struct share;
 struct watcher_ready;
 
 struct queue_file {
@@ -31,15 +32,14 @@ struct queue_stats {
 	uint64_t analyses;     /* analysis jobs finished */
 	uint64_t linked;       /* duplicates linked to an earlier analysis */
 	uint64_t retries;      /* transient failures put back with a backoff */
-	uint64_t shared;       /* copies written to fleet.dump_share */
-	uint64_t share_failed; /* copies to the share that failed (retried) */
 };
 
 struct queue {
 	uv_loop_t *loop;
 	struct store *st;              /* borrowed; loop thread only */
 	const struct config *cfg;      /* borrowed */
-	const char *share_host;        /* borrowed: this host's folder on fleet.dump_share (daemon sets it) */
+	struct share *share;           /* borrowed, NULL without fleet.dump_share (daemon sets it): takes the
+					  open file of each triaged dump whose copy is wanted */
 	worker_analyze_fn analyze;     /* NULL: .NET dumps with a heap wait in 'triaged' */
 	struct watcher *watcher;       /* borrowed, may be NULL: told to forget files it could not record */
 	uv_timer_t due_timer;          /* the next retry or backoff due */

@@ -6,52 +6,10 @@
 #include "core/plat.h"
 #include "analyzer/dsrc.h"
 #include "core/sha256.h"
-#include "lib/when.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void worker_share_clean(char *s)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-		      *s == '-' || *s == '_'))
-			*s = '_';
-}
-
-void worker_share_names(const char *host, int64_t id, const char *path, int64_t now_ms, char *dir, size_t ndir,
-			char *name, size_t nname)
-{
-	const char *base = path;
-	char day[16];
-	size_t i;
-
-	for (i = 0; path[i] != '\0'; i++)
-		if (plat_is_path_sep((unsigned char)path[i]))
-			base = path + i + 1;
-	when_format_day(now_ms / 86400000, day, sizeof(day));
-	snprintf(dir, ndir, "%.200s", host[0] != '\0' ? host : "unknown");
-	worker_share_clean(dir);
-	if (dir[0] == '.') /* no "." or ".." folder, no hidden one */
-		dir[0] = '_';
-	i = strlen(dir);
-	snprintf(dir + i, ndir - i, "/%s", day);
-	snprintf(name, nname, "%lld-%.200s", (long long)id, base);
-	worker_share_clean(name);
-}
-
-/* The copy of the open, identity-checked file f to the share. */
-static void worker_share_copy(struct worker_triage *w, struct plat_file *f)
-{
-	char dir[256], name[256];
-
-	worker_share_names(w->share_host != NULL ? w->share_host : "", w->id, w->path, plat_now_ms(), dir,
-			   sizeof(dir), name, sizeof(name));
-	w->share_rc = plat_file_copy_atomic(f, w->share_root, dir, name);
-	if (w->share_rc == DS_OK)
-		snprintf(w->share_path, sizeof(w->share_path), "%s/%s/%s", w->share_root, dir, name);
-}
 
 void worker_triage_run(struct worker_triage *w)
 {
@@ -66,8 +24,7 @@ void worker_triage_run(struct worker_triage *w)
 	w->sha256[0] = '\0';
 	w->file_id[0] = '\0';
 	w->hash_rc = DS_EINVAL;
-	w->share_rc = 1;
-	w->share_path[0] = '\0';
+	w->file = NULL;
 	triage_init(&w->t);
 	/* One open, without following a link and refusing a second hard link (docs/service.md "File
 	 * identity"): the triage, the hash and the identity recorded all describe this one file. */
@@ -103,8 +60,10 @@ void worker_triage_run(struct worker_triage *w)
 		w->sha256[0] = '\0';
 	} else if (w->rc == DS_OK) {
 		plat_file_id_format(&before, w->file_id);
-		if (w->share_root != NULL)
-			worker_share_copy(w, f);
+		if (w->keep_file) { /* for the copy to the share (service/share.h: who owns it next) */
+			w->file = f;
+			f = NULL;
+		}
 	}
 out:
 	plat_file_close(f);
@@ -137,8 +96,10 @@ void worker_triage_clear(struct worker_triage *w)
 		triage_free(&w->t);
 	free(w->json);
 	free(w->path);
+	plat_file_close(w->file);
 	w->json = NULL;
 	w->path = NULL;
+	w->file = NULL;
 }
 
 void worker_triage_verdict(const struct worker_triage *w, struct worker_verdict *v)

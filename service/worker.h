@@ -22,8 +22,7 @@ struct worker_triage {
 	int64_t id;
 	char *path;              /* owned */
 	int defer_hash;          /* 1: worker_triage_run skips the hash; worker_hash_run computes it later */
-	const char *share_root;  /* borrowed: fleet.dump_share, or NULL: no copy to the share */
-	const char *share_host;  /* borrowed: the host's folder name on the share (sanitised here) */
+	int keep_file;           /* 1: a copy to the share is wanted: keep the file open in `file` */
 	/* out (pool thread) */
 	int rc;                  /* triage_read_file's result */
 	struct ds_err err;
@@ -35,23 +34,20 @@ struct worker_triage {
 				    worker_hash_run, which hashes only that file */
 	uint64_t duration_ns;
 	uint64_t hash_ns;        /* worker_hash_run's time */
-	int share_rc;            /* the copy to the share: DS_OK, an error, or 1 when none was tried */
-	char share_path[1400];   /* where the copy is (share_root/host/YYYY-MM-DD/ID-name), "" unless copied */
+	struct plat_file *file;  /* with keep_file and a triage that stands: the file triage read, still
+				    open (owned by w: the queue hands it to share_copy_file, or
+				    worker_triage_clear closes it); else NULL */
 };
 
 /* Opens the file once (no link followed, a second hard link refused: DS_ELINK), triages it, and unless
- * defer_hash is set hashes it; records its identity in file_id. With share_root set and a triage that
- * stands, copies that same open file to the share (plat_file_copy_atomic) under the host's folder and
- * today's UTC date; a failed copy only sets share_rc. Pool thread; touches only *w. */
+ * defer_hash is set hashes it; records its identity in file_id. With keep_file and a triage that stands
+ * (the file unchanged while read), the open file is left in w->file for the copy to the share: that
+ * very descriptor is what gets copied, not whatever the path names later. Pool thread; touches only *w. */
 void worker_triage_run(struct worker_triage *w);
 /* Hashes the file (the deferred half of a big file's triage job: its triage row is written first, so
  * the SHA-256 of a multi-GiB dump does not delay it). Pool thread; touches only *w. */
 void worker_hash_run(struct worker_triage *w);
-/* The share's folder and file names of dump id for the copy: "HOST/YYYY-MM-DD" (UTC day of now_ms) and
- * "ID-BASENAME", each character outside [A-Za-z0-9._-] of host and name replaced by '_'. Pure. */
-void worker_share_names(const char *host, int64_t id, const char *path, int64_t now_ms, char *dir, size_t ndir,
-			char *name, size_t nname);
-/* Frees what w owns (not w itself). */
+/* Frees what w owns (not w itself), closing w->file if it is still there. Loop or pool thread. */
 void worker_triage_clear(struct worker_triage *w);
 
 /* What a triage outcome means for the queue. */

@@ -4,10 +4,12 @@
 # dumpscoutd agents (separate data folders and host ids) publishing real corpus dumps; agent A killed
 # with -9 inside the window between PostgreSQL's commit and its local mark (a test-only pause), agent B
 # publishing while PostgreSQL is stopped mid-batch and started again. Then, against each agent's own
-# SQLite as the source of truth: every triaged dump exactly once centrally, every event applied once,
-# per-host bucket counts equal, backlogs drained. The read-only role cannot write, the ingest role cannot
-# read the tables. `dumpscout --fleet list/show/buckets/roots/report` and `fleet status` against it, and
-# the analysis path (contexts, roots, root buckets) through build/tests/test_fleetdb on the same server.
+# SQLite as the source of truth: every triaged dump, and every dump whose triage failed, exactly once
+# centrally, every event applied once, per-host bucket counts equal, backlogs drained. The read-only role
+# cannot write, the ingest role cannot read the tables. `dumpscout --fleet list/show/buckets/roots/report`
+# and `fleet status` against it (a real corrupt dump, whose triage fails: its central row, and `list
+# --state failed` and `show` as the agent's own CLI prints them), and the analysis path (contexts, roots,
+# root buckets) through build/tests/test_fleetdb on the same server.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 source tests/lib.sh
@@ -34,6 +36,8 @@ PGDATABASE=fleet psql_q "CREATE ROLE scout_agent LOGIN PASSWORD '$AGENT_PW' IN R
 AGENT_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_agent"
 VIEW_URL="host=127.0.0.1 port=$PGPORT dbname=fleet user=scout_viewer password=$VIEW_PW"
 pq() { PGDATABASE=fleet psql_q "$1"; }
+# the dumps an agent publishes: triaged ones, and those whose triage failed (not a dump, corrupt)
+PUB="(triaged_at IS NOT NULL OR state IN ('failed', 'unsupported'))"
 phase() { echo "# $1 at ${SECONDS}s"; }
 
 # agent NAME PASSWORD_JSON: its folder $W/NAME with cfg.json (batches of 2, a round every second)
@@ -136,6 +140,8 @@ start_agent web-c || fail fleet_agent_c_starts "$(tail -5 "$W/web-c/log")"
 C_PID=$AGENT_PID
 for f in "$E"/*.core; do cp "$f" "$W/web-c/var/dumps/"; done
 cp "$M/breakpad__minidump2.dmp" "$W/web-c/var/dumps/shared.dmp"
+BAD=$M/rust-minidump__invalid-range.dmp   # corrupt: its triage fails, and it is published as failed
+cp "$BAD" "$W/web-c/var/dumps/"
 
 phase "drain"
 for a in web-a web-b web-c; do
@@ -148,9 +154,9 @@ phase "checks"
 # --- every row exactly once, nothing lost: each agent's SQLite is the truth ---
 for a in web-a web-b web-c; do
 	hid=$(host_id $a)
-	local_ids=$(lq $a "SELECT group_concat(id, ',') FROM (SELECT id FROM dumps WHERE triaged_at IS NOT NULL ORDER BY id)")
+	local_ids=$(lq $a "SELECT group_concat(id, ',') FROM (SELECT id FROM dumps WHERE $PUB ORDER BY id)")
 	central_ids=$(pq "SELECT string_agg(local_id::text, ',' ORDER BY local_id) FROM fleet.dumps WHERE host_id = '$hid'")
-	n=$(lq $a "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL")
+	n=$(lq $a "SELECT count(*) FROM dumps WHERE $PUB")
 	if [ -n "$local_ids" ] && [ "$local_ids" = "$central_ids" ]; then pass "fleet_${a}_every_dump_once ($n)"
 	else fail "fleet_${a}_every_dump_once" "local [$local_ids] central [$central_ids]"; fi
 	# events: the agent's count of published snapshots equals the central ledger's
@@ -190,13 +196,13 @@ expect_eq fleet_viewer_reads_views "$(PGDATABASE=fleet psql_q "SELECT count(*) F
 phase "cli"
 # --- the CLI against the fleet ---
 export DUMPSCOUT_FLEET_URL=$VIEW_URL
-total=$(( $(lq web-a "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") + $(lq web-b "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") + $(lq web-c "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL") ))
+total=$(( $(lq web-a "SELECT count(*) FROM dumps WHERE $PUB") + $(lq web-b "SELECT count(*) FROM dumps WHERE $PUB") + $(lq web-c "SELECT count(*) FROM dumps WHERE $PUB") ))
 chk=$("$DS" --fleet list --limit 0 --json | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
 print(len(a), ",".join(sorted(set(d["host"] for d in a))))')
 expect_eq fleet_cli_list_all_hosts "$chk" "$total web-a,web-b,web-c"
-nb=$(lq web-b "SELECT count(*) FROM dumps WHERE triaged_at IS NOT NULL")
+nb=$(lq web-b "SELECT count(*) FROM dumps WHERE $PUB")
 chk=$("$DS" --fleet list --host web-b --limit 0 --json | python3 -c '
 import json, sys
 a = json.load(sys.stdin)
@@ -224,7 +230,7 @@ expect_eq fleet_cli_report_totals "$chk" "$total"
 # the report's groupings (fleet.api_report's one aggregate) against the agents' own rows: per state, per
 # application, per UTC day, and the number of hosts
 want=$(for n in web-a web-b web-c; do lq $n "SELECT 'state ' || state, 'app ' || coalesce(app, ''),
-	'day ' || strftime('%Y-%m-%d', discovered_at / 1000, 'unixepoch') FROM dumps WHERE triaged_at IS NOT NULL"; done |
+	'day ' || strftime('%Y-%m-%d', discovered_at / 1000, 'unixepoch') FROM dumps WHERE $PUB"; done |
 	tr '|' '\n' | sort | uniq -c | awk '{c = $1; $1 = ""; print substr($0, 2) " " c}' | sort)
 want=$(printf '%s\nhosts 3' "$want")
 chk=$("$DS" --fleet report --since 30d --format json | python3 -c '
@@ -235,6 +241,42 @@ out += ["%s %d" % (("app " + a["app"]).strip(), a["count"]) for a in r["apps"]] 
 out += ["day %s %d" % (d["day"], d["count"]) for d in r["days"] if d["count"]]
 print("\n".join(sorted(out)) + "\nhosts %d" % r["totals"]["hosts"])')
 expect_eq fleet_cli_report_groupings "$chk" "$want"
+# --- a dump whose triage failed (a corrupt corpus dump) on the fleet as on its host ---
+hc=$(host_id web-c)
+bid=$(lq web-c "SELECT id FROM dumps WHERE file_name = 'rust-minidump__invalid-range.dmp'")
+lerr=$(lq web-c "SELECT last_error FROM dumps WHERE id = $bid")
+# the source of truth: the file itself (size, SHA-256) and the reader's own verdict (`inspect` exits 2
+# naming the offset); the agent's row for the error text and times
+insp=$("$DS" inspect "$BAD" 2>&1); irc=$?
+if [ $irc = 2 ] && grep -q "offset 2 (0x2)" <<<"$insp" && grep -q "^corrupt dump at offset 2 (0x2): " <<<"$lerr"; then
+	pass fleet_failed_dump_local_verdict
+else fail fleet_failed_dump_local_verdict "inspect rc=$irc: $insp; local error: $lerr"; fi
+expect_eq fleet_failed_dump_central_row "$(pq "SELECT state || '|' || file_name || '|' || size || '|' || sha256 || '|' || last_error || '|' ||
+	discovered_at || '|' || coalesce(triaged_at::text, 'none') FROM fleet.dumps WHERE host_id = '$hc' AND local_id = $bid")" \
+	"failed|rust-minidump__invalid-range.dmp|$(stat -c %s "$BAD")|$(sha256sum <"$BAD" | cut -d' ' -f1)|$lerr|$(lq web-c "SELECT discovered_at FROM dumps WHERE id = $bid")|none"
+# list --state failed: the same dumps with the same fields as the agent's own CLI (plus host, ids)
+cmp_list='
+import json, sys
+keys = ("file_name", "size", "state", "attempts", "last_error", "discovered_at", "app", "process_name", "has_heap")
+loc = json.load(open(sys.argv[1]))
+flt = json.load(open(sys.argv[2]))
+def rows(a): return sorted(json.dumps([d.get(k) for k in keys]) for d in a)
+hosts = sorted(set(d["host"] for d in flt))
+print(len(loc), "same" if rows(loc) == rows(flt) else "differ: %s / %s" % (rows(loc), rows(flt)), ",".join(hosts))'
+"$DS" list --state failed --limit 0 --json --db "$W/web-c/var/dumpscout.db" >"$W/failed-local.json"
+"$DS" --fleet list --state failed --host web-c --limit 0 --json >"$W/failed-fleet.json"
+expect_eq fleet_cli_list_failed_like_local "$(python3 -c "$cmp_list" "$W/failed-local.json" "$W/failed-fleet.json")" \
+	"$(lq web-c "SELECT count(*) FROM dumps WHERE state = 'failed'") same web-c"
+if "$DS" --fleet list --state failed | grep -q "rust-minidump__invalid-range.dmp"; then pass fleet_cli_list_failed_text
+else fail fleet_cli_list_failed_text "$("$DS" --fleet list --state failed 2>&1 | head -5)"; fi
+# show: the fleet's text is the agent's, line for line, but for the title (the fleet's number) and the host
+bseq=$(pq "SELECT seq FROM fleet.dumps WHERE host_id = '$hc' AND local_id = $bid")
+"$DS" show "$bid" --db "$W/web-c/var/dumpscout.db" >"$W/show-local.txt" 2>&1
+"$DS" --fleet show "$bseq" >"$W/show-fleet.txt" 2>&1
+d=$(diff <(grep -v -e '^dump ' "$W/show-local.txt") <(grep -v -e '^dump ' -e '^  host ' "$W/show-fleet.txt"))
+if [ -z "$d" ] && grep -q "corrupt dump at offset 2" "$W/show-fleet.txt" && grep -q "host .*web-c (dump $bid there)" "$W/show-fleet.txt"; then
+	pass fleet_cli_show_failed_like_local
+else fail fleet_cli_show_failed_like_local "$d $(head -3 "$W/show-fleet.txt")"; fi
 out=$("$DS" fleet status --csv 2>&1)
 expect_eq fleet_status_hosts "$(tail -n +2 <<<"$out" | cut -d, -f1,4 | sort | paste -sd' ')" "web-a,0 web-b,0 web-c,0"
 out=$("$DS" --fleet list --host nosuchhost 2>&1); rc=$?

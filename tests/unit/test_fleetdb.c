@@ -1,7 +1,8 @@
 /* test_fleetdb.c - the fleet's outbox (core/store_fleet.c) and the central store (core/fleetdb.c with
  * schema/fleet/) together: triage and analysis recorded in a real SQLite store reach a real PostgreSQL
  * exactly once, with contexts, roots and root buckets; a replayed batch changes nothing; a replaced
- * analysis moves its root buckets; the backlog bound defers snapshots and the resync publishes them.
+ * analysis moves its root buckets; the backlog bound defers snapshots and the resync publishes them; a
+ * dump whose triage failed is published with its error cleaned, and a file name that is not UTF-8 too.
  * PostgreSQL comes from $DUMPSCOUT_TEST_PG_URL (tests/e2e/test_fleet.sh starts one and runs this);
  * without it every test is skipped. The outbox tests that need no server run always. */
 #include "t.h"
@@ -10,6 +11,7 @@
 #include "core/plat.h"
 #include "core/store.h"
 #include "core/store_fleet.h"
+#include "core/text.h"
 
 #include <cjson/cJSON.h>
 #include <unistd.h>
@@ -240,6 +242,56 @@ TEST(outbox_bound_defers_and_resyncs)
 	store_close(s);
 }
 
+/* A dump whose triage failed (not a dump, corrupt) is published when it fails, with its error cleaned of
+ * terminal controls and invalid UTF-8; a retry on the way (back to 'discovered') is not; a file name that
+ * is not UTF-8 reaches the batch as valid UTF-8 (PostgreSQL would refuse the batch); the resync after
+ * an overflow covers failed dumps too. */
+TEST(outbox_failed_triage_published)
+{
+	struct store *s = t_fresh(1, 2);
+	struct store_file f = { "/d/bad\xff.dmp", 10, 1000, NULL };
+	char *events = NULL, p[32];
+	cJSON *arr = NULL, *d;
+	int64_t id = 0, last = 0, n = -1, i;
+	size_t k = 0;
+	int oc;
+
+	CHECK(s != NULL);
+	CHECK_INT(store_dump_upsert(s, &f, 1764680000000LL, &id, &oc, NULL), DS_OK);
+	CHECK_INT(store_dump_transition(s, id, STORE_DISCOVERED, 5, "cannot read the dump: busy", NULL), DS_OK);
+	CHECK_INT(t_backlog(s), 0);
+	CHECK_INT(store_dump_transition(s, id, STORE_FAILED, 0, "corrupt dump at offset 2 (0x2): \x1b[31mred\xfe", NULL),
+		  DS_OK);
+	CHECK_INT(t_backlog(s), 1);
+	CHECK_INT(store_fleet_batch(s, 10, 1 << 20, &events, &k, &last, NULL), DS_OK);
+	CHECK_INT(k, 1);
+	CHECK(events != NULL && text_utf8_valid(events, strlen(events)));
+	arr = events != NULL ? cJSON_Parse(events) : NULL;
+	d = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "data");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(d, "state")), "failed");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(d, "file_name")), "bad\xef\xbf\xbd.dmp");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(d, "last_error")),
+		  "corrupt dump at offset 2 (0x2): ?[31mred\xef\xbf\xbd");
+	CHECK(cJSON_IsNull(cJSON_GetObjectItem(d, "triaged_at")));
+	cJSON_Delete(arr);
+	free(events);
+	CHECK_INT(store_fleet_sent(s, last, k, 1, NULL), DS_OK);
+	/* the bound (2): the fourth failure is deferred, and the resync publishes it */
+	for (i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "/d/%d.dmp", (int)i);
+		f.path = p;
+		CHECK_INT(store_dump_upsert(s, &f, 1764680000000LL, &id, &oc, NULL), DS_OK);
+		CHECK_INT(store_dump_transition(s, id, i == 2 ? STORE_UNSUPPORTED : STORE_FAILED, 0, "not a crash dump we read",
+						NULL), DS_OK);
+	}
+	CHECK_INT(t_backlog(s), 2);
+	CHECK_INT(store_fleet_sent(s, INT64_MAX, 2, 1, NULL), DS_OK);
+	CHECK_INT(store_fleet_resync(s, 1, &n, NULL), DS_OK);
+	CHECK_INT(n, 1);
+	CHECK_INT(t_backlog(s), 1);
+	store_close(s);
+}
+
 TEST(pg_exactly_once_with_roots)
 {
 	struct fleetdb *db = t_pg();
@@ -348,6 +400,7 @@ int main(void)
 	RUN(outbox_off_writes_nothing);
 	RUN(outbox_one_snapshot_per_recording);
 	RUN(outbox_bound_defers_and_resyncs);
+	RUN(outbox_failed_triage_published);
 	RUN(pg_exactly_once_with_roots);
 	RUN(pg_sender_lock_is_exclusive);
 	t_cleanup();

@@ -10,6 +10,7 @@
 
 #include <time.h>
 #ifndef _WIN32
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -203,6 +204,98 @@ TEST(plat_misc)
 	CHECK(plat_term_width(1) >= 0);
 }
 
+/* The source file src_name with data (its path into src, 256 bytes) opened as a dump, and the empty
+ * folder share_name (into share, 256 bytes); NULL (a failed check) when the open fails. */
+static struct plat_file *t_copy_setup(const char *src_name, char *src, const char *share_name, char *share,
+				      const char *data, size_t n)
+{
+	struct plat_file *f = NULL;
+
+	p(src, 256, src_name);
+	p(share, 256, share_name);
+	CHECK_INT(plat_write_file_atomic(src, data, n, 0600), DS_OK);
+	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
+	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	return f;
+}
+
+/* Removes the copy share/a[/b]/name, its folders and share. */
+static void t_rm_copy(const char *share, const char *a, const char *b, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s%s%s/%s", share, a, b != NULL ? "/" : "", b != NULL ? b : "", name);
+	CHECK_INT(plat_unlink(path), DS_OK);
+	if (b != NULL) {
+		snprintf(path, sizeof(path), "%s/%s/%s", share, a, b);
+		CHECK_INT(plat_rmdir(path), DS_OK);
+	}
+	snprintf(path, sizeof(path), "%s/%s", share, a);
+	CHECK_INT(plat_rmdir(path), DS_OK);
+	CHECK_INT(plat_rmdir(share), DS_OK);
+}
+
+/* The progress callback of plat_copy_stops: counts its calls, stops at the second chunk. */
+struct copy_seen {
+	int calls;
+	uint64_t done, total;
+};
+
+static int copy_stop_second(void *ctx, uint64_t done, uint64_t total)
+{
+	struct copy_seen *c = ctx;
+
+	c->calls++;
+	c->done = done;
+	c->total = total;
+	return c->calls == 2 ? DS_ECANCELED : DS_OK;
+}
+
+/* plat_file_copy_atomic stopped by its progress callback leaves neither the copy nor its temporary
+ * file; the remains of an earlier cut-short attempt under the temporary name (a file, or on POSIX a
+ * FIFO that would block whoever opens it) are replaced and gone after the next copy. */
+TEST(plat_copy_stops)
+{
+	size_t n = (5u << 20) / 2, cnt = 0;
+	struct plat_file *f = NULL;
+	struct copy_seen seen = { 0 };
+	char src[256], share[256], dst[300], **names = NULL, *data = calloc(1, n);
+	struct plat_stat st;
+
+	CHECK(data != NULL);
+	if (data == NULL)
+		return;
+	f = t_copy_setup("stop-src.bin", src, "share-stop", share, data, n);
+	if (f == NULL)
+		goto out;
+	CHECK_INT(plat_file_copy_atomic(f, share, "h", "z.dmp", copy_stop_second, &seen), DS_ECANCELED);
+	CHECK_INT(seen.calls, 2);
+	CHECK_U64(seen.done, 2u << 20);
+	CHECK_U64(seen.total, n);
+	snprintf(dst, sizeof(dst), "%s/h", share);
+	CHECK_INT(plat_dir_list(dst, 100, &names, &cnt), DS_OK);
+	CHECK(cnt == 0);
+	plat_dir_list_free(names, cnt);
+	/* what a killed attempt leaves: its temporary file */
+	snprintf(dst, sizeof(dst), "%s/h/.z.dmp.tmp", share);
+	CHECK_INT(plat_write_file_atomic(dst, "partial", 7, 0600), DS_OK);
+	CHECK_INT(plat_file_copy_atomic(f, share, "h", "z.dmp", NULL, NULL), DS_OK);
+	CHECK_INT(plat_lstat(dst, &st), DS_ENOENT);
+#ifndef _WIN32
+	CHECK(mkfifo(dst, 0600) == 0);
+	CHECK_INT(plat_file_copy_atomic(f, share, "h", "z.dmp", NULL, NULL), DS_OK);
+	CHECK_INT(plat_lstat(dst, &st), DS_ENOENT);
+#endif
+	snprintf(dst, sizeof(dst), "%s/h/z.dmp", share);
+	CHECK_INT(plat_lstat(dst, &st), DS_OK);
+	CHECK_U64(st.size, n);
+	t_rm_copy(share, "h", NULL, "z.dmp");
+out:
+	plat_file_close(f);
+	CHECK_INT(plat_unlink(src), DS_OK);
+	free(data);
+}
+
 /* plat_os_name: the OS as people know it, checked against a source that is not the call itself. POSIX:
  * exactly what `uname -sr` prints. Windows: "Windows MAJOR.MINOR (build N" with the numbers the registry
  * keeps beside the product name, which follows when the registry has one. */
@@ -269,12 +362,8 @@ TEST(plat_copy_atomic)
 		return;
 	for (i = 0; i < n; i++)
 		want[i] = (char)(i * 7 + i / 4099);
-	p(src, sizeof(src), "copy-src.bin");
 	p(moved, sizeof(moved), "copy-moved.bin");
-	p(share, sizeof(share), "share");
-	CHECK_INT(plat_write_file_atomic(src, want, n, 0600), DS_OK);
-	CHECK_INT(plat_mkdirs(share, 0700), DS_OK);
-	CHECK_INT(plat_file_open_ex(src, PLAT_OPEN_DUMP, &f), DS_OK);
+	f = t_copy_setup("copy-src.bin", src, "share", share, want, n);
 	if (f == NULL)
 		goto out;
 #ifndef _WIN32
@@ -282,39 +371,33 @@ TEST(plat_copy_atomic)
 	CHECK_INT(plat_rename(src, moved), DS_OK);
 	CHECK_INT(plat_write_file_atomic(src, "swapped", 7, 0600), DS_OK);
 #endif
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp"), DS_OK);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp", NULL, NULL), DS_OK);
 	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03/x.dmp", share);
 	CHECK_INT(plat_read_file(dst, n + 1, &got, &len), DS_OK);
 	CHECK(got != NULL && len == n && memcmp(got, want, n) == 0);
 	/* again over an existing copy: replaced whole */
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp"), DS_OK);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/2026-12-03", "x.dmp", NULL, NULL), DS_OK);
 	CHECK_INT(plat_lstat(dst, &st), DS_OK);
 	CHECK_U64(st.size, n);
 	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03", share);
 	CHECK_INT(plat_dir_list(dst, 100, &names, &cnt), DS_OK);
 	CHECK(cnt == 1 && names != NULL && strcmp(names[0], "x.dmp") == 0);
 	plat_dir_list_free(names, cnt);
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/..", "y.dmp"), DS_EINVAL);
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1//d", "y.dmp"), DS_EINVAL);
-	CHECK_INT(plat_file_copy_atomic(f, share, "", "y.dmp"), DS_EINVAL);
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", "a/y.dmp"), DS_EINVAL);
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", ".."), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/..", "y.dmp", NULL, NULL), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1//d", "y.dmp", NULL, NULL), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "", "y.dmp", NULL, NULL), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", "a/y.dmp", NULL, NULL), DS_EINVAL);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1", "..", NULL, NULL), DS_EINVAL);
 	snprintf(dst, sizeof(dst), "%s/none", share);
-	CHECK_INT(plat_file_copy_atomic(f, dst, "host-1", "y.dmp"), DS_ENOENT);
+	CHECK_INT(plat_file_copy_atomic(f, dst, "host-1", "y.dmp", NULL, NULL), DS_ENOENT);
 #ifndef _WIN32
 	snprintf(dst, sizeof(dst), "%s/host-1/link", share);
 	CHECK(symlink("2026-12-03", dst) == 0);
-	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/link", "y.dmp"), DS_ELINK);
+	CHECK_INT(plat_file_copy_atomic(f, share, "host-1/link", "y.dmp", NULL, NULL), DS_ELINK);
 	CHECK_INT(plat_unlink(dst), DS_OK);
 	CHECK_INT(plat_unlink(moved), DS_OK);
 #endif
-	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03/x.dmp", share);
-	CHECK_INT(plat_unlink(dst), DS_OK);
-	snprintf(dst, sizeof(dst), "%s/host-1/2026-12-03", share);
-	CHECK_INT(plat_rmdir(dst), DS_OK);
-	snprintf(dst, sizeof(dst), "%s/host-1", share);
-	CHECK_INT(plat_rmdir(dst), DS_OK);
-	CHECK_INT(plat_rmdir(share), DS_OK);
+	t_rm_copy(share, "host-1", "2026-12-03", "x.dmp");
 out:
 	plat_file_close(f);
 	CHECK_INT(plat_unlink(src), DS_OK);
@@ -377,6 +460,7 @@ int main(int argc, char **argv)
 	RUN(plat_misc);
 	RUN(plat_os_name_says_what_runs);
 	RUN(plat_copy_atomic);
+	RUN(plat_copy_stops);
 #ifdef _WIN32
 	RUN(win_acl);
 #endif

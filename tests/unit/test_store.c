@@ -5,9 +5,11 @@
 #include "core/plat.h"
 #include "core/schema.h"
 #include "core/store.h"
+#include "core/store_share.h"
 #include "triage_fixture.h"
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -632,6 +634,127 @@ TEST(retention_keeps_newest_of_each_bucket)
 	t_done(s);
 }
 
+/* How many copies store_share_due lists at now (retry_ms 1000), or -1. */
+static int64_t t_share_due(struct store *s, int64_t now)
+{
+	struct store_share_item *it = NULL;
+	size_t n = 0;
+	int rc = store_share_due(s, now, 1000, 10, &it, &n, NULL);
+
+	store_share_items_free(it, n);
+	return rc == DS_OK ? (int64_t)n : -1;
+}
+
+/* The share's list (core/store_share.h): a copy wanted with the triage is due at once (a copy cut short
+ * by a crash is made by the next start); a failure waits retry_ms, then twice that after a second one; a
+ * copy made is due no more and a new wish leaves it; a wish for a dump whose file retention deleted is
+ * dropped. */
+TEST(share_wanted_failed_backoff_copied)
+{
+	struct store_share_item *it = NULL;
+	struct store_triage t;
+	struct store *s;
+	cJSON *st = NULL;
+	int64_t a, b, gone = -1;
+	size_t n = 0;
+
+	s = t_fresh();
+	if (s == NULL)
+		return;
+	a = t_add(s, "/d/a.dmp", 10, NULL, 100);
+	b = t_add(s, "/d/b.dmp", 20, NULL, 200);
+	triage_fixture(&t, "x.exe", "one", 1, "x.exe", 0);
+	t.file_id = "2049:1:2:3";
+	t.share_wanted = 1;
+	CHECK_INT(store_record_triage(s, a, &t, STORE_DONE, 5000, NULL, NULL), DS_OK);
+	CHECK_INT(store_record_triage(s, b, &t, STORE_DONE, 5000, NULL, NULL), DS_OK);
+	CHECK_INT(store_share_due(s, 5000, 1000, 10, &it, &n, NULL), DS_OK);
+	CHECK_INT(n, 2);
+	if (n == 2) {
+		CHECK_INT(it[0].dump_id, a);
+		CHECK_STR(it[0].path, "/d/a.dmp");
+		CHECK_STR(it[0].file_id, "2049:1:2:3");
+		CHECK_INT(it[0].discovered_at, 100);
+	}
+	store_share_items_free(it, n);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "pending"), 2);
+	cJSON_Delete(st);
+	/* a fails at 6000: due at 7000 (1 s), then a second failure at 7000: due at 9000 (2 s) */
+	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 6000, NULL), DS_OK);
+	CHECK_INT(store_share_record(s, b, "/share/h/1970-01-01/2-b.dmp", NULL, 6000, NULL), DS_OK);
+	CHECK_INT(t_share_due(s, 6999), 0);
+	CHECK_INT(t_share_due(s, 7000), 1);
+	CHECK_INT(store_share_record(s, a, NULL, "cannot copy to /share: permission denied", 7000, NULL), DS_OK);
+	CHECK_INT(t_share_due(s, 8999), 0);
+	CHECK_INT(t_share_due(s, 9000), 1);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 1);
+	CHECK_INT(t_json_int(st, "pending"), 0);
+	cJSON_Delete(st);
+	/* a new triage of b (copied) wants nothing new */
+	CHECK_INT(store_record_triage(s, b, &t, STORE_DONE, 9000, NULL, NULL), DS_OK);
+	CHECK_INT(t_share_due(s, 1000000), 1);
+	/* a's local file deleted by retention: its wish is dropped, b's copy stays listed */
+	CHECK_INT(store_dump_mark_deleted(s, a, 10000, NULL), DS_OK);
+	CHECK_INT(store_dump_mark_deleted(s, b, 10000, NULL), DS_OK);
+	CHECK_INT(store_share_drop_gone(s, &gone, NULL), DS_OK);
+	CHECK_INT(gone, 1);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 0);
+	cJSON_Delete(st);
+	t_done(s);
+}
+
+/* 005_share_pending.sql makes share_files again (a new CHECK constraint): a database of schema 4 with
+ * copies, copied and failed, keeps them. The old database is made with SQLite itself from the first four
+ * embedded migrations. */
+TEST(share_files_survive_migration_5)
+{
+	struct store_triage t;
+	struct store *s = NULL;
+	sqlite3 *db = NULL;
+	cJSON *st = NULL;
+	size_t i;
+
+	CHECK(t_newdb() != NULL);
+	s = t_open(STORE_READWRITE); /* makes the folder; the database is then made again at version 4 */
+	store_close(s);
+	s = NULL;
+	remove(t_db);
+	CHECK_INT(sqlite3_open(t_db, &db), SQLITE_OK);
+	for (i = 0; i < schema_migration_count && schema_migrations[i].version <= 4; i++)
+		CHECK_INT(sqlite3_exec(db, schema_migrations[i].sql, NULL, NULL, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 4; INSERT INTO dumps (path, file_name, size, mtime_ns, "
+				   "discovered_at, updated_at) VALUES ('/d/a.dmp', 'a.dmp', 1, 1, 1, 1), ('/d/b.dmp', "
+				   "'b.dmp', 1, 1, 1, 1); INSERT INTO share_files VALUES (1, 'copied', '/s/h/1-a.dmp', 5, "
+				   "0, NULL, 5), (2, 'failed', NULL, NULL, 3, 'boom', 6)",
+			       NULL, NULL, NULL),
+		  SQLITE_OK);
+	sqlite3_close(db);
+	s = t_open(STORE_READWRITE);
+	CHECK(s != NULL);
+	if (s == NULL)
+		goto out;
+	CHECK_INT(store_schema_version(s), schema_migration_count);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "copied"), 1);
+	CHECK_INT(t_json_int(st, "failed"), 1);
+	CHECK_STR(t_json_str(st, "last_error"), "boom");
+	cJSON_Delete(st);
+	/* and the new state is accepted */
+	triage_fixture(&t, "x.exe", "one", 1, "x.exe", 0);
+	t.share_wanted = 1;
+	CHECK_INT(store_record_triage(s, t_add(s, "/d/c.dmp", 1, NULL, 8), &t, STORE_DONE, 9, NULL, NULL), DS_OK);
+	CHECK_INT(store_share_status(s, &st, NULL), DS_OK);
+	CHECK_INT(t_json_int(st, "pending"), 1);
+	cJSON_Delete(st);
+out:
+	t_done(s);
+}
+
 /* Issue 12 item 2: retention once deleted dumpscout.db because its row had failed as "not a crash
  * dump". Only rows triage recognised (with a recorded identity) or still pending are listed. */
 TEST(retention_lists_only_recognised_dumps)
@@ -913,6 +1036,8 @@ int main(void)
 	RUN(duplicates_by_hash);
 	RUN(retention_keeps_newest_of_each_bucket);
 	RUN(retention_lists_only_recognised_dumps);
+	RUN(share_wanted_failed_backoff_copied);
+	RUN(share_files_survive_migration_5);
 	RUN(outbox_never_returns_sent_mail);
 	RUN(wal_reader_sees_committed_data_during_write);
 	RUN(busy_past_timeout_is_ebusy);
