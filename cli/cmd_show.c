@@ -150,15 +150,41 @@ static void show_roots(const cJSON *c, const struct culprit_catalogue *cat)
 		printf("      no roots recorded\n");
 }
 
-static void show_analysis(const cJSON *an, const struct culprit_catalogue *cat)
+/* Why dump d has no analysis, from its state and what triage found: one line a person can act on. */
+static const char *show_no_analysis(const cJSON *d)
 {
+	const char *state = show_or(jget_str(d, "state"), "");
+	int triaged = jget_num(d, "triaged_at", 0) > 0;
+
+	if (strcmp(state, "discovered") == 0)
+		return "not yet: waiting for triage";
+	if (!triaged && strcmp(state, "failed") == 0)
+		return "none: the file could not be triaged (last error above)";
+	if (strcmp(state, "analyzing") == 0)
+		return "not yet: the heap engine is analysing it";
+	if (strcmp(state, "unsupported") == 0)
+		return "none: not analysed (last error above says why)";
+	if (strcmp(state, "failed") == 0)
+		return "none: the analysis failed (last error above)";
+	if (jget_str(d, "runtime_name") == NULL)
+		return "none: no .NET runtime in the dump (native triage only)";
+	if (!jget_bool(d, "has_heap"))
+		return "none: the dump holds no heap memory (native triage only)";
+	if (strcmp(state, "triaged") == 0)
+		return "not yet: waiting for the heap engine";
+	return "none recorded";
+}
+
+static void show_analysis(const cJSON *d, const struct culprit_catalogue *cat)
+{
+	const cJSON *an = jget_obj(d, "analysis");
 	const cJSON *ctxs = jget_arr(an, "contexts"), *c, *res, *exc, *stack = NULL, *fr;
 	char t[40], dur[40];
 	int n = 0;
 
 	printf("\nanalysis\n");
 	if (an == NULL) {
-		printf("  none yet (native triage only, or waiting for the SOS analysis)\n");
+		printf("  %s\n", show_no_analysis(d));
 		return;
 	}
 	show_printf("  status       %s  (%s%s%s", show_or(jget_str(an, "status"), "?"), show_or(jget_str(an, "engine"), "?"),
@@ -237,7 +263,8 @@ static void show_dump_text(const cJSON *d, const struct culprit_catalogue *cat)
 	}
 	printf("\ntriage\n");
 	if (jget_num(d, "triaged_at", 0) <= 0) {
-		printf("  not triaged yet\n");
+		printf("  %s\n", strcmp(show_or(jget_str(d, "state"), ""), "failed") == 0 ?
+			"failed: the file could not be read as a dump (last error above)" : "not triaged yet");
 	} else {
 		show_kv("app", jget_str(d, "app"));
 		show_printf("  %-12s %s", "process", show_or(jget_str(d, "process_name"), "(unknown)"));
@@ -285,7 +312,7 @@ static void show_dump_text(const cJSON *d, const struct culprit_catalogue *cat)
 			    (long long)jget_num(b, "count", 0));
 	if (jget_bool(d, "has_leak"))
 		printf("  %-12s yes: a context is held by a real root\n", "leak");
-	show_analysis(jget_obj(d, "analysis"), cat);
+	show_analysis(d, cat);
 }
 
 static void show_bucket_text(const cJSON *b)
